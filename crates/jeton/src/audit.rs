@@ -1,0 +1,97 @@
+//! Secret-free audit events, one per response.
+
+use crate::client::AuthMethod;
+use crate::error::ErrorCode;
+use crate::types::{ClientId, Resource, Scope};
+use time::OffsetDateTime;
+
+/// Why client authentication failed. For logs only: the client always gets the same
+/// `invalid_client` answer (RFC 6749 §5.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuthFailure {
+    /// No client authentication in the request.
+    MissingCredentials,
+    /// Credentials present but unreadable (bad Basic encoding, characters outside `VSCHAR`).
+    MalformedCredentials,
+    /// A method jeton does not support for this endpoint (another `Authorization` scheme,
+    /// a client assertion).
+    UnsupportedMethod,
+    /// No client with this id.
+    UnknownClient,
+    /// The secret matched none of the client's secrets.
+    WrongSecret,
+    /// The secret matched only an expired secret.
+    ExpiredSecret,
+    /// The client is disabled.
+    ClientDisabled,
+    /// The client is public (no secret, or registered with `none`).
+    PublicClient,
+    /// The client may not use the method it used.
+    MethodNotAllowed,
+}
+
+/// What happened, for the application's logs. Never holds a secret, a token or an
+/// `Authorization` value; adapters add the peer address when they emit it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuditEvent {
+    /// An access token was issued.
+    TokenIssued {
+        /// To whom.
+        client_id: ClientId,
+        /// Granted scope.
+        scope: Scope,
+        /// Audience.
+        audience: Vec<Resource>,
+        /// Expiry.
+        expires_at: OffsetDateTime,
+    },
+    /// Client authentication failed.
+    ClientAuthenticationFailed {
+        /// The claimed client id, when it was a well-formed one.
+        client_id: Option<ClientId>,
+        /// The method attempted, when recognisable.
+        method: Option<AuthMethod>,
+        /// Why.
+        reason: AuthFailure,
+    },
+    /// The request was refused for another reason.
+    RequestRejected {
+        /// The authenticated client, if authentication got that far.
+        client_id: Option<ClientId>,
+        /// The error sent.
+        error: ErrorCode,
+        /// The description sent.
+        reason: &'static str,
+    },
+    /// An infrastructure failure answered `500 server_error`; the diagnostic has the cause.
+    ServerError {
+        /// The client, if known.
+        client_id: Option<ClientId>,
+        /// Which step failed.
+        stage: &'static str,
+    },
+}
+
+impl AuditEvent {
+    /// The client id the event is about, if any.
+    pub fn client_id(&self) -> Option<&ClientId> {
+        match self {
+            Self::TokenIssued { client_id, .. } => Some(client_id),
+            Self::ClientAuthenticationFailed { client_id, .. }
+            | Self::RequestRejected { client_id, .. }
+            | Self::ServerError { client_id, .. } => client_id.as_ref(),
+        }
+    }
+
+    /// A short outcome word for log lines: `issued`, `auth_failed`, `rejected`, `server_error`.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Self::TokenIssued { .. } => "issued",
+            Self::ClientAuthenticationFailed { .. } => "auth_failed",
+            Self::RequestRejected { .. } => "rejected",
+            Self::ServerError { .. } => "server_error",
+        }
+    }
+}

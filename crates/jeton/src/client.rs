@@ -1,0 +1,274 @@
+//! Registered clients and their policy.
+
+use crate::secret::SecretVerifier;
+use crate::types::{ClientId, Resource, Scope};
+use std::fmt;
+use time::{Duration, OffsetDateTime};
+
+/// A token-endpoint client authentication method (RFC 7591 §2 `token_endpoint_auth_method`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AuthMethod {
+    /// `client_secret_basic`: the secret in `Authorization: Basic`. Always the recommended one.
+    ClientSecretBasic,
+    /// `client_secret_post`: the secret in the form body. NOT RECOMMENDED by RFC 6749 §2.3.1,
+    /// so opt-in per client.
+    ClientSecretPost,
+    /// `none`: a public client. Such a client can never use the client credentials grant
+    /// (RFC 6749 §4.4); the engine refuses it.
+    None,
+}
+
+impl AuthMethod {
+    /// The registered name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::ClientSecretBasic => "client_secret_basic",
+            Self::ClientSecretPost => "client_secret_post",
+            Self::None => "none",
+        }
+    }
+}
+
+/// A grant type a client may use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum GrantType {
+    /// `client_credentials` (RFC 6749 §4.4), the one grant jeton serves.
+    ClientCredentials,
+}
+
+impl GrantType {
+    /// The registered name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::ClientCredentials => "client_credentials",
+        }
+    }
+}
+
+/// What happens when a request omits `scope` (RFC 6749 §3.3: "the authorization server MUST
+/// either process the request using a pre-defined default value or fail the request indicating
+/// an invalid scope").
+#[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "mode", content = "scope")]
+#[non_exhaustive]
+pub enum DefaultScope {
+    /// Fail with `invalid_scope`. The default: a client states what it needs.
+    #[default]
+    Deny,
+    /// Grant this fixed set (which must be within the allowed scopes).
+    Fixed(Scope),
+    /// Grant every allowed scope.
+    AllAllowed,
+}
+
+/// One registered secret: its verifier and an optional expiry, so that secrets can rotate with
+/// overlap (register the new one, move clients over, let the old one expire).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct RegisteredSecret {
+    /// The verifier.
+    pub verifier: SecretVerifier,
+    /// After this instant the secret fails exactly like a wrong one.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+impl RegisteredSecret {
+    /// A secret with no expiry.
+    pub fn new(verifier: SecretVerifier) -> Self {
+        Self {
+            verifier,
+            expires_at: None,
+        }
+    }
+
+    /// A secret that stops working at `expires_at`.
+    pub fn expiring(verifier: SecretVerifier, expires_at: OffsetDateTime) -> Self {
+        Self {
+            verifier,
+            expires_at: Some(expires_at),
+        }
+    }
+
+    /// Whether the secret may be used at `now`.
+    pub fn is_active(&self, now: OffsetDateTime) -> bool {
+        self.expires_at.is_none_or(|e| now < e)
+    }
+}
+
+/// A registered client, as a [`crate::ClientStore`] returns it.
+///
+/// Build one with [`ClientRecord::builder`]. The defaults are the safe ones: enabled,
+/// `client_credentials` allowed, `client_secret_basic` only, no scopes, `scope` required, the
+/// engine's token lifetime, no resources.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct ClientRecord {
+    /// The client identifier.
+    pub id: ClientId,
+    /// Its secrets; more than one while rotating.
+    pub secrets: Vec<RegisteredSecret>,
+    /// A disabled client fails authentication exactly like a wrong secret.
+    pub enabled: bool,
+    /// Grant types it may use.
+    pub grant_types: Vec<GrantType>,
+    /// Token-endpoint authentication methods it may use.
+    pub auth_methods: Vec<AuthMethod>,
+    /// Scopes it may be granted.
+    pub allowed_scopes: Scope,
+    /// What an omitted `scope` means.
+    pub default_scope: DefaultScope,
+    /// Token lifetime for this client; the engine default when `None`.
+    #[serde(default, with = "duration_secs")]
+    pub token_lifetime: Option<Duration>,
+    /// Resources (RFC 8707) it may request.
+    pub allowed_resources: Vec<Resource>,
+    /// The audience of its tokens when it requests no resource. Never the client id.
+    pub default_audience: Vec<Resource>,
+    /// Whether it may call the introspection endpoint.
+    pub may_introspect: bool,
+}
+
+mod duration_secs {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::Duration;
+
+    pub(super) fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_some(&d.whole_seconds()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Duration>, D::Error> {
+        Ok(Option::<i64>::deserialize(d)?.map(Duration::seconds))
+    }
+}
+
+impl fmt::Debug for ClientRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientRecord")
+            .field("id", &self.id)
+            .field("secrets", &self.secrets.len())
+            .field("enabled", &self.enabled)
+            .field("grant_types", &self.grant_types)
+            .field("auth_methods", &self.auth_methods)
+            .field("allowed_scopes", &self.allowed_scopes)
+            .field("default_scope", &self.default_scope)
+            .field("token_lifetime", &self.token_lifetime)
+            .field("allowed_resources", &self.allowed_resources)
+            .field("default_audience", &self.default_audience)
+            .field("may_introspect", &self.may_introspect)
+            .finish()
+    }
+}
+
+impl ClientRecord {
+    /// Starts a record with the safe defaults.
+    pub fn builder(id: ClientId) -> ClientRecordBuilder {
+        ClientRecordBuilder(ClientRecord {
+            id,
+            secrets: Vec::new(),
+            enabled: true,
+            grant_types: vec![GrantType::ClientCredentials],
+            auth_methods: vec![AuthMethod::ClientSecretBasic],
+            allowed_scopes: Scope::default(),
+            default_scope: DefaultScope::Deny,
+            token_lifetime: None,
+            allowed_resources: Vec::new(),
+            default_audience: Vec::new(),
+            may_introspect: false,
+        })
+    }
+
+    /// Whether the client is confidential: it has at least one secret and is not registered
+    /// with `none`.
+    pub fn is_confidential(&self) -> bool {
+        !self.secrets.is_empty() && !self.auth_methods.contains(&AuthMethod::None)
+    }
+}
+
+/// Builds a [`ClientRecord`].
+#[derive(Debug)]
+pub struct ClientRecordBuilder(ClientRecord);
+
+impl ClientRecordBuilder {
+    /// Adds a secret with no expiry.
+    pub fn secret(mut self, verifier: SecretVerifier) -> Self {
+        self.0.secrets.push(RegisteredSecret::new(verifier));
+        self
+    }
+
+    /// Adds a secret that expires.
+    pub fn secret_expiring(mut self, verifier: SecretVerifier, at: OffsetDateTime) -> Self {
+        self.0
+            .secrets
+            .push(RegisteredSecret::expiring(verifier, at));
+        self
+    }
+
+    /// Enables or disables the client.
+    pub fn enabled(mut self, enabled: bool) -> Self {
+        self.0.enabled = enabled;
+        self
+    }
+
+    /// Sets the allowed grant types.
+    pub fn grant_types(mut self, g: impl IntoIterator<Item = GrantType>) -> Self {
+        self.0.grant_types = g.into_iter().collect();
+        self
+    }
+
+    /// Sets the allowed authentication methods.
+    pub fn auth_methods(mut self, m: impl IntoIterator<Item = AuthMethod>) -> Self {
+        self.0.auth_methods = m.into_iter().collect();
+        self
+    }
+
+    /// Sets the allowed scopes.
+    pub fn scopes(mut self, scope: Scope) -> Self {
+        self.0.allowed_scopes = scope;
+        self
+    }
+
+    /// Sets what an omitted `scope` means.
+    pub fn default_scope(mut self, d: DefaultScope) -> Self {
+        self.0.default_scope = d;
+        self
+    }
+
+    /// Sets the token lifetime.
+    pub fn token_lifetime(mut self, d: Duration) -> Self {
+        self.0.token_lifetime = Some(d);
+        self
+    }
+
+    /// Sets the resources the client may request.
+    pub fn allowed_resources(mut self, r: impl IntoIterator<Item = Resource>) -> Self {
+        self.0.allowed_resources = r.into_iter().collect();
+        self
+    }
+
+    /// Sets the audience used when no resource is requested.
+    pub fn default_audience(mut self, r: impl IntoIterator<Item = Resource>) -> Self {
+        self.0.default_audience = r.into_iter().collect();
+        self
+    }
+
+    /// Allows or forbids introspection.
+    pub fn may_introspect(mut self, yes: bool) -> Self {
+        self.0.may_introspect = yes;
+        self
+    }
+
+    /// Finishes the record.
+    pub fn build(self) -> ClientRecord {
+        self.0
+    }
+}

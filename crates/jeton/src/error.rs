@@ -1,0 +1,172 @@
+//! The one table from failure to wire, and the opaque infrastructure errors.
+
+use std::error::Error as StdError;
+use std::fmt;
+
+/// An OAuth 2.0 error code, as sent in the `error` member of an error response.
+///
+/// This enum is the **only** map from a failure to the wire: [`ErrorCode::as_str`] gives the
+/// registered code (RFC 6749 §5.2, RFC 6750 §3.1, RFC 7009 §2.2.1, RFC 8707 §2) and
+/// [`ErrorCode::http_status`] the status it is sent with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// `invalid_request`: malformed request, missing or repeated parameter (400).
+    InvalidRequest,
+    /// `invalid_client`: client authentication failed (401).
+    InvalidClient,
+    /// `invalid_grant`: the grant is invalid (400). Not produced by client credentials today.
+    InvalidGrant,
+    /// `unauthorized_client`: the client may not use this grant type (400).
+    UnauthorizedClient,
+    /// `unsupported_grant_type`: the grant type is not supported by this server (400).
+    UnsupportedGrantType,
+    /// `invalid_scope`: the requested scope is invalid, unknown or not allowed (400).
+    InvalidScope,
+    /// `invalid_target`: a `resource` is invalid or not allowed (RFC 8707 §2, 400).
+    InvalidTarget,
+    /// `unsupported_token_type`: revocation of this token type is not supported (RFC 7009, 400).
+    UnsupportedTokenType,
+    /// `invalid_token`: the bearer token is invalid, expired or revoked (RFC 6750 §3.1, 401).
+    InvalidToken,
+    /// `insufficient_scope`: the bearer token lacks a required scope (RFC 6750 §3.1, 403).
+    InsufficientScope,
+    /// `server_error`: an infrastructure failure (500). Not in RFC 6749 §5.2 for the token
+    /// endpoint; jeton answers it with 500 and no internal detail, a documented choice.
+    ServerError,
+}
+
+impl ErrorCode {
+    /// The registered error code string.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidClient => "invalid_client",
+            Self::InvalidGrant => "invalid_grant",
+            Self::UnauthorizedClient => "unauthorized_client",
+            Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::InvalidScope => "invalid_scope",
+            Self::InvalidTarget => "invalid_target",
+            Self::UnsupportedTokenType => "unsupported_token_type",
+            Self::InvalidToken => "invalid_token",
+            Self::InsufficientScope => "insufficient_scope",
+            Self::ServerError => "server_error",
+        }
+    }
+
+    /// The HTTP status this code is sent with.
+    pub const fn http_status(self) -> u16 {
+        match self {
+            Self::InvalidClient | Self::InvalidToken => 401,
+            Self::InsufficientScope => 403,
+            Self::ServerError => 500,
+            _ => 400,
+        }
+    }
+
+    /// Every code, for tests and documentation tables.
+    pub const ALL: [ErrorCode; 11] = [
+        Self::InvalidRequest,
+        Self::InvalidClient,
+        Self::InvalidGrant,
+        Self::UnauthorizedClient,
+        Self::UnsupportedGrantType,
+        Self::InvalidScope,
+        Self::InvalidTarget,
+        Self::UnsupportedTokenType,
+        Self::InvalidToken,
+        Self::InsufficientScope,
+        Self::ServerError,
+    ];
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+macro_rules! opaque_error {
+    ($(#[$doc:meta])* $name:ident, $msg:literal) => {
+        $(#[$doc])*
+        ///
+        /// It is opaque on purpose: the engine answers `500 server_error` with no detail, and
+        /// hands this error to the adapter as a diagnostic for the application's own logs.
+        /// [`std::error::Error::source`] gives the boxed cause.
+        pub struct $name(BoxError);
+
+        impl $name {
+            /// Wraps any error as the cause.
+            pub fn new(source: impl Into<BoxError>) -> Self {
+                Self(source.into())
+            }
+
+            /// Builds one from a static message, for causes that are not errors themselves.
+            pub fn msg(message: &'static str) -> Self {
+                Self(message.into())
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_tuple(stringify!($name)).field(&self.0).finish()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str($msg)
+            }
+        }
+
+        impl StdError for $name {
+            fn source(&self) -> Option<&(dyn StdError + 'static)> {
+                Some(&*self.0)
+            }
+        }
+    };
+}
+
+opaque_error!(
+    /// A storage back end failed (connection lost, timeout, corrupt row, ...).
+    StoreError,
+    "storage back end failed"
+);
+opaque_error!(
+    /// A token issuer failed (signing key unavailable, RNG failure, store write failed, ...).
+    IssueError,
+    "token issuer failed"
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc6749_5_2_codes_use_the_error_charset() {
+        for code in ErrorCode::ALL {
+            assert!(code.as_str().bytes().all(|b| b == 0x20
+                || b == 0x21
+                || (0x23..=0x5b).contains(&b)
+                || (0x5d..=0x7e).contains(&b)));
+        }
+    }
+
+    #[test]
+    fn rfc6749_5_2_statuses() {
+        assert_eq!(ErrorCode::InvalidRequest.http_status(), 400);
+        assert_eq!(ErrorCode::InvalidClient.http_status(), 401);
+        assert_eq!(ErrorCode::InvalidScope.http_status(), 400);
+        assert_eq!(ErrorCode::InsufficientScope.http_status(), 403);
+        assert_eq!(ErrorCode::ServerError.http_status(), 500);
+    }
+
+    #[test]
+    fn opaque_errors_hide_their_source_in_display() {
+        let e = StoreError::new(std::io::Error::other("password=hunter2 host=db"));
+        assert_eq!(e.to_string(), "storage back end failed");
+        assert!(e.source().is_some());
+    }
+}

@@ -1,0 +1,127 @@
+//! # jeton — an embeddable OAuth 2.0 client-credentials authorization engine
+//!
+//! `jeton` is the no-I/O core: it turns a raw token request (method, `Content-Type`,
+//! `Authorization`, body, and the current time) into a response, following RFC 6749 §4.4 to
+//! the letter. It has no HTTP crate and no async runtime, and it never reads a clock, an RNG or a
+//! socket of its own: time is an argument, randomness is injected, and storage sits behind the
+//! [`ClientStore`] and [`TokenStore`] traits. Adapters (`jeton-hyper`, ...) bind it to a
+//! framework.
+//!
+//! What it never does: log or echo a secret or token, store a secret in plaintext, tell an
+//! unauthenticated caller why authentication failed, panic on input, or put internal detail in
+//! an error body.
+//!
+//! ```
+//! use jeton::{ClientId, ClientRecord, Engine, OpaqueIssuer, RawRequest, Scope, SecretVerifier,
+//!             SystemRandom, ClientStore, TokenStore, TokenRecord, TokenDigest, StoreError,
+//!             encode_basic};
+//! use std::sync::{Arc, Mutex};
+//!
+//! // A toy store; use jeton-memory in real code.
+//! struct Clients(ClientRecord);
+//! #[async_trait::async_trait]
+//! impl ClientStore for Clients {
+//!     async fn client(&self, id: &ClientId) -> Result<Option<ClientRecord>, StoreError> {
+//!         Ok((id == &self.0.id).then(|| self.0.clone()))
+//!     }
+//! }
+//! #[derive(Default)]
+//! struct Tokens(Mutex<Vec<TokenRecord>>);
+//! #[async_trait::async_trait]
+//! impl TokenStore for Tokens {
+//!     async fn insert(&self, r: TokenRecord) -> Result<(), StoreError> {
+//!         self.0.lock().unwrap().push(r);
+//!         Ok(())
+//!     }
+//!     async fn get(&self, d: &TokenDigest) -> Result<Option<TokenRecord>, StoreError> {
+//!         Ok(self.0.lock().unwrap().iter().find(|r| &r.digest == d).cloned())
+//!     }
+//!     async fn revoke(&self, d: &TokenDigest) -> Result<bool, StoreError> {
+//!         let mut v = self.0.lock().unwrap();
+//!         let n = v.len();
+//!         v.retain(|r| &r.digest != d);
+//!         Ok(v.len() != n)
+//!     }
+//! }
+//!
+//! # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+//! #     let mut f = std::pin::pin!(f);
+//! #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+//! #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+//! # }
+//! let rng = Arc::new(SystemRandom::new());
+//! let verifier = SecretVerifier::hmac_sha256("s3cret-s3cret", &*rng).unwrap();
+//! let client = ClientRecord::builder(ClientId::new("billing").unwrap())
+//!     .secret(verifier)
+//!     .scopes(Scope::parse("invoices:read").unwrap())
+//!     .build();
+//! let engine = Engine::builder(
+//!     Arc::new(Clients(client)),
+//!     Arc::new(OpaqueIssuer::new(Arc::new(Tokens::default()), rng)),
+//! )
+//! .build()
+//! .unwrap();
+//!
+//! let auth = encode_basic("billing", "s3cret-s3cret");
+//! let req = RawRequest::new(
+//!     "POST",
+//!     b"grant_type=client_credentials&scope=invoices%3Aread",
+//!     time::OffsetDateTime::UNIX_EPOCH,
+//! )
+//! .content_type(b"application/x-www-form-urlencoded")
+//! .authorization(auth.as_bytes())
+//! .secure(true);
+//! let outcome = block_on(engine.handle_token_request(&req));
+//! assert_eq!(outcome.response.status(), 200);
+//! assert_eq!(outcome.response.header("cache-control"), Some("no-store"));
+//! ```
+//!
+//! ## One request through the engine
+//!
+//! method, transport, `Content-Type`, size and query checks → form parse (Appendix B, repeats
+//! refused) → `grant_type`, `scope`, `resource` syntax → one client authentication method
+//! (Basic, form-decoded; or body, if the client allows it) → [`ClientStore::client`] →
+//! constant-time verification (a decoy for unknown clients) → policy → [`TokenIssuer::issue`]
+//! → a JSON response with `no-store`, and an [`AuditEvent`].
+//!
+//! Errors map through one table, [`ErrorCode`]. `server_error` with status 500 is not in
+//! RFC 6749 §5.2; jeton uses it for infrastructure failure, with no detail in the body.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod audit;
+mod authn;
+pub mod basic;
+mod client;
+mod engine;
+mod error;
+pub mod form;
+mod issuer;
+mod request;
+mod response;
+mod secret;
+mod store;
+mod token;
+mod types;
+
+pub use audit::{AuditEvent, AuthFailure};
+pub use basic::encode_basic;
+pub use client::{
+    AuthMethod, ClientRecord, ClientRecordBuilder, DefaultScope, GrantType, RegisteredSecret,
+};
+pub use engine::{ConfigError, Engine, EngineBuilder};
+pub use error::{ErrorCode, IssueError, StoreError};
+pub use issuer::{AccessToken, Grant, TokenIssuer, TokenType};
+pub use request::{HeaderValues, RawRequest};
+pub use response::{Diagnostic, Outcome, Response};
+pub use secret::{
+    DecoyKind, PBKDF2_DEFAULT_ITERATIONS, PBKDF2_MIN_ITERATIONS, RandomError, RandomSource,
+    SECRET_PREFIX, SecretVerifier, SystemRandom, TOKEN_PREFIX, VerifierParseError, generate_secret,
+    is_generated_secret,
+};
+pub use store::ClientStore;
+pub use token::{OpaqueIssuer, TokenDigest, TokenRecord, TokenStore, opaque_token_digest};
+pub use types::{ClientId, ClientSecret, InvalidValue, Resource, Scope, ScopeToken};
+
+/// Re-exported so adapters and users name one `time`.
+pub use time;

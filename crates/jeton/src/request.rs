@@ -1,0 +1,109 @@
+//! The raw request an adapter hands to the engine.
+
+use std::fmt;
+use time::OffsetDateTime;
+
+/// The values of one header field as received: how many times it occurred and the first value.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub struct HeaderValues<'a> {
+    first: Option<&'a [u8]>,
+    count: usize,
+}
+
+impl<'a> HeaderValues<'a> {
+    /// Adds one occurrence.
+    pub fn push(&mut self, value: &'a [u8]) {
+        if self.first.is_none() {
+            self.first = Some(value);
+        }
+        self.count += 1;
+    }
+
+    /// The only value, if the field occurred exactly once.
+    pub fn single(&self) -> Option<&'a [u8]> {
+        if self.count == 1 { self.first } else { None }
+    }
+
+    /// How many times the field occurred.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+}
+
+/// One HTTP request to a jeton endpoint, as raw as the adapter received it.
+///
+/// The engine reads nothing else: no clock (`now` is here), no socket. Build one with
+/// [`RawRequest::new`] and the setters. Its `Debug` prints neither the `Authorization` value nor
+/// the body.
+#[derive(Clone)]
+pub struct RawRequest<'a> {
+    pub(crate) method: &'a str,
+    pub(crate) query: Option<&'a str>,
+    pub(crate) content_type: HeaderValues<'a>,
+    pub(crate) authorization: HeaderValues<'a>,
+    pub(crate) body: &'a [u8],
+    pub(crate) now: OffsetDateTime,
+    pub(crate) secure: bool,
+}
+
+impl fmt::Debug for RawRequest<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawRequest")
+            .field("method", &self.method)
+            .field("has_query", &self.query.is_some())
+            .field(
+                "content_type",
+                &self.content_type.first.map(String::from_utf8_lossy),
+            )
+            .field("authorization_headers", &self.authorization.count)
+            .field("body_len", &self.body.len())
+            .field("now", &self.now)
+            .field("secure", &self.secure)
+            .finish()
+    }
+}
+
+impl<'a> RawRequest<'a> {
+    /// A request with this method, body and time; no query, no headers, not secure.
+    pub fn new(method: &'a str, body: &'a [u8], now: OffsetDateTime) -> Self {
+        Self {
+            method,
+            query: None,
+            content_type: HeaderValues::default(),
+            authorization: HeaderValues::default(),
+            body,
+            now,
+            secure: false,
+        }
+    }
+
+    /// Sets the raw query component of the request URI (after `?`), if any.
+    pub fn query(mut self, query: Option<&'a str>) -> Self {
+        self.query = query;
+        self
+    }
+
+    /// Adds one `Content-Type` header value (call once per occurrence).
+    pub fn content_type(mut self, value: &'a [u8]) -> Self {
+        self.content_type.push(value);
+        self
+    }
+
+    /// Adds one `Authorization` header value (call once per occurrence).
+    pub fn authorization(mut self, value: &'a [u8]) -> Self {
+        self.authorization.push(value);
+        self
+    }
+
+    /// Marks the request as received over TLS (directly, or through a trusted TLS-terminating
+    /// proxy: deciding that is the adapter's job).
+    pub fn secure(mut self, secure: bool) -> Self {
+        self.secure = secure;
+        self
+    }
+
+    /// The request time.
+    pub fn now(&self) -> OffsetDateTime {
+        self.now
+    }
+}

@@ -1,0 +1,199 @@
+//! Framework-neutral responses and the error rendering.
+
+use crate::audit::AuditEvent;
+use crate::error::ErrorCode;
+use std::error::Error as StdError;
+use std::fmt;
+
+/// An HTTP response for the adapter to send as is: status, headers (copied verbatim) and body.
+///
+/// Every response of a token, introspection or revocation endpoint carries
+/// `Cache-Control: no-store` and `Pragma: no-cache`, errors included (RFC 6749 §5.1).
+/// `Debug` prints the body length, never the body (it may hold a token).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Response {
+    status: u16,
+    headers: Vec<(&'static str, String)>,
+    body: Vec<u8>,
+}
+
+impl fmt::Debug for Response {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("headers", &self.headers)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
+impl Response {
+    /// A JSON response with the no-store headers.
+    pub(crate) fn json(status: u16, body: Vec<u8>) -> Self {
+        Self {
+            status,
+            headers: vec![
+                ("content-type", "application/json".to_owned()),
+                ("cache-control", "no-store".to_owned()),
+                ("pragma", "no-cache".to_owned()),
+            ],
+            body,
+        }
+    }
+
+    /// An OAuth error response (RFC 6749 §5.2) with the code's status.
+    pub(crate) fn error(code: ErrorCode, description: &'static str) -> Self {
+        #[derive(serde::Serialize)]
+        struct Body {
+            error: &'static str,
+            error_description: &'static str,
+        }
+        let body = serde_json::to_vec(&Body {
+            error: code.as_str(),
+            error_description: description,
+        })
+        .unwrap_or_default();
+        Self::json(code.http_status(), body)
+    }
+
+    pub(crate) fn with_header(mut self, name: &'static str, value: String) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
+    pub(crate) fn with_status(mut self, status: u16) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// The status code.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The headers, lower-case names, in order.
+    pub fn headers(&self) -> &[(&'static str, String)] {
+        &self.headers
+    }
+
+    /// The first value of a header (name compared case-insensitively).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body bytes.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// Takes the parts.
+    pub fn into_parts(self) -> (u16, Vec<(&'static str, String)>, Vec<u8>) {
+        (self.status, self.headers, self.body)
+    }
+}
+
+/// The cause of a `500 server_error`, for the application's logs; never in the body.
+pub type Diagnostic = Box<dyn StdError + Send + Sync + 'static>;
+
+/// What an endpoint handler returns: the response, one audit event, and for infrastructure
+/// failures (and failed best-effort work such as a hash upgrade) a diagnostic.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Outcome {
+    /// Send this.
+    pub response: Response,
+    /// Log this.
+    pub event: AuditEvent,
+    /// Log this too, if present: the internal cause of a failure.
+    pub diagnostic: Option<Diagnostic>,
+}
+
+/// Every `error_description` the engine sends. Static text only: the engine never
+/// interpolates input or internals into a description (RFC 6749 §5.2 charset: no `"` or `\`).
+pub(crate) mod desc {
+    pub(crate) const METHOD: &str = "the endpoint accepts only POST";
+    pub(crate) const TLS_REQUIRED: &str = "TLS is required";
+    pub(crate) const CONTENT_TYPE: &str =
+        "the content type must be application/x-www-form-urlencoded";
+    pub(crate) const BODY_TOO_LARGE: &str = "the request body is too large";
+    pub(crate) const QUERY_PARAMS: &str =
+        "parameters must be sent in the request body, not the URI";
+    pub(crate) const MANY_AUTHORIZATION: &str = "more than one Authorization header";
+    pub(crate) const MALFORMED_BODY: &str = "the request body is not valid form encoding";
+    pub(crate) const TOO_MANY_PARAMS: &str = "too many parameters";
+    pub(crate) const REPEATED: &str = "a parameter was repeated";
+    pub(crate) const MISSING_GRANT_TYPE: &str = "grant_type is required";
+    pub(crate) const UNSUPPORTED_GRANT_TYPE: &str = "the grant type is not supported";
+    pub(crate) const MALFORMED_SCOPE: &str = "scope is malformed";
+    pub(crate) const MALFORMED_RESOURCE: &str = "resource must be an absolute URI without fragment";
+    pub(crate) const TOO_MANY_RESOURCES: &str = "too many resource parameters";
+    pub(crate) const MULTIPLE_AUTH: &str = "more than one client authentication method was used";
+    pub(crate) const CLIENT_ID_MISMATCH: &str = "client_id does not match the authenticated client";
+    pub(crate) const BAD_CREDENTIAL_CHARS: &str = "client_id and client_secret must be VSCHAR";
+    pub(crate) const CLIENT_AUTH_FAILED: &str = "client authentication failed";
+    pub(crate) const GRANT_NOT_ALLOWED: &str = "the client may not use this grant type";
+    pub(crate) const SCOPE_REQUIRED: &str = "scope is required";
+    pub(crate) const SCOPE_NOT_ALLOWED: &str = "the requested scope is not allowed";
+    pub(crate) const RESOURCE_NOT_ALLOWED: &str = "the requested resource is not allowed";
+    pub(crate) const SERVER_ERROR: &str = "the server could not process the request";
+
+    #[cfg(test)]
+    pub(crate) const ALL: &[&str] = &[
+        METHOD,
+        TLS_REQUIRED,
+        CONTENT_TYPE,
+        BODY_TOO_LARGE,
+        QUERY_PARAMS,
+        MANY_AUTHORIZATION,
+        MALFORMED_BODY,
+        TOO_MANY_PARAMS,
+        REPEATED,
+        MISSING_GRANT_TYPE,
+        UNSUPPORTED_GRANT_TYPE,
+        MALFORMED_SCOPE,
+        MALFORMED_RESOURCE,
+        TOO_MANY_RESOURCES,
+        MULTIPLE_AUTH,
+        CLIENT_ID_MISMATCH,
+        BAD_CREDENTIAL_CHARS,
+        CLIENT_AUTH_FAILED,
+        GRANT_NOT_ALLOWED,
+        SCOPE_REQUIRED,
+        SCOPE_NOT_ALLOWED,
+        RESOURCE_NOT_ALLOWED,
+        SERVER_ERROR,
+    ];
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc6749_5_2_descriptions_use_the_allowed_charset() {
+        for d in desc::ALL {
+            assert!(
+                d.bytes().all(|b| b == 0x20
+                    || b == 0x21
+                    || (0x23..=0x5b).contains(&b)
+                    || (0x5d..=0x7e).contains(&b)),
+                "{d}"
+            );
+        }
+    }
+
+    #[test]
+    fn rfc6749_5_1_error_responses_are_no_store() {
+        let r = Response::error(ErrorCode::InvalidRequest, desc::REPEATED);
+        assert_eq!(r.status(), 400);
+        assert_eq!(r.header("Cache-Control"), Some("no-store"));
+        assert_eq!(r.header("pragma"), Some("no-cache"));
+        assert_eq!(r.header("content-type"), Some("application/json"));
+        let v: serde_json::Value = serde_json::from_slice(r.body()).unwrap();
+        assert_eq!(v["error"], "invalid_request");
+        assert_eq!(v["error_description"], desc::REPEATED);
+    }
+}

@@ -1,0 +1,458 @@
+//! Client-secret verifiers, secret generation and the random source.
+//!
+//! Secrets are stored only as a one-way verifier (RFC 6819 §5.1.4.1.3, RFC 9700 §2.5):
+//!
+//! | format | string form | for | cost |
+//! |---|---|---|---|
+//! | [`SecretVerifier::HmacSha256`] | `$hmac-sha256$<salt>$<tag>` | secrets from [`generate_secret`] (256 bits of entropy) | about a microsecond |
+//! | [`SecretVerifier::Pbkdf2Sha256`] | `$pbkdf2-sha256$i=<iterations>$<salt>$<hash>` | secrets a human chose | tens to hundreds of milliseconds |
+//!
+//! Both compare in constant time (`ring::hmac::verify`, `ring::pbkdf2::verify`). A fast keyed
+//! hash is enough for a secret with 256 bits of entropy: nothing can be brute-forced from it.
+//! A human-chosen secret needs the slow KDF. There is no bcrypt and so no 72-byte truncation.
+
+use crate::types::ClientSecret;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+use ring::{digest, hmac, pbkdf2};
+use std::fmt;
+use std::num::NonZeroU32;
+use std::str::FromStr;
+
+/// A source of cryptographically secure random bytes, injected into the parts of jeton that
+/// need randomness so that the core never reaches for one itself and tests can be
+/// deterministic.
+pub trait RandomSource: Send + Sync {
+    /// Fills `dest` with random bytes.
+    fn fill(&self, dest: &mut [u8]) -> Result<(), RandomError>;
+}
+
+/// The random source failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("random source failed")]
+pub struct RandomError;
+
+/// The operating system's CSPRNG, through `ring::rand::SystemRandom`.
+#[derive(Clone, Debug)]
+pub struct SystemRandom(ring::rand::SystemRandom);
+
+impl SystemRandom {
+    /// A handle to the OS random source.
+    pub fn new() -> Self {
+        Self(ring::rand::SystemRandom::new())
+    }
+}
+
+impl Default for SystemRandom {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl RandomSource for SystemRandom {
+    fn fill(&self, dest: &mut [u8]) -> Result<(), RandomError> {
+        ring::rand::SecureRandom::fill(&self.0, dest).map_err(|_| RandomError)
+    }
+}
+
+/// The default PBKDF2-HMAC-SHA256 iteration count (OWASP Password Storage Cheat Sheet, 2023).
+pub const PBKDF2_DEFAULT_ITERATIONS: u32 = 600_000;
+const SALT_LEN: usize = 16;
+const HASH_LEN: usize = 32;
+/// The least PBKDF2 iteration count a verifier string may carry.
+pub const PBKDF2_MIN_ITERATIONS: u32 = 1_000;
+
+/// A one-way verifier for a client secret. Its `Debug` shows the format, never the hash.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SecretVerifier {
+    /// HMAC-SHA256 keyed by a random salt, for high-entropy generated secrets.
+    HmacSha256 {
+        /// The per-verifier key.
+        salt: [u8; SALT_LEN],
+        /// HMAC-SHA256(salt, secret).
+        tag: [u8; HASH_LEN],
+    },
+    /// PBKDF2-HMAC-SHA256, for human-chosen secrets.
+    Pbkdf2Sha256 {
+        /// Iteration count.
+        iterations: NonZeroU32,
+        /// Random salt.
+        salt: [u8; SALT_LEN],
+        /// Derived key.
+        hash: [u8; HASH_LEN],
+    },
+}
+
+impl fmt::Debug for SecretVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::HmacSha256 { .. } => f.write_str("SecretVerifier(hmac-sha256)"),
+            Self::Pbkdf2Sha256 { iterations, .. } => {
+                write!(f, "SecretVerifier(pbkdf2-sha256, i={iterations})")
+            }
+        }
+    }
+}
+
+/// A verifier string could not be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "malformed secret verifier (expected `$hmac-sha256$salt$tag` or `$pbkdf2-sha256$i=N$salt$hash`)"
+)]
+pub struct VerifierParseError;
+
+impl SecretVerifier {
+    /// A fast verifier for a high-entropy secret (one from [`generate_secret`]).
+    pub fn hmac_sha256(secret: &str, rng: &dyn RandomSource) -> Result<Self, RandomError> {
+        let mut salt = [0u8; SALT_LEN];
+        rng.fill(&mut salt)?;
+        Ok(Self::hmac_sha256_with_salt(secret, salt))
+    }
+
+    fn hmac_sha256_with_salt(secret: &str, salt: [u8; SALT_LEN]) -> Self {
+        let key = hmac::Key::new(hmac::HMAC_SHA256, &salt);
+        let mut tag = [0u8; HASH_LEN];
+        tag.copy_from_slice(hmac::sign(&key, secret.as_bytes()).as_ref());
+        Self::HmacSha256 { salt, tag }
+    }
+
+    /// A slow verifier for a human-chosen secret.
+    pub fn pbkdf2_sha256(
+        secret: &str,
+        iterations: NonZeroU32,
+        rng: &dyn RandomSource,
+    ) -> Result<Self, RandomError> {
+        let mut salt = [0u8; SALT_LEN];
+        rng.fill(&mut salt)?;
+        let mut hash = [0u8; HASH_LEN];
+        pbkdf2::derive(
+            pbkdf2::PBKDF2_HMAC_SHA256,
+            iterations,
+            &salt,
+            secret.as_bytes(),
+            &mut hash,
+        );
+        Ok(Self::Pbkdf2Sha256 {
+            iterations,
+            salt,
+            hash,
+        })
+    }
+
+    /// Checks a presented secret, in constant time with respect to the secret's content.
+    pub fn verify(&self, secret: &ClientSecret) -> bool {
+        match self {
+            Self::HmacSha256 { salt, tag } => {
+                let key = hmac::Key::new(hmac::HMAC_SHA256, salt);
+                hmac::verify(&key, secret.expose().as_bytes(), tag).is_ok()
+            }
+            Self::Pbkdf2Sha256 {
+                iterations,
+                salt,
+                hash,
+            } => pbkdf2::verify(
+                pbkdf2::PBKDF2_HMAC_SHA256,
+                *iterations,
+                salt,
+                secret.expose().as_bytes(),
+                hash,
+            )
+            .is_ok(),
+        }
+    }
+
+    /// Whether this verifier is weaker than `target_iterations` asks for, so that the engine
+    /// re-hashes the secret after the next successful verification. Only PBKDF2 verifiers with
+    /// fewer iterations than the target are upgraded.
+    pub fn needs_upgrade(&self, target_iterations: NonZeroU32) -> bool {
+        matches!(self, Self::Pbkdf2Sha256 { iterations, .. } if *iterations < target_iterations)
+    }
+
+    /// The fixed decoy verified against when a client is unknown, so that an unknown client
+    /// costs the same work as a wrong secret (RFC 6749 §10.10). Pass the format and cost of the
+    /// verifiers your clients actually use.
+    pub fn decoy(kind: DecoyKind) -> Self {
+        let salt = *b"jeton-decoy-salt";
+        match kind {
+            DecoyKind::HmacSha256 => Self::hmac_sha256_with_salt("decoy", salt),
+            DecoyKind::Pbkdf2Sha256(iterations) => {
+                let mut hash = [0u8; HASH_LEN];
+                pbkdf2::derive(
+                    pbkdf2::PBKDF2_HMAC_SHA256,
+                    iterations,
+                    &salt,
+                    b"decoy",
+                    &mut hash,
+                );
+                Self::Pbkdf2Sha256 {
+                    iterations,
+                    salt,
+                    hash,
+                }
+            }
+        }
+    }
+}
+
+/// Which verification work the unknown-client path imitates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DecoyKind {
+    /// One HMAC-SHA256, like [`SecretVerifier::HmacSha256`].
+    HmacSha256,
+    /// PBKDF2 with this many iterations, like [`SecretVerifier::Pbkdf2Sha256`].
+    Pbkdf2Sha256(NonZeroU32),
+}
+
+impl fmt::Display for SecretVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::HmacSha256 { salt, tag } => write!(
+                f,
+                "$hmac-sha256${}${}",
+                B64URL.encode(salt),
+                B64URL.encode(tag)
+            ),
+            Self::Pbkdf2Sha256 {
+                iterations,
+                salt,
+                hash,
+            } => write!(
+                f,
+                "$pbkdf2-sha256$i={iterations}${}${}",
+                B64URL.encode(salt),
+                B64URL.encode(hash)
+            ),
+        }
+    }
+}
+
+fn decode_fixed<const N: usize>(s: &str) -> Result<[u8; N], VerifierParseError> {
+    let v = B64URL.decode(s).map_err(|_| VerifierParseError)?;
+    v.try_into().map_err(|_| VerifierParseError)
+}
+
+impl FromStr for SecretVerifier {
+    type Err = VerifierParseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut parts = s.split('$');
+        if parts.next() != Some("") {
+            return Err(VerifierParseError);
+        }
+        let v = match parts.next() {
+            Some("hmac-sha256") => Self::HmacSha256 {
+                salt: decode_fixed(parts.next().ok_or(VerifierParseError)?)?,
+                tag: decode_fixed(parts.next().ok_or(VerifierParseError)?)?,
+            },
+            Some("pbkdf2-sha256") => {
+                let i = parts
+                    .next()
+                    .and_then(|p| p.strip_prefix("i="))
+                    .and_then(|n| n.parse::<u32>().ok())
+                    .filter(|&n| n >= PBKDF2_MIN_ITERATIONS)
+                    .and_then(NonZeroU32::new)
+                    .ok_or(VerifierParseError)?;
+                Self::Pbkdf2Sha256 {
+                    iterations: i,
+                    salt: decode_fixed(parts.next().ok_or(VerifierParseError)?)?,
+                    hash: decode_fixed(parts.next().ok_or(VerifierParseError)?)?,
+                }
+            }
+            _ => return Err(VerifierParseError),
+        };
+        if parts.next().is_some() {
+            return Err(VerifierParseError);
+        }
+        Ok(v)
+    }
+}
+
+impl serde::Serialize for SecretVerifier {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SecretVerifier {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// The prefix of every secret [`generate_secret`] makes, so leak scanners can spot one.
+pub const SECRET_PREFIX: &str = "jcs_";
+/// The prefix of every opaque access token jeton issues.
+pub const TOKEN_PREFIX: &str = "jt_";
+const RANDOM_BYTES: usize = 32;
+const CHECKSUM_CHARS: usize = 6;
+
+/// Makes `prefix` + base64url(32 random bytes) + a 6-character checksum.
+///
+/// The alphabet is RFC 3986 unreserved characters only, so form-encoding (and so Basic
+/// encoding) leaves it unchanged. The checksum is base64url of the first 4 bytes of
+/// SHA-256 over everything before it: scanners can tell a real token from look-alike text, and
+/// jeton rejects garbage before touching a store.
+pub(crate) fn prefixed_random(prefix: &str, rng: &dyn RandomSource) -> Result<String, RandomError> {
+    let mut bytes = [0u8; RANDOM_BYTES];
+    rng.fill(&mut bytes)?;
+    let mut s = String::with_capacity(prefix.len() + 43 + CHECKSUM_CHARS);
+    s.push_str(prefix);
+    B64URL.encode_string(bytes, &mut s);
+    let sum = checksum(&s);
+    s.push_str(&sum);
+    Ok(s)
+}
+
+fn checksum(body: &str) -> String {
+    let d = digest::digest(&digest::SHA256, body.as_bytes());
+    B64URL.encode(&d.as_ref()[..4])
+}
+
+/// Whether `s` has the shape and a valid checksum of a value made with [`prefixed_random`].
+pub(crate) fn is_well_formed(prefix: &str, s: &str) -> bool {
+    let expected_len = prefix.len() + 43 + CHECKSUM_CHARS;
+    if s.len() != expected_len || !s.starts_with(prefix) {
+        return false;
+    }
+    let (body, sum) = s.split_at(expected_len - CHECKSUM_CHARS);
+    body[prefix.len()..]
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && checksum(body) == sum
+}
+
+/// Whether `s` looks like a secret from [`generate_secret`] (prefix, alphabet, checksum).
+pub fn is_generated_secret(s: &str) -> bool {
+    is_well_formed(SECRET_PREFIX, s)
+}
+
+/// Generates a new client secret (256 random bits, `jcs_` prefix, checksum) and its fast
+/// verifier. Show the secret once, store only the verifier.
+pub fn generate_secret(
+    rng: &dyn RandomSource,
+) -> Result<(ClientSecret, SecretVerifier), RandomError> {
+    let s = prefixed_random(SECRET_PREFIX, rng)?;
+    let verifier = SecretVerifier::hmac_sha256(&s, rng)?;
+    let secret = ClientSecret::new(s).map_err(|_| RandomError)?;
+    Ok((secret, verifier))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) struct Counter(std::sync::atomic::AtomicU8);
+    impl RandomSource for Counter {
+        fn fill(&self, dest: &mut [u8]) -> Result<(), RandomError> {
+            for b in dest {
+                *b = self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            Ok(())
+        }
+    }
+
+    fn secret(s: &str) -> ClientSecret {
+        ClientSecret::new(s).unwrap()
+    }
+
+    #[test]
+    fn rfc6819_5_1_4_1_3_hmac_verifier_accepts_only_the_secret() {
+        let rng = SystemRandom::new();
+        let v = SecretVerifier::hmac_sha256("s3cret", &rng).unwrap();
+        assert!(v.verify(&secret("s3cret")));
+        assert!(!v.verify(&secret("s3creT")));
+        assert!(!v.verify(&secret("s3cret ")));
+    }
+
+    #[test]
+    fn rfc9700_2_5_pbkdf2_verifier_accepts_only_the_secret() {
+        let rng = SystemRandom::new();
+        let it = NonZeroU32::new(1000).unwrap();
+        let v = SecretVerifier::pbkdf2_sha256("correct horse", it, &rng).unwrap();
+        assert!(v.verify(&secret("correct horse")));
+        assert!(!v.verify(&secret("correct horsE")));
+        assert!(v.needs_upgrade(NonZeroU32::new(2000).unwrap()));
+        assert!(!v.needs_upgrade(it));
+    }
+
+    #[test]
+    fn long_secrets_are_not_truncated() {
+        // bcrypt would truncate at 72 bytes; PBKDF2 and HMAC use every byte.
+        let rng = SystemRandom::new();
+        let long = "a".repeat(100);
+        let it = NonZeroU32::new(1000).unwrap();
+        for v in [
+            SecretVerifier::hmac_sha256(&long, &rng).unwrap(),
+            SecretVerifier::pbkdf2_sha256(&long, it, &rng).unwrap(),
+        ] {
+            let mut other = "a".repeat(99);
+            other.push('b');
+            assert!(v.verify(&secret(&long)));
+            assert!(!v.verify(&secret(&other)));
+        }
+    }
+
+    #[test]
+    fn verifier_string_round_trips() {
+        let rng = Counter(0.into());
+        let it = NonZeroU32::new(1000).unwrap();
+        for v in [
+            SecretVerifier::hmac_sha256("x", &rng).unwrap(),
+            SecretVerifier::pbkdf2_sha256("x", it, &rng).unwrap(),
+        ] {
+            let s = v.to_string();
+            assert_eq!(s.parse::<SecretVerifier>().unwrap(), v);
+            assert!(v.verify(&secret("x")));
+        }
+        for bad in [
+            "",
+            "hmac-sha256$a$b",
+            "$hmac-sha256$AAAA$AAAA",
+            "$pbkdf2-sha256$i=10$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            "$md5$x$y",
+        ] {
+            assert!(bad.parse::<SecretVerifier>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn verifier_debug_hides_the_hash() {
+        let v = SecretVerifier::hmac_sha256("x", &SystemRandom::new()).unwrap();
+        let d = format!("{v:?}");
+        assert_eq!(d, "SecretVerifier(hmac-sha256)");
+    }
+
+    #[test]
+    fn rfc6749_10_10_generated_secret_has_256_bits_prefix_and_checksum() {
+        let (s, v) = generate_secret(&SystemRandom::new()).unwrap();
+        let s = s.expose();
+        assert!(s.starts_with("jcs_"));
+        assert_eq!(s.len(), 4 + 43 + 6);
+        assert!(is_generated_secret(s));
+        assert!(v.verify(&secret(s)));
+        // Basic encoding is the identity on the generated alphabet.
+        assert_eq!(crate::form::encode_component(s), s);
+        // Any single-character change breaks the checksum or the alphabet.
+        let mut chars: Vec<char> = s.chars().collect();
+        chars[10] = if chars[10] == 'A' { 'B' } else { 'A' };
+        let changed: String = chars.into_iter().collect();
+        assert!(!is_generated_secret(&changed));
+    }
+
+    #[test]
+    fn two_generated_secrets_differ() {
+        let rng = SystemRandom::new();
+        let (a, _) = generate_secret(&rng).unwrap();
+        let (b, _) = generate_secret(&rng).unwrap();
+        assert_ne!(a.expose(), b.expose());
+    }
+
+    #[test]
+    fn decoy_never_verifies_a_real_secret() {
+        let d = SecretVerifier::decoy(DecoyKind::HmacSha256);
+        assert!(!d.verify(&secret("jcs_anything")));
+    }
+}
