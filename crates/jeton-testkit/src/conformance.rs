@@ -1,0 +1,3 @@
+//! The raw-HTTP conformance table every adapter runs against a live server.
+//!
+//! Filled in with the first adapter (jeton-hyper).
