@@ -3,6 +3,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub use jeton_memory;
+
 pub mod conformance;
 pub mod strategies;
 
