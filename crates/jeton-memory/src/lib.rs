@@ -24,8 +24,8 @@
 pub use jeton;
 
 use jeton::{
-    ClientId, ClientRecord, ClientStore, SecretVerifier, StoreError, TokenDigest, TokenRecord,
-    TokenStore,
+    ClientId, ClientRecord, ClientStore, RevocationList, SecretVerifier, StoreError, TokenDigest,
+    TokenRecord, TokenStore,
 };
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError, RwLock};
@@ -106,6 +106,68 @@ impl ClientStore for MemoryClientStore {
             s.verifier = new;
         }
         Ok(())
+    }
+}
+
+/// Revoked JWT ids in memory, purged as their tokens expire.
+#[derive(Debug, Default)]
+pub struct MemoryRevocationList {
+    entries: Mutex<RevokedSet>,
+}
+
+#[derive(Debug, Default)]
+struct RevokedSet {
+    by_jti: HashMap<String, jeton::time::OffsetDateTime>,
+    next_purge_at: usize,
+}
+
+impl MemoryRevocationList {
+    /// An empty list.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many entries are held.
+    pub fn len(&self) -> usize {
+        self.entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .by_jti
+            .len()
+    }
+
+    /// Whether no entry is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[async_trait::async_trait]
+impl RevocationList for MemoryRevocationList {
+    async fn revoke_jti(
+        &self,
+        jti: &str,
+        expires_at: jeton::time::OffsetDateTime,
+        now: jeton::time::OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let mut set = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        if set.by_jti.len() >= set.next_purge_at {
+            set.by_jti.retain(|_, exp| *exp > now);
+            set.next_purge_at = (set.by_jti.len() * 2).max(64);
+        }
+        if expires_at > now {
+            set.by_jti.insert(jti.to_owned(), expires_at);
+        }
+        Ok(())
+    }
+
+    async fn is_revoked(&self, jti: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .by_jti
+            .contains_key(jti))
     }
 }
 

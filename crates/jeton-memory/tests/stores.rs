@@ -116,3 +116,22 @@ fn many_threads_issue_and_read_concurrently() {
     }
     assert_eq!(s.len(), 16_000);
 }
+
+#[test]
+fn revocation_list_entries_expire_with_their_tokens() {
+    use jeton::RevocationList;
+    let l = jeton_memory::MemoryRevocationList::new();
+    block_on(l.revoke_jti("a", now() + Duration::seconds(10), now())).unwrap();
+    assert!(block_on(l.is_revoked("a")).unwrap());
+    assert!(!block_on(l.is_revoked("b")).unwrap());
+    // An already-expired token needs no entry.
+    block_on(l.revoke_jti("old", now() - Duration::seconds(1), now())).unwrap();
+    assert!(!block_on(l.is_revoked("old")).unwrap());
+    // Sustained revocations of short-lived tokens keep the list bounded.
+    let mut t = now();
+    for n in 0..10_000 {
+        block_on(l.revoke_jti(&format!("j{n}"), t + Duration::seconds(30), t)).unwrap();
+        t += Duration::seconds(1);
+    }
+    assert!(l.len() <= 64 + 2 * 30, "{}", l.len());
+}

@@ -6,6 +6,7 @@
 pub use jeton_memory;
 
 pub mod conformance;
+pub mod fuzzing;
 pub mod strategies;
 
 use jeton::time::{Duration, OffsetDateTime};
@@ -238,6 +239,20 @@ pub fn fixture_clients() -> Vec<ClientRecord> {
     ]
 }
 
+/// The engine's form endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// RFC 6749 token endpoint.
+    Token,
+    /// RFC 7662 introspection endpoint.
+    Introspection,
+    /// RFC 7009 revocation endpoint.
+    Revocation,
+}
+
+/// The issuer identifier the fixture engine is configured with.
+pub const ISSUER: &str = "https://as.example.com";
+
 /// An engine over memory stores holding [`fixture_clients`], issuing opaque tokens from a
 /// deterministic RNG.
 #[derive(Debug, Clone)]
@@ -258,15 +273,20 @@ impl Fixture {
 
     /// A fixture whose engine builder is adjusted by `f`.
     pub fn with(f: impl FnOnce(EngineBuilder) -> EngineBuilder) -> Self {
+        Self::seeded(42, f)
+    }
+
+    /// Like [`Fixture::with`], with the issuer's RNG seeded with `seed`.
+    pub fn seeded(seed: u64, f: impl FnOnce(EngineBuilder) -> EngineBuilder) -> Self {
         let clients = Arc::new(MemoryClientStore::with_clients(fixture_clients()));
         let tokens = Arc::new(MemoryTokenStore::new());
         let issuer = Arc::new(OpaqueIssuer::new(
             tokens.clone(),
-            Arc::new(SeqRandom::new(42)),
+            Arc::new(SeqRandom::new(seed)),
         ));
-        let engine = f(Engine::builder(clients.clone(), issuer))
-            .build()
-            .expect("fixture engine");
+        let builder = Engine::builder(clients.clone(), issuer)
+            .issuer(jeton::Issuer::new(ISSUER).expect("fixture issuer"));
+        let engine = f(builder).build().expect("fixture engine");
         Self {
             clients,
             tokens,
@@ -276,12 +296,37 @@ impl Fixture {
 
     /// Sends a form POST with an optional `Authorization` value, at [`now`].
     pub fn token(&self, body: &str, authorization: Option<&str>) -> Outcome {
+        self.call(Endpoint::Token, body, authorization)
+    }
+
+    /// Sends a form POST to `endpoint` with an optional `Authorization` value, at [`now`].
+    pub fn call(&self, endpoint: Endpoint, body: &str, authorization: Option<&str>) -> Outcome {
         let mut req = RawRequest::new("POST", body.as_bytes(), now())
             .content_type(b"application/x-www-form-urlencoded");
         if let Some(a) = authorization {
             req = req.authorization(a.as_bytes());
         }
-        block_on(self.engine.handle_token_request(&req))
+        match endpoint {
+            Endpoint::Token => block_on(self.engine.handle_token_request(&req)),
+            Endpoint::Introspection => block_on(self.engine.handle_introspection_request(&req)),
+            Endpoint::Revocation => block_on(self.engine.handle_revocation_request(&req)),
+        }
+    }
+
+    /// Gets a token for `client` (Basic) with the given extra form parameters; panics unless
+    /// issued.
+    pub fn issue(&self, client: FixtureClient, extra: &str) -> String {
+        let o = self.token_basic(client, &format!("grant_type=client_credentials{extra}"));
+        assert_eq!(
+            o.response.status(),
+            200,
+            "{}",
+            String::from_utf8_lossy(o.response.body())
+        );
+        json(&o)["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned()
     }
 
     /// Sends a form POST authenticated with Basic as `client`.

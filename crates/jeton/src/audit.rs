@@ -29,6 +29,8 @@ pub enum AuthFailure {
     PublicClient,
     /// The client may not use the method it used.
     MethodNotAllowed,
+    /// The client authenticated but may not use this endpoint (introspection).
+    NotPermitted,
 }
 
 /// What happened, for the application's logs. Never holds a secret, a token or an
@@ -46,6 +48,22 @@ pub enum AuditEvent {
         audience: Vec<Resource>,
         /// Expiry.
         expires_at: OffsetDateTime,
+    },
+    /// A token was introspected (RFC 7662).
+    TokenIntrospected {
+        /// The caller.
+        caller: ClientId,
+        /// Whether the answer was `active: true`.
+        active: bool,
+        /// The client the token belongs to, when active.
+        token_client_id: Option<ClientId>,
+    },
+    /// A revocation request was answered with success (RFC 7009).
+    TokenRevoked {
+        /// The caller (and owner of the token, when found).
+        client_id: ClientId,
+        /// Whether a token was found and revoked (unknown tokens also answer 200).
+        found: bool,
     },
     /// Client authentication failed.
     ClientAuthenticationFailed {
@@ -78,17 +96,23 @@ impl AuditEvent {
     /// The client id the event is about, if any.
     pub fn client_id(&self) -> Option<&ClientId> {
         match self {
-            Self::TokenIssued { client_id, .. } => Some(client_id),
+            Self::TokenIssued { client_id, .. } | Self::TokenRevoked { client_id, .. } => {
+                Some(client_id)
+            }
+            Self::TokenIntrospected { caller, .. } => Some(caller),
             Self::ClientAuthenticationFailed { client_id, .. }
             | Self::RequestRejected { client_id, .. }
             | Self::ServerError { client_id, .. } => client_id.as_ref(),
         }
     }
 
-    /// A short outcome word for log lines: `issued`, `auth_failed`, `rejected`, `server_error`.
+    /// A short outcome word for log lines: `issued`, `introspected`, `revoked`, `auth_failed`,
+    /// `rejected`, `server_error`.
     pub fn outcome(&self) -> &'static str {
         match self {
             Self::TokenIssued { .. } => "issued",
+            Self::TokenIntrospected { .. } => "introspected",
+            Self::TokenRevoked { .. } => "revoked",
             Self::ClientAuthenticationFailed { .. } => "auth_failed",
             Self::RequestRejected { .. } => "rejected",
             Self::ServerError { .. } => "server_error",

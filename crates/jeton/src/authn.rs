@@ -24,6 +24,12 @@ pub(crate) struct Credentials {
     method: AuthMethod,
 }
 
+impl Credentials {
+    pub(crate) fn method(&self) -> AuthMethod {
+        self.method
+    }
+}
+
 /// Finds the one client authentication method the request uses (RFC 6749 §2.3: "The client
 /// MUST NOT use more than one authentication method in each request").
 pub(crate) fn extract_credentials(
@@ -158,7 +164,9 @@ pub(crate) async fn authenticate(
     if !record.is_confidential() {
         return Err(fail(AuthFailure::PublicClient));
     }
-    if !record.auth_methods.contains(&method) {
+    let deployment_allows =
+        method != AuthMethod::ClientSecretPost || engine.config.allow_client_secret_post;
+    if !record.auth_methods.contains(&method) || !deployment_allows {
         return Err(fail(AuthFailure::MethodNotAllowed));
     }
     let Some(verifier) = active_match else {

@@ -131,6 +131,10 @@ pub struct ClientRecord {
     pub default_audience: Vec<Resource>,
     /// Whether it may call the introspection endpoint.
     pub may_introspect: bool,
+    /// When not empty, introspection by this client reports a token as active only if the
+    /// token's audience includes one of these (RFC 7662 §4: a resource server sees only tokens
+    /// meant for it).
+    pub introspect_audiences: Vec<Resource>,
 }
 
 mod duration_secs {
@@ -165,6 +169,7 @@ impl fmt::Debug for ClientRecord {
             .field("allowed_resources", &self.allowed_resources)
             .field("default_audience", &self.default_audience)
             .field("may_introspect", &self.may_introspect)
+            .field("introspect_audiences", &self.introspect_audiences)
             .finish()
     }
 }
@@ -184,6 +189,7 @@ impl ClientRecord {
             allowed_resources: Vec::new(),
             default_audience: Vec::new(),
             may_introspect: false,
+            introspect_audiences: Vec::new(),
         })
     }
 
@@ -264,6 +270,12 @@ impl ClientRecordBuilder {
     /// Allows or forbids introspection.
     pub fn may_introspect(mut self, yes: bool) -> Self {
         self.0.may_introspect = yes;
+        self
+    }
+
+    /// Restricts introspection to tokens for these audiences.
+    pub fn introspect_audiences(mut self, r: impl IntoIterator<Item = Resource>) -> Self {
+        self.0.introspect_audiences = r.into_iter().collect();
         self
     }
 

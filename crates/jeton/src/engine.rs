@@ -6,6 +6,7 @@ use crate::client::{ClientRecord, DefaultScope, GrantType};
 use crate::error::ErrorCode;
 use crate::form::{self, Form, FormError, FormLimits};
 use crate::issuer::{Grant, TokenIssuer};
+use crate::metadata::{Endpoints, Issuer};
 use crate::request::RawRequest;
 use crate::response::{Diagnostic, Outcome, Response, desc};
 use crate::secret::{DecoyKind, RandomSource, SecretVerifier};
@@ -62,6 +63,10 @@ pub(crate) struct Config {
     pub(crate) decoy: SecretVerifier,
     pub(crate) pbkdf2_target: Option<NonZeroU32>,
     pub(crate) rng: Option<Arc<dyn RandomSource>>,
+    pub(crate) allow_client_secret_post: bool,
+    pub(crate) issuer: Option<Issuer>,
+    pub(crate) endpoints: Option<Endpoints>,
+    pub(crate) scopes_supported: Option<Scope>,
 }
 
 impl fmt::Debug for Config {
@@ -75,6 +80,9 @@ impl fmt::Debug for Config {
             .field("subject_prefix", &self.subject_prefix)
             .field("default_audience", &self.default_audience)
             .field("decoy", &self.decoy)
+            .field("allow_client_secret_post", &self.allow_client_secret_post)
+            .field("issuer", &self.issuer)
+            .field("endpoints", &self.endpoints)
             .finish_non_exhaustive()
     }
 }
@@ -95,6 +103,15 @@ pub enum ConfigError {
     /// The subject prefix must be `VSCHAR`.
     #[error("subject prefix must be printable ASCII")]
     BadSubjectPrefix,
+    /// The issuer must be an `https` URL (or `http` on a loopback host) with no query, no
+    /// fragment and no trailing `/` (RFC 8414 §2).
+    #[error(
+        "issuer must be an https URL (http only for localhost/127.0.0.1/[::1]) with no query, no fragment and no trailing '/'"
+    )]
+    BadIssuer,
+    /// An endpoint URL must be absolute `http(s)` without fragment (RFC 6749 §3.1, §3.2).
+    #[error("endpoint URLs must be absolute http(s) URLs without fragment")]
+    BadEndpoint,
 }
 
 /// Builds an [`Engine`].
@@ -181,6 +198,36 @@ impl EngineBuilder {
         self
     }
 
+    /// Whether `client_secret_post` may be used at all (still opt-in per client). Default
+    /// `true`; `false` refuses body credentials for every client and drops the method from
+    /// metadata (RFC 6749 §2.3.1: NOT RECOMMENDED).
+    pub fn allow_client_secret_post(mut self, yes: bool) -> Self {
+        self.config.allow_client_secret_post = yes;
+        self
+    }
+
+    /// The issuer identifier (RFC 8414 §2), the `iss` of introspection answers and the base of
+    /// the metadata document. Endpoints default to [`Endpoints::under`] the issuer.
+    pub fn issuer(mut self, issuer: Issuer) -> Self {
+        if self.config.endpoints.is_none() {
+            self.config.endpoints = Some(Endpoints::under(&issuer));
+        }
+        self.config.issuer = Some(issuer);
+        self
+    }
+
+    /// The endpoint URLs advertised in metadata.
+    pub fn endpoints(mut self, endpoints: Endpoints) -> Self {
+        self.config.endpoints = Some(endpoints);
+        self
+    }
+
+    /// The `scopes_supported` advertised in metadata (RFC 8414 §2). Not advertised by default.
+    pub fn scopes_supported(mut self, scope: Scope) -> Self {
+        self.config.scopes_supported = Some(scope);
+        self
+    }
+
     /// Checks the settings and builds the engine.
     pub fn build(self) -> Result<Engine, ConfigError> {
         let c = &self.config;
@@ -202,6 +249,9 @@ impl EngineBuilder {
         }
         if !c.subject_prefix.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
             return Err(ConfigError::BadSubjectPrefix);
+        }
+        if let Some(e) = &c.endpoints {
+            e.validate()?;
         }
         Ok(Engine {
             clients: self.clients,
@@ -452,6 +502,10 @@ impl Engine {
                 decoy: SecretVerifier::decoy(DecoyKind::HmacSha256),
                 pbkdf2_target: None,
                 rng: None,
+                allow_client_secret_post: true,
+                issuer: None,
+                endpoints: None,
+                scopes_supported: None,
             },
         }
     }

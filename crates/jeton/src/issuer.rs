@@ -136,7 +136,75 @@ impl fmt::Debug for AccessToken {
     }
 }
 
-/// Mints access tokens.
+/// What an issuer knows about one of its tokens, for introspection (RFC 7662) and revocation
+/// (RFC 7009).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TokenInfo {
+    /// The client it was issued to.
+    pub client_id: ClientId,
+    /// Its subject.
+    pub subject: String,
+    /// Granted scope.
+    pub scope: Scope,
+    /// Audience.
+    pub audience: Vec<Resource>,
+    /// Issue instant.
+    pub issued_at: OffsetDateTime,
+    /// Expiry instant.
+    pub expires_at: OffsetDateTime,
+    /// Its `jti`, for JWTs.
+    pub jti: Option<String>,
+    /// Its type.
+    pub token_type: TokenType,
+    /// How the issuer finds it again to revoke it.
+    pub handle: TokenHandle,
+}
+
+impl TokenInfo {
+    /// Builds the description of a token.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        client_id: ClientId,
+        subject: String,
+        scope: Scope,
+        audience: Vec<Resource>,
+        issued_at: OffsetDateTime,
+        expires_at: OffsetDateTime,
+        jti: Option<String>,
+        handle: TokenHandle,
+    ) -> Self {
+        Self {
+            client_id,
+            subject,
+            scope,
+            audience,
+            issued_at,
+            expires_at,
+            jti,
+            token_type: TokenType::Bearer,
+            handle,
+        }
+    }
+
+    /// Whether the token is within its lifetime at `now` (RFC 7662 §2.2: an expired token is
+    /// inactive).
+    pub fn is_active(&self, now: OffsetDateTime) -> bool {
+        self.issued_at <= now && now < self.expires_at
+    }
+}
+
+/// How an issuer locates one of its tokens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TokenHandle {
+    /// An opaque token, by the digest of its value.
+    Digest(crate::TokenDigest),
+    /// A JWT, by its `jti` (revocation adds it to a revocation list until it expires).
+    Jti(String),
+}
+
+/// Mints access tokens, and finds and revokes the tokens it minted.
 ///
 /// Implementations: [`crate::OpaqueIssuer`] (random tokens kept in a [`crate::TokenStore`]),
 /// the JWT issuer, or your own.
@@ -148,4 +216,34 @@ pub trait TokenIssuer: Send + Sync {
     /// active secret, may use `client_credentials`, and the scope and audience are within its
     /// policy; `issued_at` is the request's `now`. `Err` becomes `500 server_error`.
     async fn issue(&self, grant: &Grant) -> Result<AccessToken, IssueError>;
+
+    /// Finds a token this issuer minted and that has not been revoked. `Ok(None)` for anything
+    /// else: unknown, malformed, forged, revoked. Expiry is the engine's check.
+    ///
+    /// Already validated by the engine: the caller authenticated and may introspect or revoke;
+    /// `token` is the raw `token` parameter, untrusted, non-empty. The default finds nothing.
+    async fn inspect(
+        &self,
+        token: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<TokenInfo>, IssueError> {
+        let _ = (token, now);
+        Ok(None)
+    }
+
+    /// Revokes a token found by [`TokenIssuer::inspect`], so that `inspect` no longer finds it.
+    ///
+    /// Already validated by the engine: the caller authenticated as `info.client_id`. The
+    /// default cannot revoke and says so with an error.
+    async fn revoke(&self, info: &TokenInfo) -> Result<(), IssueError> {
+        let _ = info;
+        Err(IssueError::msg("this issuer cannot revoke tokens"))
+    }
+
+    /// The public keys that verify this issuer's tokens, as an RFC 7517 JWK Set, if it signs
+    /// tokens. The engine serves it and advertises `jwks_uri` only when this is `Some`. The
+    /// default is `None` (opaque tokens).
+    fn jwks(&self) -> Option<serde_json::Value> {
+        None
+    }
 }

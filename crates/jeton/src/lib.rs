@@ -93,10 +93,12 @@ mod audit;
 mod authn;
 pub mod basic;
 mod client;
+mod endpoints;
 mod engine;
 mod error;
 pub mod form;
 mod issuer;
+mod metadata;
 mod request;
 mod response;
 mod secret;
@@ -110,8 +112,9 @@ pub use client::{
     AuthMethod, ClientRecord, ClientRecordBuilder, DefaultScope, GrantType, RegisteredSecret,
 };
 pub use engine::{ConfigError, Engine, EngineBuilder};
+pub use metadata::{Endpoints, Issuer};
 pub use error::{ErrorCode, IssueError, StoreError};
-pub use issuer::{AccessToken, Grant, TokenIssuer, TokenType};
+pub use issuer::{AccessToken, Grant, TokenHandle, TokenInfo, TokenIssuer, TokenType};
 pub use request::{HeaderValues, RawRequest};
 pub use response::{Diagnostic, Outcome, Response};
 pub use secret::{
@@ -120,7 +123,9 @@ pub use secret::{
     is_generated_secret,
 };
 pub use store::ClientStore;
-pub use token::{OpaqueIssuer, TokenDigest, TokenRecord, TokenStore, opaque_token_digest};
+pub use token::{
+    OpaqueIssuer, RevocationList, TokenDigest, TokenRecord, TokenStore, opaque_token_digest,
+};
 pub use types::{ClientId, ClientSecret, InvalidValue, Resource, Scope, ScopeToken};
 
 /// Re-exported so adapters and users name one `time`.

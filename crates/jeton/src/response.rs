@@ -41,6 +41,18 @@ impl Response {
         }
     }
 
+    /// A bodiless response with the no-store headers (RFC 7009 §2.2 success).
+    pub(crate) fn empty(status: u16) -> Self {
+        Self {
+            status,
+            headers: vec![
+                ("cache-control", "no-store".to_owned()),
+                ("pragma", "no-cache".to_owned()),
+            ],
+            body: Vec::new(),
+        }
+    }
+
     /// An OAuth error response (RFC 6749 §5.2) with the code's status.
     pub(crate) fn error(code: ErrorCode, description: &'static str) -> Self {
         #[derive(serde::Serialize)]
@@ -59,6 +71,15 @@ impl Response {
     pub(crate) fn with_header(mut self, name: &'static str, value: String) -> Self {
         self.headers.push((name, value));
         self
+    }
+
+    pub(crate) fn set_header(&mut self, name: &'static str, value: String) {
+        self.remove_header(name);
+        self.headers.push((name, value));
+    }
+
+    pub(crate) fn remove_header(&mut self, name: &str) {
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
     }
 
     pub(crate) fn with_status(mut self, status: u16) -> Self {
@@ -139,6 +160,8 @@ pub(crate) mod desc {
     pub(crate) const SCOPE_NOT_ALLOWED: &str = "the requested scope is not allowed";
     pub(crate) const RESOURCE_NOT_ALLOWED: &str = "the requested resource is not allowed";
     pub(crate) const SERVER_ERROR: &str = "the server could not process the request";
+    pub(crate) const TOKEN_REQUIRED: &str = "token is required";
+    pub(crate) const NOT_YOUR_TOKEN: &str = "the token was not issued to this client";
 
     #[cfg(test)]
     pub(crate) const ALL: &[&str] = &[
@@ -165,6 +188,8 @@ pub(crate) mod desc {
         SCOPE_NOT_ALLOWED,
         RESOURCE_NOT_ALLOWED,
         SERVER_ERROR,
+        TOKEN_REQUIRED,
+        NOT_YOUR_TOKEN,
     ];
 }
 

@@ -6,7 +6,7 @@
 //! hit.
 
 use crate::error::{IssueError, StoreError};
-use crate::issuer::{AccessToken, Grant, TokenIssuer, TokenType};
+use crate::issuer::{AccessToken, Grant, TokenHandle, TokenInfo, TokenIssuer, TokenType};
 use crate::secret::{RandomSource, TOKEN_PREFIX, is_well_formed, prefixed_random};
 use crate::types::{ClientId, Resource, Scope};
 use ring::digest;
@@ -121,6 +121,26 @@ pub trait TokenStore: Send + Sync {
     async fn revoke(&self, digest: &TokenDigest) -> Result<bool, StoreError>;
 }
 
+/// Revoked JWT ids, kept until the token they name expires (so the list stays bounded by the
+/// number of revoked tokens still alive).
+#[async_trait::async_trait]
+pub trait RevocationList: Send + Sync {
+    /// Records `jti` as revoked until `expires_at`.
+    ///
+    /// Already validated by the engine: the caller authenticated as the client the token was
+    /// issued to, and the token's signature verified. `now` is the request time, which a store
+    /// may use to purge entries whose token has expired.
+    async fn revoke_jti(
+        &self,
+        jti: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    /// Whether `jti` is revoked.
+    async fn is_revoked(&self, jti: &str) -> Result<bool, StoreError>;
+}
+
 /// Issues opaque tokens and stores their digests.
 pub struct OpaqueIssuer {
     store: Arc<dyn TokenStore>,
@@ -156,6 +176,40 @@ impl TokenIssuer for OpaqueIssuer {
         );
         self.store.insert(record).await.map_err(IssueError::new)?;
         Ok(AccessToken::new(value, TokenType::Bearer, grant.lifetime()))
+    }
+
+    async fn inspect(
+        &self,
+        token: &str,
+        _now: OffsetDateTime,
+    ) -> Result<Option<TokenInfo>, IssueError> {
+        // The checksum rejects garbage before any store hit.
+        let Some(digest) = opaque_token_digest(token) else {
+            return Ok(None);
+        };
+        let record = self.store.get(&digest).await.map_err(IssueError::new)?;
+        Ok(record.map(|r| {
+            TokenInfo::new(
+                r.client_id,
+                r.subject,
+                r.scope,
+                r.audience,
+                r.issued_at,
+                r.expires_at,
+                None,
+                TokenHandle::Digest(r.digest),
+            )
+        }))
+    }
+
+    async fn revoke(&self, info: &TokenInfo) -> Result<(), IssueError> {
+        match &info.handle {
+            TokenHandle::Digest(d) => {
+                self.store.revoke(d).await.map_err(IssueError::new)?;
+                Ok(())
+            }
+            TokenHandle::Jti(_) => Err(IssueError::msg("not an opaque token")),
+        }
     }
 }
 

@@ -1,0 +1,190 @@
+//! Introspection (RFC 7662) and revocation (RFC 7009).
+//!
+//! Both endpoints authenticate the caller exactly as the token endpoint does (same code path,
+//! same enumeration resistance) before looking at the token.
+
+use crate::audit::{AuditEvent, AuthFailure};
+use crate::authn;
+use crate::engine::{Engine, Rejection, parse_post_form};
+use crate::error::ErrorCode;
+use crate::issuer::TokenInfo;
+use crate::request::RawRequest;
+use crate::response::{Outcome, Response, desc};
+use crate::types::Resource;
+use serde::Serialize;
+
+/// An `aud` claim: a single string when there is one audience, else an array (RFC 7519 §4.1.3).
+#[derive(Serialize)]
+#[serde(untagged)]
+pub(crate) enum Audience<'a> {
+    One(&'a str),
+    Many(Vec<&'a str>),
+}
+
+impl<'a> Audience<'a> {
+    pub(crate) fn of(aud: &'a [Resource]) -> Option<Self> {
+        match aud {
+            [] => None,
+            [one] => Some(Self::One(one.as_str())),
+            many => Some(Self::Many(many.iter().map(Resource::as_str).collect())),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Active<'a> {
+    active: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<String>,
+    client_id: &'a str,
+    token_type: &'static str,
+    exp: i64,
+    iat: i64,
+    sub: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aud: Option<Audience<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iss: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    jti: Option<&'a str>,
+}
+
+/// RFC 7662 §2.2: "If the introspection call is properly authorized but the token is not
+/// active, does not exist on this server, or the protected resource is not allowed to
+/// introspect this particular token, then the authorization server MUST return an
+/// introspection response with the "active" field set to "false" [...] SHOULD NOT include any
+/// additional information".
+const INACTIVE: &[u8] = br#"{"active":false}"#;
+
+impl Engine {
+    /// Handles an introspection request (RFC 7662 §2).
+    ///
+    /// The caller authenticates as a client that may introspect (otherwise `401
+    /// invalid_client`, the same answer as a failed authentication); an active token answers
+    /// `active: true` with its claims, anything else exactly `{"active":false}`.
+    pub async fn handle_introspection_request(&self, req: &RawRequest<'_>) -> Outcome {
+        match self.introspect(req).await {
+            Ok(o) => o,
+            Err(r) => r.into_outcome(&self.config.realm),
+        }
+    }
+
+    async fn introspect(&self, req: &RawRequest<'_>) -> Result<Outcome, Rejection> {
+        let form = parse_post_form(&self.config, req, &[])?;
+        let token = form
+            .get("token")
+            .ok_or_else(|| Rejection::request(desc::TOKEN_REQUIRED))?;
+        let creds = authn::extract_credentials(req, &form)?;
+        let method = creds.method();
+        let (caller, diagnostic) = authn::authenticate(self, creds, req.now).await?;
+        let caller = caller.record;
+        // RFC 7662 §2.1: "the endpoint MUST also require some form of authorization".
+        if !caller.may_introspect {
+            return Err(Rejection::auth(
+                Some(caller.id),
+                Some(method),
+                AuthFailure::NotPermitted,
+            ));
+        }
+        // `token_type_hint` is optional and only an optimisation; every issuer is searched.
+        let info = self
+            .issuer
+            .inspect(token, req.now)
+            .await
+            .map_err(|e| Rejection::infra(Some(caller.id.clone()), "inspect_token", e))?;
+        let visible = |i: &TokenInfo| {
+            i.is_active(req.now)
+                && (caller.introspect_audiences.is_empty()
+                    || i.audience
+                        .iter()
+                        .any(|a| caller.introspect_audiences.contains(a)))
+        };
+        let (body, token_client_id) = match info.filter(visible) {
+            None => (INACTIVE.to_vec(), None),
+            Some(i) => {
+                let scope = (!i.scope.is_empty()).then(|| i.scope.to_string());
+                let body = serde_json::to_vec(&Active {
+                    active: true,
+                    scope,
+                    client_id: i.client_id.as_str(),
+                    token_type: i.token_type.as_str(),
+                    exp: i.expires_at.unix_timestamp(),
+                    iat: i.issued_at.unix_timestamp(),
+                    sub: &i.subject,
+                    aud: Audience::of(&i.audience),
+                    iss: self.config.issuer.as_ref().map(|u| u.as_str()),
+                    jti: i.jti.as_deref(),
+                })
+                .map_err(|e| Rejection::infra(Some(caller.id.clone()), "render", e))?;
+                (body, Some(i.client_id))
+            }
+        };
+        Ok(Outcome {
+            response: Response::json(200, body),
+            event: AuditEvent::TokenIntrospected {
+                caller: caller.id,
+                active: token_client_id.is_some(),
+                token_client_id,
+            },
+            diagnostic,
+        })
+    }
+
+    /// Handles a revocation request (RFC 7009 §2).
+    ///
+    /// The caller authenticates first (failure: `401 invalid_client`, never a silent 200). An
+    /// unknown or invalid token answers `200` with an empty body; a token issued to another
+    /// client is refused with `400 unauthorized_client` and stays active.
+    pub async fn handle_revocation_request(&self, req: &RawRequest<'_>) -> Outcome {
+        match self.revoke(req).await {
+            Ok(o) => o,
+            Err(r) => r.into_outcome(&self.config.realm),
+        }
+    }
+
+    async fn revoke(&self, req: &RawRequest<'_>) -> Result<Outcome, Rejection> {
+        let form = parse_post_form(&self.config, req, &[])?;
+        let token = form
+            .get("token")
+            .ok_or_else(|| Rejection::request(desc::TOKEN_REQUIRED))?;
+        let creds = authn::extract_credentials(req, &form)?;
+        let (caller, diagnostic) = authn::authenticate(self, creds, req.now).await?;
+        let caller = caller.record.id;
+        // RFC 7009 §2.1: `token_type_hint` may be ignored; an unknown hint changes nothing, and
+        // every token type this server has is searched. `unsupported_token_type` is never
+        // needed: jeton issues only access tokens, and revokes them all.
+        let info = self
+            .issuer
+            .inspect(token, req.now)
+            .await
+            .map_err(|e| Rejection::infra(Some(caller.clone()), "inspect_token", e))?;
+        let found = match info {
+            // RFC 7009 §2.2: "invalid tokens do not cause an error response".
+            None => false,
+            // RFC 7009 §2.1: the server "verifies whether the token was issued to the client
+            // making the revocation request. If this validation fails, the request is refused".
+            Some(i) if i.client_id != caller => {
+                return Err(Rejection::policy(
+                    &caller,
+                    ErrorCode::UnauthorizedClient,
+                    desc::NOT_YOUR_TOKEN,
+                ));
+            }
+            Some(i) => {
+                self.issuer
+                    .revoke(&i)
+                    .await
+                    .map_err(|e| Rejection::infra(Some(caller.clone()), "revoke_token", e))?;
+                true
+            }
+        };
+        Ok(Outcome {
+            response: Response::empty(200),
+            event: AuditEvent::TokenRevoked {
+                client_id: caller,
+                found,
+            },
+            diagnostic,
+        })
+    }
+}

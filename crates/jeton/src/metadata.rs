@@ -1,0 +1,255 @@
+//! Authorization-server metadata (RFC 8414) and the issuer identifier.
+
+use crate::client::{AuthMethod, GrantType};
+use crate::engine::{ConfigError, Engine};
+use crate::response::Response;
+use std::fmt;
+
+/// An issuer identifier (RFC 8414 §2): `https` (or `http` on a loopback host, for
+/// development), no query, no fragment, and no trailing `/` (one canonical form, so that the
+/// `iss` of tokens and the metadata `issuer` compare equal byte for byte).
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Issuer(String);
+
+impl Issuer {
+    /// Validates an issuer identifier.
+    pub fn new(url: impl Into<String>) -> Result<Self, ConfigError> {
+        let url = url.into();
+        let rest = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://").filter(|r| is_loopback(r)))
+            .ok_or(ConfigError::BadIssuer)?;
+        let host = rest.split('/').next().unwrap_or("");
+        if host.is_empty()
+            || url.contains(['?', '#'])
+            || url.ends_with('/')
+            || !url.bytes().all(|b| (0x21..=0x7e).contains(&b))
+        {
+            return Err(ConfigError::BadIssuer);
+        }
+        Ok(Self(url))
+    }
+
+    /// The identifier.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Where the metadata document is served (RFC 8414 §3: the well-known suffix is inserted
+    /// between the host and any path of the issuer): `/.well-known/oauth-authorization-server`
+    /// followed by the issuer's path.
+    pub fn metadata_path(&self) -> String {
+        let after_scheme = self.0.split_once("://").map_or("", |(_, r)| r);
+        let path = after_scheme.find('/').map_or("", |i| &after_scheme[i..]);
+        format!("/.well-known/oauth-authorization-server{path}")
+    }
+
+    /// `issuer` + `path`, for endpoint URLs.
+    pub fn join(&self, path: &str) -> String {
+        format!("{}{}", self.0, path)
+    }
+}
+
+fn is_loopback(rest: &str) -> bool {
+    let authority = rest.split('/').next().unwrap_or("");
+    let host = authority
+        .rsplit_once(':')
+        .filter(|(h, port)| !h.ends_with(']') || !port.is_empty())
+        .map_or(authority, |(h, _)| h);
+    matches!(host, "localhost" | "127.0.0.1" | "[::1]")
+}
+
+impl fmt::Debug for Issuer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Issuer({:?})", self.0)
+    }
+}
+
+impl fmt::Display for Issuer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The endpoint URLs advertised in metadata. Each must be an absolute URL without fragment
+/// (RFC 6749 §3.1, §3.2); a query component is allowed and kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Endpoints {
+    /// The token endpoint.
+    pub token: String,
+    /// The introspection endpoint, if served.
+    pub introspection: Option<String>,
+    /// The revocation endpoint, if served.
+    pub revocation: Option<String>,
+    /// The JWKS URL, if JWTs are issued.
+    pub jwks: Option<String>,
+}
+
+impl Endpoints {
+    /// The usual layout under an issuer: `/token`, `/introspect`, `/revoke`, `/jwks.json`.
+    pub fn under(issuer: &Issuer) -> Self {
+        Self {
+            token: issuer.join("/token"),
+            introspection: Some(issuer.join("/introspect")),
+            revocation: Some(issuer.join("/revoke")),
+            jwks: Some(issuer.join("/jwks.json")),
+        }
+    }
+
+    /// Explicit URLs.
+    pub fn new(
+        token: String,
+        introspection: Option<String>,
+        revocation: Option<String>,
+        jwks: Option<String>,
+    ) -> Self {
+        Self {
+            token,
+            introspection,
+            revocation,
+            jwks,
+        }
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        let all = std::iter::once(&self.token)
+            .chain(&self.introspection)
+            .chain(&self.revocation)
+            .chain(&self.jwks);
+        for url in all {
+            let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
+            if !scheme_ok || url.contains('#') || !url.bytes().all(|b| (0x21..=0x7e).contains(&b))
+            {
+                return Err(ConfigError::BadEndpoint);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Engine {
+    /// The issuer identifier, if configured.
+    pub fn issuer(&self) -> Option<&Issuer> {
+        self.config.issuer.as_ref()
+    }
+
+    /// The RFC 8414 metadata document, served at [`Issuer::metadata_path`]. `None` when no
+    /// issuer is configured.
+    ///
+    /// It advertises only what the engine does: `client_credentials`; the authentication
+    /// methods it accepts (`client_secret_basic`, plus `client_secret_post` unless turned off
+    /// deployment-wide); the introspection, revocation and JWKS endpoints only when configured
+    /// (and JWKS only when the issuer publishes keys). `response_types_supported` is REQUIRED by
+    /// RFC 8414 §2; jeton has no authorization endpoint, so it is the empty array.
+    pub fn metadata_document(&self) -> Option<Response> {
+        let issuer = self.config.issuer.as_ref()?;
+        let endpoints = self.config.endpoints.as_ref()?;
+        let mut methods = vec![AuthMethod::ClientSecretBasic.as_str()];
+        if self.config.allow_client_secret_post {
+            methods.push(AuthMethod::ClientSecretPost.as_str());
+        }
+        let mut doc = serde_json::Map::new();
+        let mut put = |k: &str, v: serde_json::Value| {
+            doc.insert(k.to_owned(), v);
+        };
+        put("issuer", issuer.as_str().into());
+        put("token_endpoint", endpoints.token.as_str().into());
+        put(
+            "grant_types_supported",
+            vec![GrantType::ClientCredentials.as_str()].into(),
+        );
+        put("response_types_supported", serde_json::Value::Array(vec![]));
+        put("token_endpoint_auth_methods_supported", methods.clone().into());
+        if let Some(url) = &endpoints.introspection {
+            put("introspection_endpoint", url.as_str().into());
+            put(
+                "introspection_endpoint_auth_methods_supported",
+                methods.clone().into(),
+            );
+        }
+        if let Some(url) = &endpoints.revocation {
+            put("revocation_endpoint", url.as_str().into());
+            put(
+                "revocation_endpoint_auth_methods_supported",
+                methods.into(),
+            );
+        }
+        if let (Some(url), true) = (&endpoints.jwks, self.issuer_publishes_keys()) {
+            put("jwks_uri", url.as_str().into());
+        }
+        if let Some(scopes) = &self.config.scopes_supported {
+            put(
+                "scopes_supported",
+                scopes.iter().map(|t| t.as_str()).collect::<Vec<_>>().into(),
+            );
+        }
+        let body = serde_json::to_vec(&serde_json::Value::Object(doc)).ok()?;
+        let mut r = Response::json(200, body);
+        r.set_header("cache-control", "public, max-age=300".to_owned());
+        r.remove_header("pragma");
+        Some(r)
+    }
+
+    fn issuer_publishes_keys(&self) -> bool {
+        self.issuer.jwks().is_some()
+    }
+
+    /// The JSON Web Key Set of the token issuer (RFC 7517), if it signs tokens: the document
+    /// served at the `jwks_uri`.
+    pub fn jwks_document(&self) -> Option<Response> {
+        let jwks = self.issuer.jwks()?;
+        let body = serde_json::to_vec(&jwks).ok()?;
+        let mut r = Response::json(200, body);
+        r.set_header("cache-control", "public, max-age=300".to_owned());
+        r.remove_header("pragma");
+        Some(r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc8414_2_issuer_is_https_without_query_fragment_or_trailing_slash() {
+        assert!(Issuer::new("https://as.example.com").is_ok());
+        assert!(Issuer::new("https://as.example.com/tenant/a").is_ok());
+        assert!(Issuer::new("http://127.0.0.1:8080").is_ok());
+        assert!(Issuer::new("http://localhost:8080").is_ok());
+        for bad in [
+            "http://as.example.com",
+            "https://as.example.com/",
+            "https://as.example.com?x=1",
+            "https://as.example.com#f",
+            "https://",
+            "ftp://as.example.com",
+            "https://as example.com",
+            "http://127.0.0.1.evil.com",
+        ] {
+            assert!(Issuer::new(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn rfc8414_3_well_known_is_inserted_before_the_issuer_path() {
+        let i = Issuer::new("https://as.example.com").unwrap();
+        assert_eq!(i.metadata_path(), "/.well-known/oauth-authorization-server");
+        let i = Issuer::new("https://as.example.com/tenant/a").unwrap();
+        assert_eq!(
+            i.metadata_path(),
+            "/.well-known/oauth-authorization-server/tenant/a"
+        );
+    }
+
+    #[test]
+    fn rfc6749_3_1_endpoint_urls_have_no_fragment() {
+        let i = Issuer::new("https://as.example.com").unwrap();
+        assert!(Endpoints::under(&i).validate().is_ok());
+        let mut e = Endpoints::under(&i);
+        e.token = "https://as.example.com/token#x".into();
+        assert!(e.validate().is_err());
+        e.token = "https://as.example.com/token?tenant=a".into();
+        assert!(e.validate().is_ok());
+    }
+}
