@@ -71,9 +71,6 @@ impl Engine {
 
     async fn introspect(&self, req: &RawRequest<'_>) -> Result<Outcome, Rejection> {
         let form = parse_post_form(&self.config, req, &[])?;
-        let token = form
-            .get("token")
-            .ok_or_else(|| Rejection::request(desc::TOKEN_REQUIRED))?;
         let creds = authn::extract_credentials(req, &form)?;
         let method = creds.method();
         let (caller, diagnostic) = authn::authenticate(self, creds, req.now).await?;
@@ -86,6 +83,9 @@ impl Engine {
                 AuthFailure::NotPermitted,
             ));
         }
+        let token = form.get("token").ok_or_else(|| {
+            Rejection::policy(&caller.id, ErrorCode::InvalidRequest, desc::TOKEN_REQUIRED)
+        })?;
         // `token_type_hint` is optional and only an optimisation; every issuer is searched.
         let info = self
             .issuer
@@ -144,12 +144,12 @@ impl Engine {
 
     async fn revoke(&self, req: &RawRequest<'_>) -> Result<Outcome, Rejection> {
         let form = parse_post_form(&self.config, req, &[])?;
-        let token = form
-            .get("token")
-            .ok_or_else(|| Rejection::request(desc::TOKEN_REQUIRED))?;
         let creds = authn::extract_credentials(req, &form)?;
         let (caller, diagnostic) = authn::authenticate(self, creds, req.now).await?;
         let caller = caller.record.id;
+        let token = form.get("token").ok_or_else(|| {
+            Rejection::policy(&caller, ErrorCode::InvalidRequest, desc::TOKEN_REQUIRED)
+        })?;
         // RFC 7009 §2.1: `token_type_hint` may be ignored; an unknown hint changes nothing, and
         // every token type this server has is searched. `unsupported_token_type` is never
         // needed: jeton issues only access tokens, and revokes them all.

@@ -5,7 +5,11 @@ use jeton_testkit::*;
 
 fn introspect(f: &Fixture, caller: FixtureClient, token: &str) -> jeton::Outcome {
     let auth = jeton::encode_basic(caller.id, caller.secret);
-    f.call(Endpoint::Introspection, &format!("token={token}"), Some(&auth))
+    f.call(
+        Endpoint::Introspection,
+        &format!("token={token}"),
+        Some(&auth),
+    )
 }
 
 fn revoke(f: &Fixture, caller: FixtureClient, body: &str) -> jeton::Outcome {
@@ -25,8 +29,16 @@ fn assert_inactive(o: &jeton::Outcome) {
 fn rfc7662_2_1_caller_must_authenticate() {
     let f = Fixture::new();
     let t = f.issue(ALL, "");
-    for auth in [None, Some(jeton::encode_basic(INTROSPECTOR.id, "wrong")), Some(jeton::encode_basic("nobody", "x"))] {
-        let o = f.call(Endpoint::Introspection, &format!("token={t}"), auth.as_deref());
+    for auth in [
+        None,
+        Some(jeton::encode_basic(INTROSPECTOR.id, "wrong")),
+        Some(jeton::encode_basic("nobody", "x")),
+    ] {
+        let o = f.call(
+            Endpoint::Introspection,
+            &format!("token={t}"),
+            auth.as_deref(),
+        );
         assert_eq!(o.response.status(), 401);
         assert_eq!(error_code(&o).as_deref(), Some("invalid_client"));
         assert!(o.response.header("www-authenticate").is_some());
@@ -41,9 +53,15 @@ fn rfc7662_2_1_caller_must_be_allowed_to_introspect() {
     assert_eq!(denied.response.status(), 401);
     assert_eq!(error_code(&denied).as_deref(), Some("invalid_client"));
     // Indistinguishable from a failed authentication.
-    let wrong = f.call(Endpoint::Introspection, &format!("token={t}"), Some(&jeton::encode_basic(BASIC.id, "wrong")));
+    let wrong = f.call(
+        Endpoint::Introspection,
+        &format!("token={t}"),
+        Some(&jeton::encode_basic(BASIC.id, "wrong")),
+    );
     assert_eq!(denied.response, wrong.response);
-    let AuditEvent::ClientAuthenticationFailed { reason, .. } = denied.event else { panic!() };
+    let AuditEvent::ClientAuthenticationFailed { reason, .. } = denied.event else {
+        panic!()
+    };
     assert_eq!(reason, jeton::AuthFailure::NotPermitted);
 }
 
@@ -63,17 +81,28 @@ fn rfc7662_2_2_active_token_answers_its_claims() {
     assert_eq!(v["aud"], "https://api.example.com/");
     assert_eq!(v["iss"], ISSUER);
     assert_eq!(v["iat"], now().unix_timestamp());
-    assert_eq!(v["exp"], (now() + jeton::time::Duration::minutes(15)).unix_timestamp());
-    let AuditEvent::TokenIntrospected { active, .. } = o.event else { panic!() };
+    assert_eq!(
+        v["exp"],
+        (now() + jeton::time::Duration::minutes(15)).unix_timestamp()
+    );
+    let AuditEvent::TokenIntrospected { active, .. } = o.event else {
+        panic!()
+    };
     assert!(active);
 }
 
 #[test]
 fn rfc7662_2_2_several_audiences_are_an_array() {
     let f = Fixture::new();
-    let t = f.issue(RESOURCE, "&resource=https%3A%2F%2Fapi.example.com%2F&resource=https%3A%2F%2Fother.example.com%2F");
+    let t = f.issue(
+        RESOURCE,
+        "&resource=https%3A%2F%2Fapi.example.com%2F&resource=https%3A%2F%2Fother.example.com%2F",
+    );
     let v = json(&introspect(&f, INTROSPECTOR, &t));
-    assert_eq!(v["aud"], serde_json::json!(["https://api.example.com/", "https://other.example.com/"]));
+    assert_eq!(
+        v["aud"],
+        serde_json::json!(["https://api.example.com/", "https://other.example.com/"])
+    );
 }
 
 #[test]
@@ -97,7 +126,10 @@ fn rfc7662_2_2_unknown_malformed_expired_revoked_are_just_inactive() {
         .authorization(auth.as_bytes());
     assert_inactive(&block_on(f.engine.handle_introspection_request(&req)));
     // Revoked.
-    assert_eq!(revoke(&f, ALL, &format!("token={t}")).response.status(), 200);
+    assert_eq!(
+        revoke(&f, ALL, &format!("token={t}")).response.status(),
+        200
+    );
     assert_inactive(&introspect(&f, INTROSPECTOR, &t));
 }
 
@@ -112,7 +144,10 @@ fn rfc7662_4_callers_can_be_restricted_to_their_audience() {
             .introspect_audiences([jeton::Resource::new("https://other.example.com/").unwrap()])
             .build(),
     );
-    let rs = FixtureClient { id: "api-rs", secret: "api-rs-secret" };
+    let rs = FixtureClient {
+        id: "api-rs",
+        secret: "api-rs-secret",
+    };
     let for_api = f.issue(RESOURCE, "");
     let for_other = f.issue(RESOURCE, "&resource=https%3A%2F%2Fother.example.com%2F");
     assert_inactive(&introspect(&f, rs, &for_api));
@@ -123,10 +158,23 @@ fn rfc7662_4_callers_can_be_restricted_to_their_audience() {
 fn rfc7662_2_1_token_parameter_is_required_and_single() {
     let f = Fixture::new();
     let auth = jeton::encode_basic(INTROSPECTOR.id, INTROSPECTOR.secret);
-    let o = f.call(Endpoint::Introspection, "token_type_hint=access_token", Some(&auth));
+    let o = f.call(
+        Endpoint::Introspection,
+        "token_type_hint=access_token",
+        Some(&auth),
+    );
     assert_eq!(error_code(&o).as_deref(), Some("invalid_request"));
     let o = f.call(Endpoint::Introspection, "token=a&token=b", Some(&auth));
     assert_eq!(error_code(&o).as_deref(), Some("invalid_request"));
+    // Unauthenticated comes first: 401 even without a token.
+    let o = f.call(
+        Endpoint::Introspection,
+        "token_type_hint=access_token",
+        None,
+    );
+    assert_eq!(o.response.status(), 401);
+    let o = f.call(Endpoint::Revocation, "", None);
+    assert_eq!(o.response.status(), 401);
 }
 
 // --- Revocation ---
@@ -147,7 +195,11 @@ fn rfc7009_2_1_caller_must_authenticate_first() {
 #[test]
 fn rfc7009_2_2_unknown_token_is_200_with_empty_body() {
     let f = Fixture::new();
-    for body in ["token=garbage", "token=jt_x&token_type_hint=refresh_token", "token=x&token_type_hint=weird"] {
+    for body in [
+        "token=garbage",
+        "token=jt_x&token_type_hint=refresh_token",
+        "token=x&token_type_hint=weird",
+    ] {
         let o = revoke(&f, ALL, body);
         assert_eq!(o.response.status(), 200);
         assert!(o.response.body().is_empty());
@@ -168,15 +220,25 @@ fn rfc7009_2_1_another_clients_token_is_refused_and_stays_active() {
 #[test]
 fn rfc7009_2_1_revoked_token_is_inactive_at_once_whatever_the_hint() {
     let f = Fixture::new();
-    for hint in ["", "&token_type_hint=access_token", "&token_type_hint=refresh_token", "&token_type_hint=unknown"] {
+    for hint in [
+        "",
+        "&token_type_hint=access_token",
+        "&token_type_hint=refresh_token",
+        "&token_type_hint=unknown",
+    ] {
         let t = f.issue(ALL, "");
         let o = revoke(&f, ALL, &format!("token={t}{hint}"));
         assert_eq!(o.response.status(), 200, "{hint}");
-        let AuditEvent::TokenRevoked { found, .. } = o.event else { panic!() };
+        let AuditEvent::TokenRevoked { found, .. } = o.event else {
+            panic!()
+        };
         assert!(found);
         assert_inactive(&introspect(&f, INTROSPECTOR, &t));
         // Revoking again is still a success.
-        assert_eq!(revoke(&f, ALL, &format!("token={t}")).response.status(), 200);
+        assert_eq!(
+            revoke(&f, ALL, &format!("token={t}")).response.status(),
+            200
+        );
     }
 }
 
@@ -199,18 +261,30 @@ fn rfc8414_2_metadata_matches_the_behaviour() {
     let v: serde_json::Value = serde_json::from_slice(r.body()).unwrap();
     assert_eq!(v["issuer"], ISSUER);
     assert_eq!(v["token_endpoint"], "https://as.example.com/token");
-    assert_eq!(v["introspection_endpoint"], "https://as.example.com/introspect");
+    assert_eq!(
+        v["introspection_endpoint"],
+        "https://as.example.com/introspect"
+    );
     assert_eq!(v["revocation_endpoint"], "https://as.example.com/revoke");
-    assert_eq!(v["grant_types_supported"], serde_json::json!(["client_credentials"]));
+    assert_eq!(
+        v["grant_types_supported"],
+        serde_json::json!(["client_credentials"])
+    );
     let methods = serde_json::json!(["client_secret_basic", "client_secret_post"]);
     assert_eq!(v["token_endpoint_auth_methods_supported"], methods);
     assert_eq!(v["introspection_endpoint_auth_methods_supported"], methods);
     assert_eq!(v["revocation_endpoint_auth_methods_supported"], methods);
     // Opaque tokens: no keys, so no jwks_uri; never a signing-alg list for client auth.
     assert!(v.get("jwks_uri").is_none());
-    assert!(v.get("token_endpoint_auth_signing_alg_values_supported").is_none());
+    assert!(
+        v.get("token_endpoint_auth_signing_alg_values_supported")
+            .is_none()
+    );
     assert!(v.get("scopes_supported").is_none());
-    assert_eq!(f.engine.issuer().unwrap().metadata_path(), "/.well-known/oauth-authorization-server");
+    assert_eq!(
+        f.engine.issuer().unwrap().metadata_path(),
+        "/.well-known/oauth-authorization-server"
+    );
     assert!(f.engine.jwks_document().is_none());
 }
 
@@ -221,16 +295,25 @@ fn rfc8414_2_body_credentials_off_means_not_advertised_and_refused() {
             .allow_client_secret_post(false)
             .scopes_supported(jeton::Scope::parse("read write").unwrap())
     });
-    let v: serde_json::Value = serde_json::from_slice(f.engine.metadata_document().unwrap().body()).unwrap();
-    assert_eq!(v["token_endpoint_auth_methods_supported"], serde_json::json!(["client_secret_basic"]));
+    let v: serde_json::Value =
+        serde_json::from_slice(f.engine.metadata_document().unwrap().body()).unwrap();
+    assert_eq!(
+        v["token_endpoint_auth_methods_supported"],
+        serde_json::json!(["client_secret_basic"])
+    );
     assert_eq!(v["scopes_supported"], serde_json::json!(["read", "write"]));
-    let o = f.token("grant_type=client_credentials&client_id=post-client&client_secret=post-secret-0123456789", None);
+    let o = f.token(
+        "grant_type=client_credentials&client_id=post-client&client_secret=post-secret-0123456789",
+        None,
+    );
     assert_eq!(o.response.status(), 401);
 }
 
 #[test]
 fn rfc8414_2_no_issuer_no_metadata() {
     let f = Fixture::new();
-    let e = jeton::Engine::builder(f.clients.clone(), std::sync::Arc::new(FailingIssuer)).build().unwrap();
+    let e = jeton::Engine::builder(f.clients.clone(), std::sync::Arc::new(FailingIssuer))
+        .build()
+        .unwrap();
     assert!(e.metadata_document().is_none());
 }
