@@ -1,3 +1,767 @@
 //! The raw-HTTP conformance table every adapter runs against a live server.
 //!
-//! Filled in with the first adapter (jeton-hyper).
+//! Framework-neutral: each [`Case`] is raw HTTP/1.1 request bytes, the expected status, the
+//! expected outcome (a token, or an `error` code) and header rules. [`run`] sends every case
+//! over its own blocking [`TcpStream`] (connect, read and write timeouts; `Connection: close`)
+//! and returns the failures, so a test only asserts that the list is empty.
+//!
+//! The server under test must answer token requests at `path` with an engine built like
+//! [`crate::Fixture::new`] (the fixture clients, TLS not required) and its transport set to
+//! plain HTTP. The table covers what a typed HTTP client refuses to build: repeated
+//! `Authorization` or `Content-Type`, non-UTF-8 bodies, oversize bodies (with `Content-Length`
+//! and chunked), credentials in the query, other methods.
+//!
+//! ```no_run
+//! # let addr: std::net::SocketAddr = "127.0.0.1:8080".parse().unwrap();
+//! let failures = jeton_testkit::conformance::run(addr, "/token", 8 * 1024);
+//! assert!(failures.is_empty(), "{failures:#?}");
+//! ```
+
+use crate::{BASIC, DISABLED, FixtureClient, NO_CC, POST, VECTOR_HEADER};
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+/// How long one case may take (connect, write, read), in total.
+pub const CASE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The most response bytes read before giving up.
+const MAX_RESPONSE: usize = 1 << 20;
+
+/// What the response body must be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Expect {
+    /// A token response (RFC 6749 §5.1): `access_token`, `token_type` `Bearer`, a positive
+    /// `expires_in`, and no `refresh_token` (§4.4.3).
+    Token,
+    /// An error response (RFC 6749 §5.2) with this `error` code, no `access_token`, and an
+    /// `error_description` (if any) in the allowed charset.
+    Error(&'static str),
+}
+
+/// A rule about one response header (names compare case-insensitively).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HeaderRule {
+    /// Present exactly once with this value (compared case-sensitively).
+    Equals(&'static str, &'static str),
+    /// Present exactly once and starting with this prefix.
+    StartsWith(&'static str, &'static str),
+    /// Absent.
+    Absent(&'static str),
+}
+
+/// One row of the table.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Case {
+    /// The rule the case pins, named as tests are.
+    pub name: &'static str,
+    /// The complete HTTP/1.1 request.
+    pub request: Vec<u8>,
+    /// The expected status.
+    pub status: u16,
+    /// The expected body.
+    pub expect: Expect,
+    /// Header rules, besides the ones every token response obeys (`Cache-Control: no-store`,
+    /// `Pragma: no-cache`, `Content-Type: application/json`; RFC 6749 §5.1).
+    pub headers: Vec<HeaderRule>,
+}
+
+/// Checks every response of a token endpoint obeys (RFC 6749 §5.1, errors included).
+const ALWAYS: [HeaderRule; 3] = [
+    HeaderRule::Equals("cache-control", "no-store"),
+    HeaderRule::Equals("pragma", "no-cache"),
+    HeaderRule::Equals("content-type", "application/json"),
+];
+
+const FORM: &str = "application/x-www-form-urlencoded";
+
+/// A request being described.
+struct Req {
+    method: &'static str,
+    query: Option<&'static str>,
+    headers: Vec<(&'static str, String)>,
+    body: Body,
+}
+
+enum Body {
+    Fixed(Vec<u8>),
+    /// Sent with `Transfer-Encoding: chunked`, in these chunks.
+    Chunked(Vec<Vec<u8>>),
+    /// `Content-Length` only, no body bytes sent after it (refusals must not wait for them).
+    Declared(usize),
+}
+
+impl Req {
+    fn post(body: impl Into<Vec<u8>>) -> Self {
+        Self {
+            method: "POST",
+            query: None,
+            headers: Vec::new(),
+            body: Body::Fixed(body.into()),
+        }
+    }
+
+    /// A form POST (`Content-Type` set).
+    fn form(body: impl Into<Vec<u8>>) -> Self {
+        Self::post(body).header("Content-Type", FORM)
+    }
+
+    fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    fn basic(self, client: FixtureClient) -> Self {
+        self.header(
+            "Authorization",
+            jeton::encode_basic(client.id, client.secret),
+        )
+    }
+
+    fn method(mut self, method: &'static str) -> Self {
+        self.method = method;
+        self
+    }
+
+    fn query(mut self, query: &'static str) -> Self {
+        self.query = Some(query);
+        self
+    }
+
+    fn build(self, path: &str, host: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(self.method.as_bytes());
+        out.push(b' ');
+        out.extend_from_slice(path.as_bytes());
+        if let Some(q) = self.query {
+            out.push(if path.contains('?') { b'&' } else { b'?' });
+            out.extend_from_slice(q.as_bytes());
+        }
+        out.extend_from_slice(b" HTTP/1.1\r\nHost: ");
+        out.extend_from_slice(host.as_bytes());
+        out.extend_from_slice(b"\r\nConnection: close\r\n");
+        for (name, value) in &self.headers {
+            out.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
+        }
+        match self.body {
+            Body::Fixed(body) => {
+                out.extend_from_slice(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes());
+                out.extend_from_slice(&body);
+            }
+            Body::Declared(len) => {
+                out.extend_from_slice(format!("Content-Length: {len}\r\n\r\n").as_bytes());
+            }
+            Body::Chunked(chunks) => {
+                out.extend_from_slice(b"Transfer-Encoding: chunked\r\n\r\n");
+                for chunk in chunks {
+                    out.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+                    out.extend_from_slice(&chunk);
+                    out.extend_from_slice(b"\r\n");
+                }
+                out.extend_from_slice(b"0\r\n\r\n");
+            }
+        }
+        out
+    }
+}
+
+/// The table, built for `path` (which may carry a configured query, RFC 6749 §3.2) and `Host`,
+/// against a server whose engine accepts at most `max_body_bytes` (at least 64).
+pub fn cases(path: &str, host: &str, max_body_bytes: usize) -> Vec<Case> {
+    const CC: &str = "grant_type=client_credentials";
+    const CC_READ: &str = "grant_type=client_credentials&scope=read";
+    let post_body = format!(
+        "{CC_READ}&client_id={}&client_secret={}",
+        POST.id, POST.secret
+    );
+    let token = |name, req: Req| (name, req, 200, Expect::Token, vec![]);
+    let error = |name, req: Req, status, code| (name, req, status, Expect::Error(code), vec![]);
+    let challenge = HeaderRule::StartsWith("www-authenticate", "Basic realm=\"");
+    let invalid_client = |name, req: Req| {
+        (
+            name,
+            req,
+            401,
+            Expect::Error("invalid_client"),
+            vec![challenge],
+        )
+    };
+    let bad = |name, req: Req| error(name, req, 400, "invalid_request");
+    let basic_token = jeton::encode_basic(BASIC.id, BASIC.secret);
+    let token68 = basic_token
+        .strip_prefix("Basic ")
+        .unwrap_or_default()
+        .to_owned();
+    // A valid request padded with an unknown parameter (ignored, RFC 6749 §3.2) to `len` bytes.
+    let padded = |len: usize| {
+        let mut body = format!("{CC_READ}&pad=").into_bytes();
+        body.resize(len.max(body.len() + 1), b'x');
+        body
+    };
+
+    let rows: Vec<(&'static str, Req, u16, Expect, Vec<HeaderRule>)> = vec![
+        // Successes.
+        token(
+            "rfc6749_4_4_2_client_secret_basic_succeeds",
+            Req::form(CC_READ).basic(BASIC),
+        ),
+        token(
+            "rfc6749_2_3_1_client_secret_post_succeeds",
+            Req::form(post_body.clone()),
+        ),
+        token(
+            "rfc6749_2_3_1_appendix_b_basic_vector_authenticates",
+            Req::form(CC).header("Authorization", VECTOR_HEADER),
+        ),
+        token(
+            "rfc9110_11_1_auth_scheme_is_case_insensitive",
+            Req::form(CC_READ).header("Authorization", format!("bAsIc {token68}")),
+        ),
+        token(
+            "rfc6749_3_2_configured_query_is_not_request_parameters",
+            Req::form(CC_READ).basic(BASIC).query("tenant=acme"),
+        ),
+        token(
+            "rfc6749_3_2_form_content_type_with_utf8_charset_is_accepted",
+            Req::post(CC_READ)
+                .header(
+                    "Content-Type",
+                    "application/x-www-form-urlencoded; charset=UTF-8",
+                )
+                .basic(BASIC),
+        ),
+        token("rfc9112_7_1_chunked_body_is_read", {
+            let mut r = Req::post(Vec::new())
+                .header("Content-Type", FORM)
+                .basic(BASIC);
+            r.body = Body::Chunked(vec![
+                b"grant_type=client_".to_vec(),
+                b"credentials&scope=read".to_vec(),
+            ]);
+            r
+        }),
+        token(
+            "rfc6749_3_2_body_at_the_limit_is_accepted",
+            Req::form(padded(max_body_bytes)).basic(BASIC),
+        ),
+        // Transport and HTTP framing (RFC-CHECKLIST 1, 2, 5).
+        (
+            "rfc6749_3_2_get_is_refused_with_405",
+            Req::post(Vec::new()).method("GET").basic(BASIC),
+            405,
+            Expect::Error("invalid_request"),
+            vec![HeaderRule::Equals("allow", "POST")],
+        ),
+        (
+            "rfc6749_3_2_put_is_refused_with_405",
+            Req::form(CC_READ).method("PUT").basic(BASIC),
+            405,
+            Expect::Error("invalid_request"),
+            vec![HeaderRule::Equals("allow", "POST")],
+        ),
+        bad(
+            "rfc6749_2_3_1_credentials_in_query_are_refused",
+            Req::form(CC_READ).query("client_id=post-client&client_secret=post-secret-0123456789"),
+        ),
+        bad(
+            "rfc6749_3_2_grant_type_in_query_is_refused",
+            Req::form("scope=read")
+                .basic(BASIC)
+                .query("grant_type=client_credentials"),
+        ),
+        bad(
+            "rfc6749_3_2_json_content_type_is_refused",
+            Req::post("{\"grant_type\":\"client_credentials\"}")
+                .header("Content-Type", "application/json")
+                .basic(BASIC),
+        ),
+        bad(
+            "rfc6749_3_2_missing_content_type_is_refused",
+            Req::post(CC_READ).basic(BASIC),
+        ),
+        bad(
+            "rfc6749_3_2_repeated_content_type_is_refused",
+            Req::form(CC_READ).header("Content-Type", FORM).basic(BASIC),
+        ),
+        bad(
+            "rfc6749_5_2_oversize_body_with_content_length_is_refused",
+            Req::form(padded(max_body_bytes + 1)).basic(BASIC),
+        ),
+        bad(
+            "rfc6749_5_2_oversize_declared_length_is_refused_before_reading",
+            {
+                let mut r = Req::form(Vec::new()).basic(BASIC);
+                r.body = Body::Declared(max_body_bytes.saturating_mul(1024));
+                r
+            },
+        ),
+        bad("rfc6749_5_2_oversize_chunked_body_is_refused", {
+            let mut r = Req::form(Vec::new()).basic(BASIC);
+            let body = padded(max_body_bytes + 1);
+            r.body = Body::Chunked(
+                body.chunks(max_body_bytes / 4)
+                    .map(<[u8]>::to_vec)
+                    .collect(),
+            );
+            r
+        }),
+        bad(
+            "rfc6749_appendix_b_raw_non_utf8_body_is_refused",
+            Req::form(b"grant_type=client_credentials&scope=r\xffd".to_vec()).basic(BASIC),
+        ),
+        bad(
+            "rfc6749_appendix_b_escaped_non_utf8_is_refused",
+            Req::form("grant_type=client_credentials&scope=r%FFd").basic(BASIC),
+        ),
+        bad(
+            "rfc6749_appendix_b_bad_percent_escape_is_refused",
+            Req::form("grant_type=client_credentials&scope=r%zzd").basic(BASIC),
+        ),
+        // Parameters (RFC-CHECKLIST 6, 9, 12).
+        bad(
+            "rfc6749_3_2_repeated_grant_type_is_invalid_request",
+            Req::form(format!("{CC_READ}&{CC}")).basic(BASIC),
+        ),
+        bad(
+            "rfc6749_5_2_missing_grant_type_is_invalid_request",
+            Req::form("scope=read").basic(BASIC),
+        ),
+        error(
+            "rfc6749_5_2_unknown_grant_type_is_unsupported_grant_type",
+            Req::form("grant_type=password&scope=read").basic(BASIC),
+            400,
+            "unsupported_grant_type",
+        ),
+        error(
+            "rfc6749_3_3_double_space_in_scope_is_invalid_scope",
+            Req::form("grant_type=client_credentials&scope=read++write").basic(BASIC),
+            400,
+            "invalid_scope",
+        ),
+        error(
+            "rfc6749_3_3_scope_outside_allow_list_is_invalid_scope",
+            Req::form("grant_type=client_credentials&scope=admin").basic(BASIC),
+            400,
+            "invalid_scope",
+        ),
+        error(
+            "rfc6749_5_2_grant_not_allowed_is_unauthorized_client",
+            Req::form(CC).basic(NO_CC),
+            400,
+            "unauthorized_client",
+        ),
+        // Client authentication (RFC-CHECKLIST 13, 17, 24-27).
+        bad(
+            "rfc9110_11_6_2_repeated_authorization_is_invalid_request",
+            Req::form(CC_READ).basic(BASIC).basic(BASIC),
+        ),
+        bad(
+            "rfc6749_2_3_basic_plus_body_secret_is_invalid_request",
+            Req::form(format!("{CC_READ}&client_secret={}", BASIC.secret)).basic(BASIC),
+        ),
+        invalid_client(
+            "rfc6749_5_2_wrong_secret_is_401_with_basic_challenge",
+            Req::form(CC_READ).basic(FixtureClient {
+                id: BASIC.id,
+                secret: "wrong-secret-0123456789",
+            }),
+        ),
+        invalid_client(
+            "rfc6749_5_2_unknown_client_is_401_with_basic_challenge",
+            Req::form(CC_READ).basic(FixtureClient {
+                id: "no-such-client",
+                secret: BASIC.secret,
+            }),
+        ),
+        invalid_client(
+            "rfc6749_5_2_disabled_client_is_401_with_basic_challenge",
+            Req::form(CC_READ).basic(DISABLED),
+        ),
+        invalid_client(
+            "rfc6749_5_2_invalid_base64_is_invalid_client",
+            Req::form(CC_READ).header("Authorization", "Basic %%%not-base64%%%"),
+        ),
+        invalid_client(
+            "rfc6749_5_2_bearer_scheme_is_invalid_client",
+            Req::form(CC_READ).header("Authorization", "Bearer abc.def"),
+        ),
+        invalid_client(
+            "rfc6749_4_4_no_client_authentication_is_invalid_client",
+            Req::form(CC_READ),
+        ),
+    ];
+    rows.into_iter()
+        .map(|(name, req, status, expect, headers)| Case {
+            name,
+            request: req.build(path, host),
+            status,
+            expect,
+            headers,
+        })
+        .collect()
+}
+
+/// A parsed HTTP/1.1 response.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct RawResponse {
+    /// The status code.
+    pub status: u16,
+    /// The headers in order, names lower-cased.
+    pub headers: Vec<(String, Vec<u8>)>,
+    /// The body (de-chunked).
+    pub body: Vec<u8>,
+}
+
+impl RawResponse {
+    /// Every value of a header (name compared case-insensitively).
+    pub fn header_values(&self, name: &str) -> Vec<&[u8]> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_slice())
+            .collect()
+    }
+
+    /// The only value of a header, as text, if it occurs exactly once and is UTF-8.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        match self.header_values(name).as_slice() {
+            [one] => std::str::from_utf8(one).ok(),
+            _ => None,
+        }
+    }
+
+    /// The body as JSON, if it is.
+    pub fn json(&self) -> Option<serde_json::Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+}
+
+/// Sends `request` on a new connection to `addr` and reads one response, all within `timeout`.
+/// A write refused because the server already answered and closed is not an error: the
+/// response is still read.
+pub fn exchange(addr: SocketAddr, request: &[u8], timeout: Duration) -> io::Result<RawResponse> {
+    let deadline = Instant::now() + timeout;
+    let mut stream = TcpStream::connect_timeout(&addr, timeout)?;
+    stream.set_nodelay(true)?;
+    stream.set_write_timeout(Some(timeout))?;
+    if let Err(e) = stream.write_all(request)
+        && !matches!(
+            e.kind(),
+            io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
+        )
+    {
+        return Err(e);
+    }
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        if let Some(resp) = parse_response(&buf, false)? {
+            return Ok(resp);
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "no complete response",
+            ));
+        }
+        stream.set_read_timeout(Some(left))?;
+        match stream.read(&mut chunk) {
+            Ok(0) => {
+                return parse_response(&buf, true)?.ok_or_else(|| {
+                    io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed early")
+                });
+            }
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            // The server may reset after answering a request whose body it did not read; what
+            // it sent before is still in `buf`.
+            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {
+                return parse_response(&buf, true)?.ok_or(e);
+            }
+            Err(e) => return Err(e),
+        }
+        if buf.len() > MAX_RESPONSE {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "response too large",
+            ));
+        }
+    }
+}
+
+fn invalid(what: &'static str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, what)
+}
+
+/// Parses a response from `buf`; `Ok(None)` if more bytes are needed (unless `eof`).
+fn parse_response(buf: &[u8], eof: bool) -> io::Result<Option<RawResponse>> {
+    let Some(head_end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return if eof {
+            Err(invalid("truncated head"))
+        } else {
+            Ok(None)
+        };
+    };
+    let head = std::str::from_utf8(&buf[..head_end]).map_err(|_| invalid("head not UTF-8"))?;
+    let rest = &buf[head_end + 4..];
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or_default();
+    let status = status_line
+        .strip_prefix("HTTP/1.1 ")
+        .or_else(|| status_line.strip_prefix("HTTP/1.0 "))
+        .and_then(|s| s.get(..3))
+        .and_then(|s| s.parse::<u16>().ok())
+        .ok_or_else(|| invalid("bad status line"))?;
+    let mut resp = RawResponse {
+        status,
+        ..RawResponse::default()
+    };
+    for line in lines {
+        let (name, value) = line.split_once(':').ok_or_else(|| invalid("bad header"))?;
+        resp.headers.push((
+            name.trim().to_ascii_lowercase(),
+            value.trim().as_bytes().to_vec(),
+        ));
+    }
+    let chunked = resp
+        .header("transfer-encoding")
+        .is_some_and(|te| te.eq_ignore_ascii_case("chunked"));
+    if chunked {
+        return match dechunk(rest)? {
+            Some(body) => {
+                resp.body = body;
+                Ok(Some(resp))
+            }
+            None if eof => Err(invalid("truncated chunked body")),
+            None => Ok(None),
+        };
+    }
+    if let Some(len) = resp.header("content-length") {
+        let len: usize = len.parse().map_err(|_| invalid("bad content-length"))?;
+        return match rest.get(..len) {
+            Some(body) => {
+                resp.body = body.to_vec();
+                Ok(Some(resp))
+            }
+            None if eof => Err(invalid("truncated body")),
+            None => Ok(None),
+        };
+    }
+    if eof {
+        resp.body = rest.to_vec();
+        Ok(Some(resp))
+    } else {
+        Ok(None)
+    }
+}
+
+/// Decodes a complete chunked body; `Ok(None)` if incomplete. Trailers are skipped.
+fn dechunk(mut rest: &[u8]) -> io::Result<Option<Vec<u8>>> {
+    let mut body = Vec::new();
+    loop {
+        let Some(line_end) = rest.windows(2).position(|w| w == b"\r\n") else {
+            return Ok(None);
+        };
+        let size_text =
+            std::str::from_utf8(&rest[..line_end]).map_err(|_| invalid("chunk size"))?;
+        let size_text = size_text.split(';').next().unwrap_or_default().trim();
+        let size = usize::from_str_radix(size_text, 16).map_err(|_| invalid("chunk size"))?;
+        rest = &rest[line_end + 2..];
+        if size == 0 {
+            return Ok(rest.windows(2).any(|w| w == b"\r\n").then_some(body));
+        }
+        let Some(data) = rest.get(..size) else {
+            return Ok(None);
+        };
+        body.extend_from_slice(data);
+        match rest.get(size..size + 2) {
+            Some(b"\r\n") => rest = &rest[size + 2..],
+            Some(_) => return Err(invalid("chunk not terminated")),
+            None => return Ok(None),
+        }
+    }
+}
+
+impl Case {
+    /// Checks a response against the case; the error says what differed.
+    pub fn check(&self, resp: &RawResponse) -> Result<(), String> {
+        let mut problems = Vec::new();
+        if resp.status != self.status {
+            problems.push(format!("status {} (expected {})", resp.status, self.status));
+        }
+        for rule in ALWAYS.iter().chain(&self.headers) {
+            if let Err(p) = check_header(resp, *rule) {
+                problems.push(p);
+            }
+        }
+        if let Err(p) = check_body(resp, self.expect) {
+            problems.push(p);
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems.join("; "))
+        }
+    }
+}
+
+/// Checks one header rule.
+pub fn check_header(resp: &RawResponse, rule: HeaderRule) -> Result<(), String> {
+    let (name, ok) = match rule {
+        HeaderRule::Equals(name, value) => (name, resp.header(name) == Some(value)),
+        HeaderRule::StartsWith(name, prefix) => (
+            name,
+            resp.header(name).is_some_and(|v| v.starts_with(prefix)),
+        ),
+        HeaderRule::Absent(name) => (name, resp.header_values(name).is_empty()),
+    };
+    if ok {
+        Ok(())
+    } else {
+        let got: Vec<_> = resp
+            .header_values(name)
+            .into_iter()
+            .map(String::from_utf8_lossy)
+            .collect();
+        Err(format!("header rule {rule:?} failed (got {got:?})"))
+    }
+}
+
+/// Checks a body against [`Expect`].
+pub fn check_body(resp: &RawResponse, expect: Expect) -> Result<(), String> {
+    let Some(json) = resp.json() else {
+        return Err(format!(
+            "body is not JSON: {:?}",
+            String::from_utf8_lossy(&resp.body)
+        ));
+    };
+    let ok = match expect {
+        Expect::Token => {
+            json["access_token"].as_str().is_some_and(|t| !t.is_empty())
+                && json["token_type"] == "Bearer"
+                && json["expires_in"].as_i64().is_some_and(|s| s > 0)
+                && json.get("refresh_token").is_none()
+                && json.get("error").is_none()
+        }
+        Expect::Error(code) => {
+            json["error"] == code
+                && json.get("access_token").is_none()
+                && json.get("error_description").is_none_or(|d| {
+                    d.as_str().is_some_and(|d| {
+                        d.bytes()
+                            .all(|b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\')
+                    })
+                })
+        }
+    };
+    if ok {
+        Ok(())
+    } else {
+        // Never print a token: say only which members were present.
+        let members: Vec<_> = json
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default();
+        Err(format!(
+            "body does not match {expect:?} (error {:?}, members {members:?})",
+            json.get("error")
+        ))
+    }
+}
+
+/// A case that failed, and how.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Failure {
+    /// The case name.
+    pub case: &'static str,
+    /// What went wrong.
+    pub problem: String,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.case, self.problem)
+    }
+}
+
+/// Runs every case of [`cases`] against the server at `addr`, one connection each and at most
+/// [`CASE_TIMEOUT`] per case, and returns the failures. Blocking: from async code, call it in
+/// `spawn_blocking` (or on a thread) so the server under test keeps running.
+pub fn run(addr: SocketAddr, path: &str, max_body_bytes: usize) -> Vec<Failure> {
+    let host = addr.to_string();
+    cases(path, &host, max_body_bytes)
+        .into_iter()
+        .filter_map(|case| {
+            let result = exchange(addr, &case.request, CASE_TIMEOUT)
+                .map_err(|e| format!("exchange failed: {e}"))
+                .and_then(|resp| case.check(&resp));
+            result.err().map(|problem| Failure {
+                case: case.name,
+                problem,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_names_are_unique_and_requests_well_framed() {
+        let cases = cases("/token", "127.0.0.1:1", 8 * 1024);
+        assert!(cases.len() >= 30);
+        let mut names: Vec<_> = cases.iter().map(|c| c.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), cases.len());
+        for c in &cases {
+            assert!(c.request.windows(4).any(|w| w == b"\r\n\r\n"), "{}", c.name);
+            assert!(
+                c.request.starts_with(b"POST /token")
+                    || c.request.starts_with(b"GET /token")
+                    || c.request.starts_with(b"PUT /token")
+            );
+        }
+    }
+
+    #[test]
+    fn configured_query_is_appended_with_ampersand() {
+        let r = Req::form("x").query("a=b").build("/t?tenant=acme", "h");
+        assert!(r.starts_with(b"POST /t?tenant=acme&a=b HTTP/1.1\r\n"));
+    }
+
+    #[test]
+    fn parses_content_length_and_chunked_responses() {
+        let r = parse_response(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX: y\r\n\r\nhi",
+            false,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            (r.status, r.body.as_slice(), r.header("x")),
+            (200, &b"hi"[..], Some("y"))
+        );
+        assert!(
+            parse_response(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nhi", false)
+                .unwrap()
+                .is_none()
+        );
+        let r = parse_response(
+            b"HTTP/1.1 400 Bad\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n1\r\nc\r\n0\r\n\r\n",
+            false,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(r.body, b"abc");
+        assert!(parse_response(b"HTTP/1.1 200 OK\r\n", true).is_err());
+        assert!(parse_response(b"garbage\r\n\r\n", true).is_err());
+    }
+}

@@ -1,1 +1,138 @@
-fn main() {}
+//! A development token server: jeton-hyper with the in-memory store, over **plain HTTP**.
+//!
+//! Listens on `127.0.0.1:8080` (or the address given as the first argument or in `JETON_ADDR`),
+//! serves the token endpoint at `/token`, registers one demo client whose secret is generated
+//! at start and printed once (only its verifier is stored), and stops on Ctrl-C.
+//!
+//! The engine is built with `require_tls(false)` and the adapter with `Transport::Plaintext`:
+//! a development setting, never one for production (RFC 6749 §3.2 requires TLS).
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
+use jeton_hyper::jeton::{
+    ClientId, ClientRecord, Engine, OpaqueIssuer, Scope, SystemRandom, generate_secret,
+};
+use jeton_hyper::{TokenEndpoint, Transport};
+use jeton_memory::{MemoryClientStore, MemoryTokenStore};
+use std::convert::Infallible;
+use std::error::Error;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+const CLIENT_ID: &str = "demo-client";
+const SCOPES: &str = "read write";
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+
+    let addr: SocketAddr = std::env::args()
+        .nth(1)
+        .or_else(|| std::env::var("JETON_ADDR").ok())
+        .unwrap_or_else(|| DEFAULT_ADDR.to_owned())
+        .parse()?;
+
+    // One demo client: the secret is shown once below; the store keeps only its verifier.
+    let rng = Arc::new(SystemRandom::new());
+    let (secret, verifier) = generate_secret(&*rng)?;
+    let client = ClientRecord::builder(ClientId::new(CLIENT_ID)?)
+        .secret(verifier)
+        .scopes(Scope::parse(SCOPES)?)
+        .build();
+    let engine = Engine::builder(
+        Arc::new(MemoryClientStore::with_clients([client])),
+        Arc::new(OpaqueIssuer::new(Arc::new(MemoryTokenStore::new()), rng)),
+    )
+    // DEVELOPMENT ONLY: accept token requests over plain HTTP.
+    .require_tls(false)
+    .build()?;
+    let endpoint = TokenEndpoint::new(Arc::new(engine), Transport::Plaintext);
+
+    let listener = TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    println!("=====================================================================");
+    println!(" DEVELOPMENT SETTING: TLS is NOT required (require_tls(false),");
+    println!(" Transport::Plaintext). Never run a token endpoint like this in");
+    println!(" production: RFC 6749 section 3.2 requires TLS.");
+    if !local.ip().is_loopback() {
+        println!(" WARNING: {local} is not a loopback address; secrets and tokens");
+        println!(" will cross the network in clear text.");
+    }
+    println!("=====================================================================");
+    println!("token endpoint: http://{local}/token");
+    println!("client id:      {CLIENT_ID}");
+    println!(
+        "client secret:  {} (shown once, not stored)",
+        secret.expose()
+    );
+    println!("get a token:");
+    println!(
+        "  curl -s -u {CLIENT_ID}:{} -d grant_type=client_credentials -d scope=read http://{local}/token",
+        secret.expose()
+    );
+    drop(secret);
+
+    let graceful = GracefulShutdown::new();
+    let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(conn) => conn,
+                    Err(e) => {
+                        eprintln!("accept failed: {e}");
+                        continue;
+                    }
+                };
+                let endpoint = endpoint.clone();
+                let service = service_fn(move |req: http::Request<hyper::body::Incoming>| {
+                    let endpoint = endpoint.clone();
+                    async move {
+                        if req.uri().path() == "/token" {
+                            Ok::<_, Infallible>(endpoint.handle(req, Some(peer)).await)
+                        } else {
+                            Ok(not_found())
+                        }
+                    }
+                });
+                let conn = http1::Builder::new()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(Duration::from_secs(10))
+                    .serve_connection(TokioIo::new(stream), service);
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                });
+            }
+            _ = &mut ctrl_c => {
+                println!("shutting down");
+                break;
+            }
+        }
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(Duration::from_secs(5)) => {
+            eprintln!("connections still open after 5 s; exiting anyway");
+        }
+    }
+    Ok(())
+}
+
+fn not_found() -> http::Response<Full<Bytes>> {
+    let mut resp = http::Response::new(Full::new(Bytes::from_static(b"not found\n")));
+    *resp.status_mut() = http::StatusCode::NOT_FOUND;
+    resp
+}

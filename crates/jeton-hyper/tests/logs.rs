@@ -1,0 +1,132 @@
+//! What jeton-hyper logs. One test in its own binary: `tracing` caches callsite interest
+//! process-wide, so a thread-local subscriber races with other tests hitting the same
+//! callsites; a global subscriber in a single-test process does not.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use jeton_hyper::jeton::{Engine, encode_basic};
+use jeton_hyper::{TokenEndpoint, Transport};
+use jeton_testkit::{BASIC, FailingIssuer, Fixture, INTERNAL_DETAIL};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Collects formatted log output.
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logs {
+    /// Takes what was logged so far, checking it has one line per `(level, text)` pair, in
+    /// order, each at that level and containing that text.
+    fn take(&self, expected: &[(&str, &str)]) -> String {
+        let bytes = std::mem::take(&mut *self.0.lock().expect("lock"));
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        assert_eq!(text.lines().count(), expected.len(), "{text}");
+        for (line, (level, needle)) in text.lines().zip(expected) {
+            assert!(line.contains(&format!(" {level} ")), "{level}: {text}");
+            assert!(line.contains(needle), "{needle}: {text}");
+        }
+        text
+    }
+}
+
+/// Sends one form POST with this Basic secret for [`BASIC`]; returns status and JSON body.
+async fn post(
+    ep: &TokenEndpoint,
+    secret: &str,
+    peer: Option<SocketAddr>,
+) -> (u16, serde_json::Value) {
+    let req = http::Request::post("/token")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("authorization", encode_basic(BASIC.id, secret))
+        .body(Full::new(Bytes::from_static(
+            b"grant_type=client_credentials&scope=read",
+        )))
+        .expect("request");
+    let resp = tokio::time::timeout(Duration::from_secs(30), ep.handle(req, peer))
+        .await
+        .expect("timed out");
+    let status = resp.status().as_u16();
+    let body = resp.into_body().collect().await.expect("body").to_bytes();
+    (status, serde_json::from_slice(&body).expect("json"))
+}
+
+#[tokio::test]
+async fn rfc6749_10_3_one_audit_event_per_request_and_no_secret_in_logs() {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    tracing::subscriber::set_global_default(
+        tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .with_max_level(tracing::Level::TRACE)
+            .finish(),
+    )
+    .expect("global subscriber");
+
+    // Issued (info) and failed authentication (warn): one audit line each, with client id,
+    // outcome word, status and peer; no secret, token or Authorization value.
+    let ep = TokenEndpoint::new(Fixture::new().engine, Transport::Plaintext);
+    let peer: SocketAddr = "127.0.0.1:40000".parse().expect("addr");
+    let (status, json) = post(&ep, BASIC.secret, Some(peer)).await;
+    assert_eq!(status, 200);
+    let token = json["access_token"].as_str().expect("token").to_owned();
+    let (status, _) = post(&ep, "guess-0123456789", Some(peer)).await;
+    assert_eq!(status, 401);
+
+    let text = logs.take(&[
+        ("INFO", "outcome=\"issued\" status=200"),
+        ("WARN", "outcome=\"auth_failed\" status=401"),
+    ]);
+    assert!(text.contains("WrongSecret"), "{text}");
+    for line in text.lines() {
+        assert!(line.contains("jeton::audit"), "{line}");
+        assert!(
+            line.contains(&format!("client_id=\"{}\"", BASIC.id)),
+            "{line}"
+        );
+        assert!(line.contains("peer=127.0.0.1:40000"), "{line}");
+    }
+    let good = encode_basic(BASIC.id, BASIC.secret);
+    let bad = encode_basic(BASIC.id, "guess-0123456789");
+    for secret in [
+        BASIC.secret,
+        "guess-0123456789",
+        token.as_str(),
+        good.trim_start_matches("Basic "),
+        bad.trim_start_matches("Basic "),
+    ] {
+        assert!(!text.contains(secret), "secret in logs: {text}");
+    }
+
+    // A server error: the audit event at error level, and the diagnostic with its cause (for
+    // the application's logs only; the body has none of it).
+    let fixture = Fixture::new();
+    let engine = Engine::builder(fixture.clients.clone(), Arc::new(FailingIssuer))
+        .require_tls(false)
+        .build()
+        .expect("engine");
+    let ep = TokenEndpoint::new(Arc::new(engine), Transport::Plaintext);
+    let (status, json) = post(&ep, BASIC.secret, None).await;
+    assert_eq!(
+        (status, json["error"].as_str()),
+        (500, Some("server_error"))
+    );
+    assert!(!json.to_string().contains(INTERNAL_DETAIL));
+    let text = logs.take(&[
+        ("ERROR", "outcome=\"server_error\" status=500"),
+        ("ERROR", "jeton::diagnostic"),
+    ]);
+    assert!(text.contains(INTERNAL_DETAIL), "{text}");
+    assert!(!text.contains(BASIC.secret), "{text}");
+}
