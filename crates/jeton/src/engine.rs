@@ -7,7 +7,7 @@ use crate::error::ErrorCode;
 use crate::form::{self, Form, FormError, FormLimits};
 use crate::issuer::{Grant, TokenIssuer};
 use crate::metadata::{Endpoints, Issuer};
-use crate::request::RawRequest;
+use crate::request::{BodyState, RawRequest};
 use crate::response::{Diagnostic, Outcome, Response, desc};
 use crate::secret::{DecoyKind, RandomSource, SecretVerifier};
 use crate::store::ClientStore;
@@ -430,8 +430,13 @@ pub(crate) fn parse_post_form(
         Some(ct) if is_form_content_type(ct) => {}
         _ => return Err(Rejection::request(desc::CONTENT_TYPE)),
     }
-    if req.body.len() > config.max_body_bytes {
-        return Err(Rejection::request(desc::BODY_TOO_LARGE));
+    match req.body_state {
+        BodyState::TooLarge => return Err(Rejection::request(desc::BODY_TOO_LARGE)),
+        BodyState::Unreadable => return Err(Rejection::request(desc::BODY_UNREADABLE)),
+        BodyState::Complete if req.body.len() > config.max_body_bytes => {
+            return Err(Rejection::request(desc::BODY_TOO_LARGE));
+        }
+        BodyState::Complete => {}
     }
     // RFC 6749 §2.3.1: client credentials "MUST NOT be included in the request URI"; parameters
     // are read from the body only, never merged from the query.

@@ -44,6 +44,15 @@ pub struct RawRequest<'a> {
     pub(crate) body: &'a [u8],
     pub(crate) now: OffsetDateTime,
     pub(crate) secure: bool,
+    pub(crate) body_state: BodyState,
+}
+
+/// Whether the adapter could read the whole body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BodyState {
+    Complete,
+    TooLarge,
+    Unreadable,
 }
 
 impl fmt::Debug for RawRequest<'_> {
@@ -59,6 +68,7 @@ impl fmt::Debug for RawRequest<'_> {
             .field("body_len", &self.body.len())
             .field("now", &self.now)
             .field("secure", &self.secure)
+            .field("body_state", &self.body_state)
             .finish()
     }
 }
@@ -74,7 +84,24 @@ impl<'a> RawRequest<'a> {
             body,
             now,
             secure: false,
+            body_state: BodyState::Complete,
         }
+    }
+
+    /// Marks the body as larger than [`crate::Engine::max_body_bytes`]: the adapter stopped
+    /// reading at the limit (or refused a larger `Content-Length`) and passes an empty body. The
+    /// engine answers `400 invalid_request`, after its method and transport checks, exactly as
+    /// for an oversize body it sees itself.
+    pub fn body_too_large(mut self) -> Self {
+        self.body_state = BodyState::TooLarge;
+        self
+    }
+
+    /// Marks the body as unreadable (the connection failed mid-body, bad chunked framing): the
+    /// engine answers `400 invalid_request`.
+    pub fn body_unreadable(mut self) -> Self {
+        self.body_state = BodyState::Unreadable;
+        self
     }
 
     /// Sets the raw query component of the request URI (after `?`), if any.

@@ -140,6 +140,7 @@ pub(crate) mod desc {
     pub(crate) const CONTENT_TYPE: &str =
         "the content type must be application/x-www-form-urlencoded";
     pub(crate) const BODY_TOO_LARGE: &str = "the request body is too large";
+    pub(crate) const BODY_UNREADABLE: &str = "the request body could not be read";
     pub(crate) const QUERY_PARAMS: &str =
         "parameters must be sent in the request body, not the URI";
     pub(crate) const MANY_AUTHORIZATION: &str = "more than one Authorization header";
@@ -169,6 +170,7 @@ pub(crate) mod desc {
         TLS_REQUIRED,
         CONTENT_TYPE,
         BODY_TOO_LARGE,
+        BODY_UNREADABLE,
         QUERY_PARAMS,
         MANY_AUTHORIZATION,
         MALFORMED_BODY,
