@@ -112,6 +112,15 @@ impl Endpoints {
         }
     }
 
+    /// The path component of an endpoint URL (what an adapter routes on): everything after the
+    /// authority, without the query; `/` when empty.
+    pub fn path_of(url: &str) -> &str {
+        let rest = url.split_once("://").map_or(url, |(_, r)| r);
+        let path = rest.find('/').map_or("", |i| &rest[i..]);
+        let path = path.split(['?', '#']).next().unwrap_or("");
+        if path.is_empty() { "/" } else { path }
+    }
+
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         let all = std::iter::once(&self.token)
             .chain(&self.introspection)
@@ -119,8 +128,7 @@ impl Endpoints {
             .chain(&self.jwks);
         for url in all {
             let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
-            if !scheme_ok || url.contains('#') || !url.bytes().all(|b| (0x21..=0x7e).contains(&b))
-            {
+            if !scheme_ok || url.contains('#') || !url.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
                 return Err(ConfigError::BadEndpoint);
             }
         }
@@ -132,6 +140,12 @@ impl Engine {
     /// The issuer identifier, if configured.
     pub fn issuer(&self) -> Option<&Issuer> {
         self.config.issuer.as_ref()
+    }
+
+    /// The endpoint URLs, if configured (by [`crate::EngineBuilder::issuer`] or
+    /// [`crate::EngineBuilder::endpoints`]). Adapters route on their paths.
+    pub fn endpoints(&self) -> Option<&Endpoints> {
+        self.config.endpoints.as_ref()
     }
 
     /// The RFC 8414 metadata document, served at [`Issuer::metadata_path`]. `None` when no
@@ -160,7 +174,10 @@ impl Engine {
             vec![GrantType::ClientCredentials.as_str()].into(),
         );
         put("response_types_supported", serde_json::Value::Array(vec![]));
-        put("token_endpoint_auth_methods_supported", methods.clone().into());
+        put(
+            "token_endpoint_auth_methods_supported",
+            methods.clone().into(),
+        );
         if let Some(url) = &endpoints.introspection {
             put("introspection_endpoint", url.as_str().into());
             put(
@@ -170,10 +187,7 @@ impl Engine {
         }
         if let Some(url) = &endpoints.revocation {
             put("revocation_endpoint", url.as_str().into());
-            put(
-                "revocation_endpoint_auth_methods_supported",
-                methods.into(),
-            );
+            put("revocation_endpoint_auth_methods_supported", methods.into());
         }
         if let (Some(url), true) = (&endpoints.jwks, self.issuer_publishes_keys()) {
             put("jwks_uri", url.as_str().into());
@@ -240,6 +254,13 @@ mod tests {
             i.metadata_path(),
             "/.well-known/oauth-authorization-server/tenant/a"
         );
+    }
+
+    #[test]
+    fn endpoint_paths() {
+        assert_eq!(Endpoints::path_of("https://a.example/token?x=1"), "/token");
+        assert_eq!(Endpoints::path_of("https://a.example"), "/");
+        assert_eq!(Endpoints::path_of("http://127.0.0.1:8080/t/a/token"), "/t/a/token");
     }
 
     #[test]
