@@ -92,12 +92,16 @@
 mod audit;
 mod authn;
 pub mod basic;
+mod bearer;
 mod client;
 mod endpoints;
 mod engine;
 mod error;
 pub mod form;
 mod issuer;
+mod jws;
+mod jwt;
+mod keys;
 mod metadata;
 mod request;
 mod response;
@@ -108,13 +112,24 @@ mod types;
 
 pub use audit::{AuditEvent, AuthFailure};
 pub use basic::encode_basic;
+pub use bearer::{
+    AccessTokenClaims, BearerConfigError, BearerError, BearerFailure, BearerValidator,
+    BearerValidatorBuilder, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_BYTES, IntrospectedToken,
+    Introspector, MAX_LEEWAY, StoreIntrospector,
+};
 pub use client::{
     AuthMethod, ClientRecord, ClientRecordBuilder, DefaultScope, GrantType, RegisteredSecret,
 };
 pub use engine::{ConfigError, Engine, EngineBuilder};
-pub use metadata::{Endpoints, Issuer};
 pub use error::{ErrorCode, IssueError, StoreError};
 pub use issuer::{AccessToken, Grant, TokenHandle, TokenInfo, TokenIssuer, TokenType};
+pub use jws::{Algorithm, SignError, UnknownAlgorithm, sign_compact, sign_jwt};
+pub use jwt::{
+    AT_JWT_TYPE, CustomClaims, JwtConfigError, JwtIssuer, JwtIssuerBuilder, REGISTERED_CLAIMS,
+    TokenFormat, UnknownTokenFormat,
+};
+pub use keys::{Jwks, KeyError, KeySet, SigningKey, VerifyingKey};
+pub use metadata::{Endpoints, Issuer};
 pub use request::{HeaderValues, RawRequest};
 pub use response::{Diagnostic, Outcome, Response};
 pub use secret::{

@@ -1,0 +1,576 @@
+//! JWT access tokens (RFC 9068): the issuer, its custom-claims hook, and the per-engine choice
+//! between opaque and JWT tokens.
+//!
+//! A token looks like this (header, then claims):
+//!
+//! ```text
+//! {"alg":"ES256","typ":"at+jwt","kid":"<RFC 7638 thumbprint>"}
+//! {"iss":"https://as.example.com","sub":"billing","aud":"https://api.example.com/",
+//!  "exp":1767226500,"iat":1767225600,"jti":"<160 random bits>","client_id":"billing",
+//!  "scope":"invoices:read", ...custom claims}
+//! ```
+//!
+//! Decisions where RFC 9068 leaves room:
+//! - `aud` is required (RFC 9068 §2.2). It is the grant's audience (the requested resources, or
+//!   the client's or engine's default audience); if that is empty, the issuer's own
+//!   [`JwtIssuerBuilder::default_audience`]; if that is empty too, issuing fails with an
+//!   [`IssueError`] (so `500 server_error`) rather than minting a token any API would accept.
+//!   One audience is a JSON string, several an array (RFC 7519 §4.1.3).
+//! - `scope` is omitted when the granted scope is empty (RFC 9068 §2.2.3 ties it to a requested
+//!   scope).
+//! - A custom-claims hook that returns a registered claim ([`REGISTERED_CLAIMS`]) makes issuing
+//!   fail with an [`IssueError`]: silently dropping the claim would hide a configuration
+//!   mistake, and overriding it would let the hook forge `sub`, `aud` or `exp`.
+//! - Issuing is stateless: nothing is written per token.
+
+use crate::bearer::{JwtCheck, verify_jwt};
+use crate::client::ClientRecord;
+use crate::error::IssueError;
+use crate::issuer::{AccessToken, Grant, TokenHandle, TokenInfo, TokenIssuer, TokenType};
+use crate::jws::{self, Algorithm, SignError};
+use crate::keys::{Jwks, KeySet, Swap};
+use crate::metadata::Issuer;
+use crate::secret::RandomSource;
+use crate::token::{OpaqueIssuer, RevocationList, TokenStore};
+use crate::types::{ClientId, Resource};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+use serde_json::{Map, Value};
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+use time::{Duration, OffsetDateTime};
+
+/// The `typ` header of JWT access tokens (RFC 9068 §2.1).
+pub const AT_JWT_TYPE: &str = "at+jwt";
+
+/// The claims a [`CustomClaims`] hook may not set: jeton owns them (RFC 9068 §2.2, RFC 7519
+/// §4.1), and `cnf` (RFC 7800) binds a token to a key.
+pub const REGISTERED_CLAIMS: &[&str] = &[
+    "iss",
+    "sub",
+    "client_id",
+    "aud",
+    "exp",
+    "iat",
+    "jti",
+    "scope",
+    "nbf",
+    "typ",
+    "cnf",
+];
+
+/// The bytes of randomness in a `jti`: 160 bits (RFC-CHECKLIST item 50).
+const JTI_BYTES: usize = 20;
+
+/// Adds claims to a client's JWT access tokens, for example `roles` or a tenant id
+/// (RFC 9068 §2.2.3.1).
+///
+/// A pure function of the client record and the grant: no I/O (issuing must stay fast and
+/// stateless). Any closure `Fn(&ClientRecord, &Grant) -> serde_json::Map<String, Value>` is one.
+/// Returning a key from [`REGISTERED_CLAIMS`] makes issuing fail.
+pub trait CustomClaims: Send + Sync {
+    /// The extra claims for a token issued under `grant` to `client`.
+    fn claims(&self, client: &ClientRecord, grant: &Grant) -> Map<String, Value>;
+}
+
+impl<F> CustomClaims for F
+where
+    F: Fn(&ClientRecord, &Grant) -> Map<String, Value> + Send + Sync,
+{
+    fn claims(&self, client: &ClientRecord, grant: &Grant) -> Map<String, Value> {
+        self(client, grant)
+    }
+}
+
+/// A JWT issuer setting was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum JwtConfigError {
+    /// [`TokenFormat::Jwt`] was chosen but no JWT issuer settings were given.
+    #[error("token format is jwt but no JWT issuer is configured")]
+    MissingJwtIssuer,
+}
+
+/// Issues JWT access tokens (RFC 9068) signed with the active key of a [`KeySet`].
+///
+/// The key set can be swapped at run time ([`JwtIssuer::replace_keys`]) for rotation without a
+/// restart; tokens being issued finish with the set they started with.
+pub struct JwtIssuer {
+    issuer: Issuer,
+    keys: Swap<KeySet>,
+    rng: Arc<dyn RandomSource>,
+    default_audience: Vec<Resource>,
+    hook: Option<Arc<dyn CustomClaims>>,
+    revocations: Option<Arc<dyn RevocationList>>,
+}
+
+impl fmt::Debug for JwtIssuer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwtIssuer")
+            .field("issuer", &self.issuer)
+            .field("keys", &self.keys.load())
+            .field("default_audience", &self.default_audience)
+            .field("custom_claims", &self.hook.is_some())
+            .field("revocation_list", &self.revocations.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`JwtIssuer`].
+pub struct JwtIssuerBuilder {
+    issuer: Issuer,
+    keys: KeySet,
+    rng: Arc<dyn RandomSource>,
+    default_audience: Vec<Resource>,
+    hook: Option<Arc<dyn CustomClaims>>,
+    revocations: Option<Arc<dyn RevocationList>>,
+}
+
+impl fmt::Debug for JwtIssuerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwtIssuerBuilder")
+            .field("issuer", &self.issuer)
+            .field("keys", &self.keys)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JwtIssuerBuilder {
+    /// The audience of tokens whose grant has none (RFC 9068 §2.2 requires `aud`). Default
+    /// empty: such grants fail to issue.
+    pub fn default_audience(mut self, aud: impl IntoIterator<Item = Resource>) -> Self {
+        self.default_audience = aud.into_iter().collect();
+        self
+    }
+
+    /// A hook adding claims per client. Default none.
+    pub fn custom_claims(mut self, hook: impl CustomClaims + 'static) -> Self {
+        self.hook = Some(Arc::new(hook));
+        self
+    }
+
+    /// Where revoked `jti`s are kept, so that revocation (RFC 7009) and introspection work for
+    /// JWTs: a revoked token is inactive at introspection until it expires. Resource servers
+    /// that validate offline do not see it; keep JWT lifetimes short. Default none: revoking a
+    /// JWT fails.
+    pub fn revocation_list(mut self, list: Arc<dyn RevocationList>) -> Self {
+        self.revocations = Some(list);
+        self
+    }
+
+    /// Builds the issuer.
+    pub fn build(self) -> Result<JwtIssuer, JwtConfigError> {
+        Ok(JwtIssuer {
+            issuer: self.issuer,
+            keys: Swap::new(self.keys),
+            rng: self.rng,
+            default_audience: self.default_audience,
+            hook: self.hook,
+            revocations: self.revocations,
+        })
+    }
+}
+
+impl JwtIssuer {
+    /// Starts building an issuer for the issuer identifier `issuer` (the `iss` claim: give the
+    /// engine the same [`Issuer`] so metadata and introspection agree), signing with `keys`'
+    /// active key and drawing `jti` values from `rng` (normally [`crate::SystemRandom`]).
+    pub fn builder(issuer: Issuer, keys: KeySet, rng: Arc<dyn RandomSource>) -> JwtIssuerBuilder {
+        JwtIssuerBuilder {
+            issuer,
+            keys,
+            rng,
+            default_audience: Vec::new(),
+            hook: None,
+            revocations: None,
+        }
+    }
+
+    /// The issuer identifier (`iss`).
+    pub fn issuer(&self) -> &Issuer {
+        &self.issuer
+    }
+
+    /// The current key set.
+    pub fn keys(&self) -> Arc<KeySet> {
+        self.keys.load()
+    }
+
+    /// Replaces the key set (rotation at run time). Publish a new key in the old set before it
+    /// becomes active in a new one; see [`KeySet`].
+    pub fn replace_keys(&self, keys: KeySet) {
+        self.keys.store(keys);
+    }
+
+    /// The public keys, for the `jwks_uri` (also served by the engine through
+    /// [`TokenIssuer::jwks`]).
+    pub fn jwk_set(&self) -> Jwks {
+        self.keys.load().jwks()
+    }
+
+    /// Verifies a token as one of ours: signature with a key of the current set, `typ`, `iss`
+    /// and the claims RFC 9068 §2.2 requires. No audience or time check.
+    fn verify_own(&self, token: &str) -> Option<TokenInfo> {
+        if token.len() > crate::bearer::DEFAULT_MAX_TOKEN_BYTES {
+            return None;
+        }
+        let keys = self.jwk_set();
+        let check = JwtCheck {
+            issuer: self.issuer.as_str(),
+            audience: None,
+            algorithms: &Algorithm::ALL,
+            keys: &keys,
+            leeway: Duration::ZERO,
+            now: None,
+        };
+        let c = verify_jwt(token, &check).ok()?;
+        let client_id = ClientId::new(c.client_id).ok()?;
+        let audience = c
+            .audience
+            .into_iter()
+            .map(Resource::new)
+            .collect::<Result<Vec<_>, _>>()
+            .ok()?;
+        let jti = c.jti?;
+        Some(TokenInfo::new(
+            client_id,
+            c.subject,
+            c.scope,
+            audience,
+            c.issued_at?,
+            c.expires_at,
+            Some(jti.clone()),
+            TokenHandle::Jti(jti),
+        ))
+    }
+
+    /// Builds the claims and signs them.
+    fn mint(&self, grant: &Grant) -> Result<String, IssueError> {
+        // RFC 9068 §2.2: `aud` is REQUIRED. RFC-CHECKLIST item 45: never the client id.
+        let audience = if grant.audience().is_empty() {
+            &self.default_audience[..]
+        } else {
+            grant.audience()
+        };
+        let aud = match audience {
+            [] => {
+                return Err(IssueError::msg(
+                    "no audience for a JWT access token (RFC 9068 §2.2): configure a default audience",
+                ));
+            }
+            [one] => Value::String(one.as_str().to_owned()),
+            many => Value::Array(
+                many.iter()
+                    .map(|r| Value::String(r.as_str().to_owned()))
+                    .collect(),
+            ),
+        };
+        let extra = match &self.hook {
+            Some(hook) => {
+                let extra = hook.claims(grant.client(), grant);
+                if extra
+                    .keys()
+                    .any(|k| REGISTERED_CLAIMS.contains(&k.as_str()))
+                {
+                    return Err(IssueError::msg(
+                        "custom claims hook returned a registered claim",
+                    ));
+                }
+                extra
+            }
+            None => Map::new(),
+        };
+        // RFC 9068 §2.2 `jti`; RFC 6749 §10.10: unguessable, at least 128 bits.
+        let mut jti = [0u8; JTI_BYTES];
+        self.rng.fill(&mut jti).map_err(IssueError::new)?;
+        let jti = B64URL.encode(jti);
+
+        #[derive(serde::Serialize)]
+        struct Claims<'a> {
+            iss: &'a str,
+            sub: &'a str,
+            aud: Value,
+            exp: i64,
+            iat: i64,
+            jti: &'a str,
+            client_id: &'a str,
+            // RFC 9068 §2.2.3: "scope" as a space-delimited string (RFC 8693 §4.2).
+            #[serde(skip_serializing_if = "Option::is_none")]
+            scope: Option<String>,
+            #[serde(flatten)]
+            extra: &'a Map<String, Value>,
+        }
+        let claims = Claims {
+            iss: self.issuer.as_str(),
+            sub: grant.subject(),
+            aud,
+            exp: grant.expires_at().unix_timestamp(),
+            iat: grant.issued_at().unix_timestamp(),
+            jti: &jti,
+            client_id: grant.client_id().as_str(),
+            scope: (!grant.scope().is_empty()).then(|| grant.scope().to_string()),
+            extra: &extra,
+        };
+        let payload = serde_json::to_vec(&claims).map_err(IssueError::new)?;
+        // RFC 9068 §2.1: `typ` MUST be `at+jwt`; `kid` names a key in the published JWKS.
+        let keys = self.keys.load();
+        jws::encode_jwt(keys.active(), AT_JWT_TYPE, &payload)
+            .map_err(|e: SignError| IssueError::new(e))
+    }
+}
+
+#[async_trait::async_trait]
+impl TokenIssuer for JwtIssuer {
+    async fn issue(&self, grant: &Grant) -> Result<AccessToken, IssueError> {
+        let token = self.mint(grant)?;
+        Ok(AccessToken::new(token, TokenType::Bearer, grant.lifetime()))
+    }
+
+    /// A JWT this issuer signed (with a key still in its set) and that is not on the revocation
+    /// list.
+    async fn inspect(
+        &self,
+        token: &str,
+        _now: OffsetDateTime,
+    ) -> Result<Option<TokenInfo>, IssueError> {
+        let Some(info) = self.verify_own(token) else {
+            return Ok(None);
+        };
+        if let (Some(list), TokenHandle::Jti(jti)) = (&self.revocations, &info.handle)
+            && list.is_revoked(jti).await.map_err(IssueError::new)?
+        {
+            return Ok(None);
+        }
+        Ok(Some(info))
+    }
+
+    /// Puts the token's `jti` on the revocation list until it expires; without a list, fails.
+    async fn revoke(&self, info: &TokenInfo) -> Result<(), IssueError> {
+        let (Some(list), TokenHandle::Jti(jti)) = (&self.revocations, &info.handle) else {
+            return Err(IssueError::msg("this JWT issuer has no revocation list"));
+        };
+        list.revoke_jti(jti, info.expires_at, info.issued_at)
+            .await
+            .map_err(IssueError::new)
+    }
+
+    fn jwks(&self) -> Option<Value> {
+        Some(self.jwk_set().to_value())
+    }
+}
+
+/// Which kind of access token an engine issues: a deployment setting (`"opaque"` or `"jwt"`).
+///
+/// Opaque tokens are random strings kept (as digests) in a [`TokenStore`]: revocable, and
+/// checked by introspection. JWT access tokens are self-contained and checked offline with the
+/// JWKS, but cannot be revoked before they expire.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum TokenFormat {
+    /// Random tokens stored by digest ([`OpaqueIssuer`]). The default.
+    #[default]
+    Opaque,
+    /// RFC 9068 JWT access tokens ([`JwtIssuer`]).
+    Jwt,
+}
+
+impl TokenFormat {
+    /// The configuration name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Opaque => "opaque",
+            Self::Jwt => "jwt",
+        }
+    }
+
+    /// Builds the issuer for this format, for [`crate::Engine::builder`].
+    ///
+    /// `Opaque` uses `store` and `rng`; `Jwt` builds `jwt`, which must then be given
+    /// (otherwise [`JwtConfigError::MissingJwtIssuer`]).
+    pub fn build_issuer(
+        self,
+        store: Arc<dyn TokenStore>,
+        rng: Arc<dyn RandomSource>,
+        jwt: Option<JwtIssuerBuilder>,
+    ) -> Result<Arc<dyn TokenIssuer>, JwtConfigError> {
+        match self {
+            Self::Opaque => Ok(Arc::new(OpaqueIssuer::new(store, rng))),
+            Self::Jwt => {
+                let builder = jwt.ok_or(JwtConfigError::MissingJwtIssuer)?;
+                Ok(Arc::new(builder.build()?))
+            }
+        }
+    }
+}
+
+impl fmt::Display for TokenFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The name was neither `opaque` nor `jwt`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown token format (expected `opaque` or `jwt`)")]
+pub struct UnknownTokenFormat;
+
+impl FromStr for TokenFormat {
+    type Err = UnknownTokenFormat;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "opaque" => Ok(Self::Opaque),
+            "jwt" => Ok(Self::Jwt),
+            _ => Err(UnknownTokenFormat),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jws::Algorithm;
+    use crate::keys::SigningKey;
+    use crate::secret::SystemRandom;
+    use crate::types::{ClientId, Scope};
+    use time::{Duration, OffsetDateTime};
+
+    fn grant(audience: &[&str], scope: &str) -> Grant {
+        let client = ClientRecord::builder(ClientId::new("svc").unwrap()).build();
+        let now = OffsetDateTime::from_unix_timestamp(1_767_225_600).unwrap();
+        Grant {
+            subject: "client:svc".into(),
+            client,
+            scope: if scope.is_empty() {
+                Scope::default()
+            } else {
+                Scope::parse(scope).unwrap()
+            },
+            requested_scope: None,
+            audience: audience
+                .iter()
+                .map(|a| Resource::new(*a).unwrap())
+                .collect(),
+            issued_at: now,
+            expires_at: now + Duration::minutes(5),
+        }
+    }
+
+    fn issuer() -> JwtIssuerBuilder {
+        let key = SigningKey::generate(Algorithm::Es256).unwrap();
+        JwtIssuer::builder(
+            Issuer::new("https://as.example.com").unwrap(),
+            KeySet::new(key),
+            Arc::new(SystemRandom::new()),
+        )
+    }
+
+    fn parts(token: &str) -> (Value, Value) {
+        let mut it = token.split('.');
+        let mut next = || -> Value {
+            serde_json::from_slice(&B64URL.decode(it.next().unwrap()).unwrap()).unwrap()
+        };
+        (next(), next())
+    }
+
+    #[test]
+    fn rfc9068_2_1_header_has_typ_alg_and_kid() {
+        let i = issuer().build().unwrap();
+        let t = i
+            .mint(&grant(&["https://api.example.com/"], "read"))
+            .unwrap();
+        let (h, _) = parts(&t);
+        assert_eq!(h["typ"], "at+jwt");
+        assert_eq!(h["alg"], "ES256");
+        assert_eq!(h["kid"], i.keys().active().kid());
+        assert!(i.jwk_set().get(h["kid"].as_str().unwrap()).is_some());
+        assert_eq!(TokenIssuer::jwks(&i), Some(i.jwk_set().to_value()));
+    }
+
+    #[test]
+    fn rfc9068_2_2_required_claims_are_present() {
+        let i = issuer().build().unwrap();
+        let g = grant(&["https://api.example.com/"], "read write");
+        let (_, c) = parts(&i.mint(&g).unwrap());
+        assert_eq!(c["iss"], "https://as.example.com");
+        assert_eq!(c["sub"], "client:svc");
+        assert_eq!(c["client_id"], "svc");
+        assert_eq!(c["aud"], "https://api.example.com/");
+        assert_eq!(c["iat"], g.issued_at().unix_timestamp());
+        assert_eq!(c["exp"], g.expires_at().unix_timestamp());
+        assert_eq!(c["scope"], "read write");
+        // 160 random bits, base64url.
+        assert_eq!(c["jti"].as_str().unwrap().len(), 27);
+    }
+
+    #[test]
+    fn rfc9068_2_2_jti_is_unique_per_token() {
+        let i = issuer().build().unwrap();
+        let g = grant(&["https://api.example.com/"], "read");
+        let (_, a) = parts(&i.mint(&g).unwrap());
+        let (_, b) = parts(&i.mint(&g).unwrap());
+        assert_ne!(a["jti"], b["jti"]);
+    }
+
+    #[test]
+    fn rfc7519_4_1_3_several_audiences_are_an_array() {
+        let i = issuer().build().unwrap();
+        let g = grant(&["https://a.example/", "https://b.example/"], "");
+        let (_, c) = parts(&i.mint(&g).unwrap());
+        assert_eq!(
+            c["aud"],
+            serde_json::json!(["https://a.example/", "https://b.example/"])
+        );
+        assert!(c.get("scope").is_none(), "empty scope is omitted");
+    }
+
+    #[test]
+    fn rfc9068_2_2_aud_is_required_default_or_error() {
+        let g = grant(&[], "read");
+        assert!(issuer().build().unwrap().mint(&g).is_err());
+        let i = issuer()
+            .default_audience([Resource::new("https://default.example/").unwrap()])
+            .build()
+            .unwrap();
+        let (_, c) = parts(&i.mint(&g).unwrap());
+        assert_eq!(c["aud"], "https://default.example/");
+    }
+
+    #[test]
+    fn rfc9068_2_2_custom_claims_cannot_override_registered_claims() {
+        let g = grant(&["https://api.example.com/"], "read");
+        let i = issuer()
+            .custom_claims(|c: &ClientRecord, _: &Grant| {
+                let mut m = Map::new();
+                m.insert("tenant".into(), Value::String(c.id.to_string()));
+                m
+            })
+            .build()
+            .unwrap();
+        let (_, c) = parts(&i.mint(&g).unwrap());
+        assert_eq!(c["tenant"], "svc");
+        for reserved in REGISTERED_CLAIMS {
+            let i = issuer()
+                .custom_claims(move |_: &ClientRecord, _: &Grant| {
+                    let mut m = Map::new();
+                    m.insert((*reserved).to_owned(), Value::String("forged".into()));
+                    m
+                })
+                .build()
+                .unwrap();
+            assert!(i.mint(&g).is_err(), "{reserved}");
+        }
+    }
+
+    #[test]
+    fn token_format_is_chosen_by_name() {
+        assert_eq!("jwt".parse::<TokenFormat>(), Ok(TokenFormat::Jwt));
+        assert_eq!("opaque".parse::<TokenFormat>(), Ok(TokenFormat::Opaque));
+        assert!("JWT".parse::<TokenFormat>().is_err());
+        assert_eq!(TokenFormat::default(), TokenFormat::Opaque);
+        assert_eq!(serde_json::to_string(&TokenFormat::Jwt).unwrap(), "\"jwt\"");
+    }
+}

@@ -1,0 +1,116 @@
+//! Shared set-up for the JWT tests: committed test keys, an engine issuing JWTs, a validator.
+#![allow(dead_code, unreachable_pub)]
+
+use jeton::time::{Duration, OffsetDateTime};
+use jeton::{
+    AccessTokenClaims, Algorithm, BearerError, BearerValidator, ClientId, ClientRecord,
+    ClientStore, Engine, HeaderValues, Issuer, Jwks, JwtIssuer, KeySet, RawRequest, Resource,
+    Scope, SigningKey, StoreError,
+};
+use jeton_testkit::{BASIC, FixtureClient, RESOURCE, SeqRandom, block_on, fixture_clients};
+use std::sync::Arc;
+
+pub const ISSUER: &str = "https://as.example.com";
+pub const AUDIENCE: &str = "https://api.example.com/";
+
+/// The committed PKCS#8 test key for `alg` (tests/data/README.md: test keys only).
+pub fn pem(alg: Algorithm) -> &'static str {
+    match alg {
+        Algorithm::Es256 => include_str!("../data/es256-test-key.pem"),
+        Algorithm::EdDsa => include_str!("../data/ed25519-test-key.pem"),
+        _ => include_str!("../data/rsa2048-test-key.pem"),
+    }
+}
+
+pub fn key(alg: Algorithm) -> SigningKey {
+    SigningKey::from_pkcs8_pem(pem(alg)).expect("test key loads")
+}
+
+struct Clients(Vec<ClientRecord>);
+
+#[async_trait::async_trait]
+impl ClientStore for Clients {
+    async fn client(&self, id: &ClientId) -> Result<Option<ClientRecord>, StoreError> {
+        Ok(self.0.iter().find(|c| &c.id == id).cloned())
+    }
+}
+
+pub fn issuer_id() -> Issuer {
+    Issuer::new(ISSUER).expect("issuer")
+}
+
+/// A JWT issuer over `keys`, with a deterministic `jti` source and a default audience.
+pub fn issuer(keys: KeySet) -> Arc<JwtIssuer> {
+    Arc::new(
+        JwtIssuer::builder(issuer_id(), keys, Arc::new(SeqRandom::new(1)))
+            .default_audience([Resource::new(AUDIENCE).expect("aud")])
+            .build()
+            .expect("issuer"),
+    )
+}
+
+/// An engine over the testkit's fixture clients issuing with `issuer`.
+pub fn engine(issuer: Arc<JwtIssuer>) -> Engine {
+    Engine::builder(Arc::new(Clients(fixture_clients())), issuer)
+        .require_tls(false)
+        .build()
+        .expect("engine")
+}
+
+/// Asks `engine` for a token as `client` at `now`; returns the `access_token`.
+pub fn issue_at(engine: &Engine, client: FixtureClient, body: &str, now: OffsetDateTime) -> String {
+    let auth = jeton::encode_basic(client.id, client.secret);
+    let req = RawRequest::new("POST", body.as_bytes(), now)
+        .content_type(b"application/x-www-form-urlencoded")
+        .authorization(auth.as_bytes());
+    let outcome = block_on(engine.handle_token_request(&req));
+    assert_eq!(outcome.response.status(), 200, "{outcome:?}");
+    let v: serde_json::Value = serde_json::from_slice(outcome.response.body()).expect("json");
+    v["access_token"].as_str().expect("access_token").to_owned()
+}
+
+/// A token for the `read` scope from the `BASIC` fixture client, at `now`.
+pub fn issue(engine: &Engine, now: OffsetDateTime) -> String {
+    issue_at(
+        engine,
+        BASIC,
+        "grant_type=client_credentials&scope=read",
+        now,
+    )
+}
+
+/// A token whose audience comes from the client's own default (`RESOURCE`).
+pub fn issue_resource(engine: &Engine, now: OffsetDateTime) -> String {
+    issue_at(engine, RESOURCE, "grant_type=client_credentials", now)
+}
+
+pub fn validator(keys: Jwks) -> BearerValidator {
+    BearerValidator::builder(ISSUER, AUDIENCE, keys)
+        .build()
+        .expect("validator")
+}
+
+/// Validates `Authorization: Bearer <token>` at `now`, requiring `scope` (space-separated, or
+/// empty for none).
+pub fn check(
+    v: &BearerValidator,
+    token: &str,
+    now: OffsetDateTime,
+    scope: &str,
+) -> Result<AccessTokenClaims, BearerError> {
+    let header = format!("Bearer {token}");
+    let mut h = HeaderValues::default();
+    h.push(header.as_bytes());
+    let required = if scope.is_empty() {
+        Scope::default()
+    } else {
+        Scope::parse(scope).expect("scope")
+    };
+    v.validate(&h, now, &required)
+}
+
+/// The current time, whole seconds, for tests that a verifier reading the clock checks.
+pub fn wall_clock() -> OffsetDateTime {
+    let now = OffsetDateTime::now_utc();
+    now - Duration::nanoseconds(i64::from(now.nanosecond()))
+}
