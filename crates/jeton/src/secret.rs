@@ -317,7 +317,11 @@ pub(crate) fn is_well_formed(prefix: &str, s: &str) -> bool {
     if s.len() != expected_len || !s.starts_with(prefix) {
         return false;
     }
-    let (body, sum) = s.split_at(expected_len - CHECKSUM_CHARS);
+    // Not `split_at`: `s` is caller input and may have a multi-byte character across the split
+    // (found by `cargo fuzz run scope`; seed `fuzz/seeds/scope/crash-opaque-token-char-boundary`).
+    let Some((body, sum)) = s.split_at_checked(expected_len - CHECKSUM_CHARS) else {
+        return false;
+    };
     body[prefix.len()..]
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
@@ -440,6 +444,17 @@ mod tests {
         chars[10] = if chars[10] == 'A' { 'B' } else { 'A' };
         let changed: String = chars.into_iter().collect();
         assert!(!is_generated_secret(&changed));
+    }
+
+    #[test]
+    fn rfc6749_10_10_non_ascii_look_alikes_are_refused_without_panic() {
+        // 52 bytes, `jt_` prefix, a two-byte character across the body/checksum split.
+        let s = format!("{TOKEN_PREFIX}{}\u{e9}AAAAA", "A".repeat(42));
+        assert_eq!(s.len(), 52);
+        assert!(!is_well_formed(TOKEN_PREFIX, &s));
+        let s = format!("{SECRET_PREFIX}{}\u{e9}AAAAA", "A".repeat(42));
+        assert_eq!(s.len(), 53);
+        assert!(!is_generated_secret(&s));
     }
 
     #[test]

@@ -1,0 +1,373 @@
+//! The fuzz invariants, one copy shared by the cargo-fuzz targets in `fuzz/` and the seed replay
+//! test (`crates/jeton/tests/fuzz_corpus.rs`).
+//!
+//! Each check takes arbitrary bytes, runs them through one part of jeton, and panics if an
+//! invariant does not hold. A panic is a finding: the fuzzer reports it as a crash, the replay
+//! test as a failure naming the seed file.
+//!
+//! | target | runs | asserts |
+//! |---|---|---|
+//! | [`form`] | `form::parse`, `form::decode_component` | no empty values, pair limit, encode → parse gives the same pairs |
+//! | [`basic`] | `basic::parse_authorization`, `encode_basic` | decoded credentials are `VSCHAR`; encode → parse gives id and secret back |
+//! | [`scope`] | `Scope`, `Resource`, `ClientId`, `SecretVerifier`, `opaque_token_digest` | accepted values re-parse from their `Display` to equal values |
+//! | [`token_request`] | `Engine::handle_token_request` over [`Fixture`] | status, `no-store`, body shape, challenge, audit event, stored token |
+
+use crate::{Fixture, block_on, now};
+use jeton::basic::{Authorization, BasicError, MAX_AUTHORIZATION_LEN, parse_authorization};
+use jeton::form::{self, FormLimits};
+use jeton::{
+    ClientId, ErrorCode, RawRequest, Resource, Scope, SecretVerifier, TokenDigest, TokenStore,
+    encode_basic, opaque_token_digest,
+};
+use std::sync::OnceLock;
+
+/// A fuzz target's check: panics if an invariant does not hold.
+pub type Check = fn(&[u8]);
+
+/// Every target, by the name of its cargo-fuzz binary and of its seed directory.
+pub const TARGETS: &[(&str, Check)] = &[
+    ("form", form),
+    ("basic", basic),
+    ("scope", scope),
+    ("token_request", token_request),
+];
+
+/// The committed seed inputs, one directory per target: `fuzz/seeds/<target>/`.
+pub fn seeds_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds")
+}
+
+/// RFC 6749 Appendix A `VSCHAR`.
+fn is_vschar(b: u8) -> bool {
+    (0x20..=0x7e).contains(&b)
+}
+
+/// RFC 6749 Appendix A `NQCHAR`.
+fn is_nqchar(b: u8) -> bool {
+    b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b)
+}
+
+/// The characters RFC 6749 §5.2 allows in `error` and `error_description`.
+fn is_error_char(b: u8) -> bool {
+    b == 0x20 || is_nqchar(b)
+}
+
+/// What the Appendix B serializer may emit.
+fn is_form_encoded_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._*+%".contains(&b)
+}
+
+/// `form::parse` is total, and every form it accepts survives a re-encode: encoding each decoded
+/// pair with `encode_component` and parsing the result gives the same pairs in the same order.
+pub fn form(data: &[u8]) {
+    let limits = FormLimits::default();
+    if let Ok(whole) = form::decode_component(data) {
+        let encoded = form::encode_component(&whole);
+        assert!(encoded.bytes().all(is_form_encoded_char), "{encoded:?}");
+        assert_eq!(
+            form::decode_component(encoded.as_bytes()).as_deref(),
+            Ok(whole.as_str())
+        );
+    }
+    let Ok(parsed) = form::parse(data, limits) else {
+        return;
+    };
+    let pairs: Vec<(&str, &str)> = parsed.pairs().collect();
+    assert!(pairs.len() <= limits.max_pairs);
+    // RFC 6749 §3.2: empty values are treated as omitted.
+    assert!(pairs.iter().all(|(_, v)| !v.is_empty()));
+    let body = pairs
+        .iter()
+        .map(|(n, v)| {
+            format!(
+                "{}={}",
+                form::encode_component(n),
+                form::encode_component(v)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&");
+    let again = form::parse(body.as_bytes(), limits).expect("a re-encoded form parses");
+    assert_eq!(again.pairs().collect::<Vec<_>>(), pairs);
+    assert_eq!(again.first_repeated(&[]), parsed.first_repeated(&[]));
+}
+
+/// `basic::parse_authorization` is total and only hands out `VSCHAR` credentials that re-encode
+/// to a header meaning the same; and for a `VSCHAR` id and secret derived from the input,
+/// `encode_basic` then parse gives them back (or the documented refusal when they are too long).
+pub fn basic(data: &[u8]) {
+    match parse_authorization(data) {
+        Ok(Authorization::Basic(c)) => {
+            let secret = c.secret.expose();
+            assert!(!c.client_id.is_empty() && c.client_id.bytes().all(is_vschar));
+            assert!(!secret.is_empty() && secret.len() <= 1024 && secret.bytes().all(is_vschar));
+            basic_round_trip(&c.client_id, secret);
+        }
+        Ok(_) => {
+            let scheme = data.trim_ascii().split(|b| b.is_ascii_whitespace()).next();
+            assert!(!scheme.is_some_and(|s| s.eq_ignore_ascii_case(b"basic")));
+        }
+        Err(_) => {}
+    }
+    // A second input read from the same bytes: id before the first newline, secret after it
+    // (or the two halves), bytes outside VSCHAR folded into it.
+    let (id, secret) = match data.iter().position(|&b| b == b'\n') {
+        Some(i) => (&data[..i], &data[i + 1..]),
+        None => data.split_at(data.len() / 2),
+    };
+    let vschar = |bytes: &[u8]| -> String {
+        bytes
+            .iter()
+            .map(|&b| char::from(if is_vschar(b) { b } else { 0x20 + b % 95 }))
+            .collect()
+    };
+    let (id, secret) = (vschar(id), vschar(secret));
+    if !id.is_empty() && !secret.is_empty() {
+        basic_round_trip(&id, &secret);
+    }
+}
+
+fn basic_round_trip(id: &str, secret: &str) {
+    let header = encode_basic(id, secret);
+    let parsed = parse_authorization(header.as_bytes());
+    if header.len() > MAX_AUTHORIZATION_LEN {
+        assert_eq!(
+            parsed.err(),
+            Some(BasicError::Malformed),
+            "over-long header"
+        );
+    } else if secret.len() > 1024 {
+        assert_eq!(parsed.err(), Some(BasicError::BadChar), "over-long secret");
+    } else {
+        match parsed {
+            Ok(Authorization::Basic(c)) => {
+                assert_eq!(c.client_id, id);
+                assert!(c.secret.expose() == secret, "secret did not round-trip");
+            }
+            other => panic!("encode_basic output did not parse: {other:?}"),
+        }
+    }
+}
+
+/// The protocol-word parsers are total, and whatever they accept comes back equal when its
+/// `Display` (or serde form) is parsed again.
+pub fn scope(data: &[u8]) {
+    let s = String::from_utf8_lossy(data);
+    let s = s.as_ref();
+    if let Ok(scope) = Scope::parse(s) {
+        assert!(!scope.is_empty() && scope.len() <= Scope::MAX_TOKENS);
+        assert!(scope.iter().all(|t| t.as_str().bytes().all(is_nqchar)));
+        // RFC 6749 §3.3: split on single spaces; duplicates collapse, nothing else is lost.
+        assert!(
+            s.split(' ')
+                .all(|part| scope.iter().any(|t| t.as_str() == part))
+        );
+        let wire = scope.to_string();
+        assert_eq!(Scope::parse(&wire).as_ref(), Ok(&scope));
+        let json = serde_json::to_string(&scope).expect("scope serializes");
+        assert_eq!(
+            serde_json::from_str::<Scope>(&json).expect("scope deserializes"),
+            scope
+        );
+    }
+    if let Ok(resource) = Resource::new(s) {
+        assert_eq!(resource.as_str(), s);
+        assert!(s.contains(':') && !s.contains('#') && !s.contains(' '));
+        assert_eq!(Resource::new(resource.to_string()).as_ref(), Ok(&resource));
+    }
+    if let Ok(id) = ClientId::new(s) {
+        assert_eq!(ClientId::new(id.to_string()).as_ref(), Ok(&id));
+    }
+    if let Ok(verifier) = s.parse::<SecretVerifier>() {
+        // The string form is canonical (`i=0600000` prints as `i=600000`), so compare values.
+        let again = verifier.to_string().parse::<SecretVerifier>();
+        assert_eq!(again.as_ref(), Ok(&verifier));
+    }
+    if let Some(digest) = opaque_token_digest(s) {
+        assert_eq!(digest, TokenDigest::of(s));
+        assert!(s.len() == 52 && s.starts_with(jeton::TOKEN_PREFIX));
+    }
+}
+
+/// The request [`token_request`] reads from its input, HTTP-like so seeds stay readable:
+///
+/// ```text
+/// POST                                           the method (first line)
+/// ?tenant=acme                                   the URI query, if any
+/// content-type: application/x-www-form-urlencoded   one line per occurrence
+/// authorization: Basic YTpi                      one line per occurrence
+/// secure                                         the request came over TLS
+///                                                a blank line, then the body
+/// grant_type=client_credentials&scope=read
+/// ```
+///
+/// Other head lines are ignored; without a blank line the body is empty.
+#[derive(Debug, Default)]
+pub struct FuzzRequest<'a> {
+    /// The method, lossily decoded.
+    pub method: String,
+    /// The query (last `?` line wins), lossily decoded.
+    pub query: Option<String>,
+    /// Every `content-type:` value.
+    pub content_type: Vec<&'a [u8]>,
+    /// Every `authorization:` value.
+    pub authorization: Vec<&'a [u8]>,
+    /// Whether a `secure` line was present.
+    pub secure: bool,
+    /// The body.
+    pub body: &'a [u8],
+}
+
+impl<'a> FuzzRequest<'a> {
+    /// Reads a request from fuzz input (total: every byte string is some request).
+    pub fn parse(data: &'a [u8]) -> Self {
+        let (head, body) = match data.windows(2).position(|w| w == b"\n\n") {
+            Some(i) => (&data[..i], &data[i + 2..]),
+            None => (data, &b""[..]),
+        };
+        let mut req = FuzzRequest {
+            body,
+            ..Self::default()
+        };
+        for (n, line) in head.split(|&b| b == b'\n').enumerate() {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if n == 0 {
+                req.method = String::from_utf8_lossy(line).into_owned();
+            } else if let Some(q) = line.strip_prefix(b"?") {
+                req.query = Some(String::from_utf8_lossy(q).into_owned());
+            } else if let Some(v) = header_value(line, b"content-type:") {
+                req.content_type.push(v);
+            } else if let Some(v) = header_value(line, b"authorization:") {
+                req.authorization.push(v);
+            } else if line == b"secure" {
+                req.secure = true;
+            }
+        }
+        req
+    }
+
+    /// The engine's view of it, at the testkit's fixed [`now`].
+    pub fn raw(&self) -> RawRequest<'_> {
+        let mut raw = RawRequest::new(&self.method, self.body, now())
+            .query(self.query.as_deref())
+            .secure(self.secure);
+        for v in &self.content_type {
+            raw = raw.content_type(v);
+        }
+        for v in &self.authorization {
+            raw = raw.authorization(v);
+        }
+        raw
+    }
+}
+
+/// `name: value` with `name` case-insensitive; one space after the colon is dropped.
+fn header_value<'a>(line: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
+    let head = line.get(..name.len())?;
+    if !head.eq_ignore_ascii_case(name) {
+        return None;
+    }
+    let value = &line[name.len()..];
+    Some(value.strip_prefix(b" ").unwrap_or(value))
+}
+
+/// The fixture every [`token_request`] run shares: built once, so a fuzzer stays fast. TLS is
+/// required, so the `secure` line matters.
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| Fixture::with(|b| b.require_tls(true)))
+}
+
+/// The errors a token request may answer with (RFC 6749 §5.2, RFC 8707 §2); `server_error` is
+/// not among them, since the memory stores never fail.
+pub const TOKEN_ERRORS: &[ErrorCode] = &[
+    ErrorCode::InvalidRequest,
+    ErrorCode::InvalidClient,
+    ErrorCode::UnauthorizedClient,
+    ErrorCode::UnsupportedGrantType,
+    ErrorCode::InvalidScope,
+    ErrorCode::InvalidTarget,
+];
+
+/// A whole token request through the engine (memory stores, opaque tokens): see
+/// [`FuzzRequest`] for how the input is read and [`check_token_outcome`] for what is asserted.
+pub fn token_request(data: &[u8]) {
+    let req = FuzzRequest::parse(data);
+    let f = fixture();
+    let outcome = block_on(f.engine.handle_token_request(&req.raw()));
+    check_token_outcome(f, &req.method, &outcome);
+}
+
+/// The invariants of every token endpoint answer:
+///
+/// - status in {200, 400, 401, 405}; 405 only for a method other than `POST`, with `Allow: POST`;
+/// - `Cache-Control: no-store`, `Pragma: no-cache`, `Content-Type: application/json` (RFC 6749
+///   §5.1, errors included);
+/// - 200: the body has a well-formed opaque `access_token` whose digest is in the token store,
+///   `token_type` `Bearer`, a positive `expires_in`, no `refresh_token` (§4.4.3), and the audit
+///   event is `TokenIssued` for the stored client. The token is then revoked, so the store stays
+///   small over millions of runs;
+/// - otherwise: exactly `error` (from [`TOKEN_ERRORS`]) and `error_description` (RFC 6749 §5.2
+///   charset), no token; `invalid_client` comes with 401, a `WWW-Authenticate: Basic realm=…`
+///   challenge and an `auth_failed` audit event, and every other error with 400 (405 for a
+///   method other than `POST`) and a `rejected` audit event.
+pub fn check_token_outcome(f: &Fixture, method: &str, outcome: &jeton::Outcome) {
+    let r = &outcome.response;
+    let status = r.status();
+    assert!([200, 400, 401, 405].contains(&status), "status {status}");
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    assert_eq!(r.header("pragma"), Some("no-cache"));
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    let body: serde_json::Value = serde_json::from_slice(r.body()).expect("the body is JSON");
+    let body = body.as_object().expect("the body is a JSON object");
+    if status == 200 {
+        let token = body["access_token"].as_str().expect("access_token");
+        let digest = opaque_token_digest(token).expect("a well-formed opaque token");
+        assert_eq!(body["token_type"], "Bearer");
+        assert!(body["expires_in"].as_i64().is_some_and(|e| e > 0));
+        assert!(!body.contains_key("refresh_token"));
+        assert_eq!(outcome.event.outcome(), "issued");
+        let record = block_on(f.tokens.get(&digest))
+            .expect("memory store")
+            .expect("the issued token is stored");
+        assert_eq!(Some(&record.client_id), outcome.event.client_id());
+        if let Some(scope) = body.get("scope") {
+            assert_eq!(scope.as_str(), Some(record.scope.to_string().as_str()));
+        }
+        assert!(block_on(f.tokens.revoke(&digest)).expect("memory store"));
+        return;
+    }
+    let error = body["error"].as_str().expect("error member");
+    let code = TOKEN_ERRORS
+        .iter()
+        .find(|c| c.as_str() == error)
+        .unwrap_or_else(|| panic!("error {error} is not a token endpoint error"));
+    assert!(
+        body.keys()
+            .all(|k| k == "error" || k == "error_description"),
+        "unexpected members: {:?}",
+        body.keys().collect::<Vec<_>>()
+    );
+    let description = body
+        .get("error_description")
+        .map_or("", |d| d.as_str().expect("string description"));
+    assert!(description.bytes().all(is_error_char), "{description:?}");
+    assert!(error.bytes().all(is_error_char));
+    if *code == ErrorCode::InvalidClient {
+        assert_eq!(status, 401);
+        assert!(
+            r.header("www-authenticate")
+                .is_some_and(|h| h.starts_with("Basic realm=\"")),
+            "401 without a Basic challenge"
+        );
+        assert_eq!(outcome.event.outcome(), "auth_failed");
+    } else {
+        assert_eq!(code.http_status(), 400);
+        assert!(status == 400 || status == 405, "{error} with {status}");
+        assert_eq!(outcome.event.outcome(), "rejected");
+    }
+    if status == 405 {
+        assert_ne!(method, "POST");
+        assert_eq!(r.header("allow"), Some("POST"));
+    }
+}

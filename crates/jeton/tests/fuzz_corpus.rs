@@ -1,0 +1,85 @@
+//! Replays every committed fuzz seed (`fuzz/seeds/<target>/*`) through the same checks the
+//! cargo-fuzz targets run (`jeton_testkit::fuzzing`), so `cargo test` catches a regression on
+//! any input the fuzzers were given or found, without nightly or cargo-fuzz.
+
+use jeton_testkit::fuzzing::{Check, FuzzRequest, TARGETS, seeds_dir};
+use jeton_testkit::{Fixture, block_on};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::PathBuf;
+
+/// The seed files of `target`, sorted. Fails if the directory is missing or empty: a replay
+/// that finds nothing to replay must not pass.
+fn seeds(target: &str) -> Vec<PathBuf> {
+    let dir = seeds_dir().join(target);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("seed directory {} unreadable: {e}", dir.display()))
+        .map(|entry| entry.expect("directory entry").path())
+        .filter(|p| p.is_file())
+        .collect();
+    assert!(!files.is_empty(), "no seeds in {}", dir.display());
+    files.sort();
+    files
+}
+
+fn replay(target: &str) {
+    let check: Check = TARGETS
+        .iter()
+        .find(|(name, _)| *name == target)
+        .map(|(_, check)| *check)
+        .unwrap_or_else(|| panic!("unknown target {target}"));
+    let failed: Vec<String> = seeds(target)
+        .into_iter()
+        .filter(|path| {
+            let data = std::fs::read(path).expect("readable seed");
+            catch_unwind(AssertUnwindSafe(|| check(&data))).is_err()
+        })
+        .map(|path| path.display().to_string())
+        .collect();
+    assert!(failed.is_empty(), "seeds failing {target}: {failed:#?}");
+}
+
+#[test]
+fn every_target_has_a_seed_directory() {
+    for (target, _) in TARGETS {
+        assert!(!seeds(target).is_empty());
+    }
+}
+
+#[test]
+fn form_seeds() {
+    replay("form");
+}
+
+#[test]
+fn basic_seeds() {
+    replay("basic");
+}
+
+#[test]
+fn scope_seeds() {
+    replay("scope");
+}
+
+#[test]
+fn token_request_seeds() {
+    replay("token_request");
+}
+
+/// The success seeds must still succeed: if a fixture changes under them, the fuzzer would
+/// silently lose the whole issuing path.
+#[test]
+fn token_request_success_seeds_issue_a_token() {
+    let f = Fixture::with(|b| b.require_tls(true));
+    for name in [
+        "basic-ok",
+        "rfc6749-vector",
+        "post-credentials",
+        "resources",
+        "pbkdf2-client",
+    ] {
+        let data = std::fs::read(seeds_dir().join("token_request").join(name)).expect(name);
+        let req = FuzzRequest::parse(&data);
+        let outcome = block_on(f.engine.handle_token_request(&req.raw()));
+        assert_eq!(outcome.response.status(), 200, "{name}");
+    }
+}
