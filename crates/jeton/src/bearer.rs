@@ -354,6 +354,45 @@ pub enum BearerConfigError {
 /// Validates bearer tokens for one resource server: its issuer, its audience, its keys.
 ///
 /// Cheap to share behind an `Arc`; [`BearerValidator::replace_keys`] swaps in a refreshed JWKS.
+///
+/// ```
+/// use jeton::{Algorithm, BearerValidator, HeaderValues, KeySet, Scope, SigningKey, sign_jwt};
+/// use jeton::time::OffsetDateTime;
+///
+/// // The authorization server's keys; a resource server would parse its JWKS with
+/// // `Jwks::from_json`.
+/// let keys = KeySet::new(SigningKey::generate(Algorithm::Es256).unwrap());
+/// let now = OffsetDateTime::from_unix_timestamp(1_767_225_600).unwrap();
+/// let token = sign_jwt(keys.active(), "at+jwt", &serde_json::json!({
+///     "iss": "https://as.example.com", "aud": "https://api.example.com/",
+///     "sub": "billing", "client_id": "billing", "jti": "1", "scope": "invoices:read",
+///     "iat": now.unix_timestamp(), "exp": now.unix_timestamp() + 300,
+/// })).unwrap();
+///
+/// let validator =
+///     BearerValidator::builder("https://as.example.com", "https://api.example.com/", keys.jwks())
+///         .realm("invoices")
+///         .build()
+///         .unwrap();
+/// let header = format!("Bearer {token}");
+/// let mut authorization = HeaderValues::default();
+/// authorization.push(header.as_bytes());
+///
+/// let claims = validator
+///     .validate(&authorization, now, &Scope::parse("invoices:read").unwrap())
+///     .unwrap();
+/// assert_eq!(claims.client_id, "billing");
+///
+/// let refused = validator
+///     .validate(&authorization, now, &Scope::parse("invoices:write").unwrap())
+///     .unwrap_err();
+/// assert_eq!(refused.status(), 403);
+/// assert_eq!(
+///     refused.www_authenticate().unwrap(),
+///     "Bearer realm=\"invoices\", error=\"insufficient_scope\", \
+///      error_description=\"the access token lacks a required scope\", scope=\"invoices:write\""
+/// );
+/// ```
 pub struct BearerValidator {
     realm: Arc<str>,
     issuer: String,
@@ -475,19 +514,22 @@ fn numeric_date(v: &Value) -> Result<OffsetDateTime, BearerFailure> {
     OffsetDateTime::from_unix_timestamp(secs).map_err(|_| BearerFailure::Malformed)
 }
 
-fn string_claim(claims: &Map<String, Value>, name: &str) -> Result<String, BearerFailure> {
-    match claims.get(name) {
-        Some(Value::String(s)) => Ok(s.clone()),
+/// Takes a required string claim out of `claims` (what is left becomes
+/// [`AccessTokenClaims::extra`]).
+fn string_claim(claims: &mut Map<String, Value>, name: &str) -> Result<String, BearerFailure> {
+    match claims.remove(name) {
+        Some(Value::String(s)) => Ok(s),
         Some(_) => Err(BearerFailure::Malformed),
         None => Err(BearerFailure::MissingClaim),
     }
 }
 
+/// Takes an optional NumericDate claim out of `claims`.
 fn date_claim(
-    claims: &Map<String, Value>,
+    claims: &mut Map<String, Value>,
     name: &str,
 ) -> Result<Option<OffsetDateTime>, BearerFailure> {
-    claims.get(name).map(numeric_date).transpose()
+    claims.remove(name).as_ref().map(numeric_date).transpose()
 }
 
 impl BearerValidator {
@@ -730,21 +772,20 @@ pub(crate) fn verify_jwt(
     let mut claims = jws::object(&jws.payload).ok_or(BearerFailure::Malformed)?;
     // RFC 9068 §4 step 2: "The issuer identifier for the authorization server [...] MUST
     // exactly match the value of the "iss" claim."
-    let issuer = string_claim(&claims, "iss")?;
+    let issuer = string_claim(&mut claims, "iss")?;
     if issuer != check.issuer {
         return Err(BearerFailure::WrongIssuer);
     }
     // RFC 9068 §4 step 3: "The resource server MUST validate that the "aud" claim contains
     // a resource indicator value corresponding to an identifier the resource server expects
     // for itself."
-    let audience = match claims.get("aud") {
-        Some(Value::String(a)) => vec![a.clone()],
+    let audience = match claims.remove("aud") {
+        Some(Value::String(a)) => vec![a],
         Some(Value::Array(items)) => items
-            .iter()
-            .map(|v| {
-                v.as_str()
-                    .map(str::to_owned)
-                    .ok_or(BearerFailure::Malformed)
+            .into_iter()
+            .map(|v| match v {
+                Value::String(a) => Ok(a),
+                _ => Err(BearerFailure::Malformed),
             })
             .collect::<Result<Vec<_>, _>>()?,
         Some(_) => return Err(BearerFailure::Malformed),
@@ -772,9 +813,9 @@ pub(crate) fn verify_jwt(
     }
     // RFC 9068 §4 step 5: "The current time MUST be before the time represented by the
     // "exp" claim. Implementers MAY provide for some small leeway".
-    let expires_at = date_claim(&claims, "exp")?.ok_or(BearerFailure::MissingClaim)?;
-    let not_before = date_claim(&claims, "nbf")?;
-    let issued_at = date_claim(&claims, "iat")?.ok_or(BearerFailure::MissingClaim)?;
+    let expires_at = date_claim(&mut claims, "exp")?.ok_or(BearerFailure::MissingClaim)?;
+    let not_before = date_claim(&mut claims, "nbf")?;
+    let issued_at = date_claim(&mut claims, "iat")?.ok_or(BearerFailure::MissingClaim)?;
     if let Some(now) = check.now {
         check_expiry(expires_at, now, check.leeway)?;
         // RFC 7519 §4.1.5: not accepted before `nbf`, with the same leeway.
@@ -789,29 +830,16 @@ pub(crate) fn verify_jwt(
         }
     }
     // RFC 9068 §2.2: `iat`, `sub`, `client_id` and `jti` are REQUIRED.
-    let subject = string_claim(&claims, "sub")?;
-    let client_id = string_claim(&claims, "client_id")?;
-    let jti = string_claim(&claims, "jti")?;
+    let subject = string_claim(&mut claims, "sub")?;
+    let client_id = string_claim(&mut claims, "client_id")?;
+    let jti = string_claim(&mut claims, "jti")?;
     // RFC 9068 §2.2.3: `scope` is a space-delimited string (RFC 8693 §4.2).
-    let scope = match claims.get("scope") {
+    let scope = match claims.remove("scope") {
         None => Scope::default(),
         Some(Value::String(s)) if s.is_empty() => Scope::default(),
-        Some(Value::String(s)) => Scope::parse(s).map_err(|_| BearerFailure::Malformed)?,
+        Some(Value::String(s)) => Scope::parse(&s).map_err(|_| BearerFailure::Malformed)?,
         Some(_) => return Err(BearerFailure::Malformed),
     };
-    for k in [
-        "iss",
-        "sub",
-        "client_id",
-        "aud",
-        "exp",
-        "iat",
-        "nbf",
-        "jti",
-        "scope",
-    ] {
-        claims.remove(k);
-    }
     Ok(AccessTokenClaims {
         issuer,
         subject,
@@ -824,4 +852,122 @@ pub(crate) fn verify_jwt(
         scope,
         extra: claims,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const ALL: [BearerFailure; 19] = [
+        BearerFailure::MissingToken,
+        BearerFailure::MultipleAuthorization,
+        BearerFailure::MalformedAuthorization,
+        BearerFailure::TooLong,
+        BearerFailure::Malformed,
+        BearerFailure::WrongType,
+        BearerFailure::ForbiddenHeader,
+        BearerFailure::DisallowedAlgorithm,
+        BearerFailure::WrongIssuer,
+        BearerFailure::WrongAudience,
+        BearerFailure::UnknownKey,
+        BearerFailure::BadSignature,
+        BearerFailure::Expired,
+        BearerFailure::NotYetValid,
+        BearerFailure::IssuedInFuture,
+        BearerFailure::MissingClaim,
+        BearerFailure::Inactive,
+        BearerFailure::InsufficientScope,
+        BearerFailure::Unavailable,
+    ];
+
+    #[test]
+    fn rfc6750_3_1_codes_and_statuses() {
+        for f in ALL {
+            let expected = match f {
+                BearerFailure::MissingToken => (None, 401),
+                BearerFailure::Unavailable => (None, 500),
+                BearerFailure::MultipleAuthorization | BearerFailure::MalformedAuthorization => {
+                    (Some(ErrorCode::InvalidRequest), 400)
+                }
+                BearerFailure::InsufficientScope => (Some(ErrorCode::InsufficientScope), 403),
+                _ => (Some(ErrorCode::InvalidToken), 401),
+            };
+            assert_eq!((f.code(), f.status()), expected, "{f:?}");
+        }
+    }
+
+    #[test]
+    fn rfc6750_3_challenge_attributes_need_no_escaping() {
+        // RFC 6750 §3: error_description uses %x20-21 / %x23-5B / %x5D-7E (no `"` or `\`).
+        for f in ALL {
+            if let Some(d) = f.description() {
+                assert!(
+                    d.bytes()
+                        .all(|b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\'),
+                    "{d}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn rfc6750_3_realm_must_be_quotable() {
+        for bad in ["", "a\"b", "a\\b", "caf\u{e9}", "a\nb"] {
+            let b =
+                BearerValidator::builder("https://as", "https://api", Jwks::default()).realm(bad);
+            assert_eq!(
+                b.build().unwrap_err(),
+                BearerConfigError::BadRealm,
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn rfc6750_2_1_b64token_grammar() {
+        for ok in ["a", "a.b.c", "AZaz09-._~+/", "abc==", "a="] {
+            assert!(is_b64token(ok), "{ok}");
+        }
+        for bad in ["", "=", "==a", "a=b", "a b", "a,b", "a\"", "é"] {
+            assert!(!is_b64token(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn rfc7519_2_numeric_date_is_total() {
+        assert_eq!(
+            numeric_date(&json!(1_767_225_600))
+                .unwrap()
+                .unix_timestamp(),
+            1_767_225_600
+        );
+        assert_eq!(
+            numeric_date(&json!(1_767_225_600.9))
+                .unwrap()
+                .unix_timestamp(),
+            1_767_225_600
+        );
+        for bad in [
+            json!(1e300),
+            json!(-1e300),
+            json!(i64::MAX),
+            json!(u64::MAX),
+            json!("1767225600"),
+            json!(null),
+            json!([1]),
+        ] {
+            assert_eq!(numeric_date(&bad), Err(BearerFailure::Malformed), "{bad}");
+        }
+    }
+
+    #[test]
+    fn rfc7519_4_1_4_expiry_arithmetic_never_overflows() {
+        let max = OffsetDateTime::from_unix_timestamp(253_402_300_799).unwrap();
+        assert_eq!(check_expiry(max, max, MAX_LEEWAY), Ok(()));
+        assert_eq!(
+            check_expiry(OffsetDateTime::UNIX_EPOCH, max, MAX_LEEWAY),
+            Err(BearerFailure::Expired)
+        );
+    }
 }

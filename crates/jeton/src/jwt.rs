@@ -22,6 +22,12 @@
 //!   fail with an [`IssueError`]: silently dropping the claim would hide a configuration
 //!   mistake, and overriding it would let the hook forge `sub`, `aud` or `exp`.
 //! - Issuing is stateless: nothing is written per token.
+//! - Introspection and revocation ([`TokenIssuer::inspect`], [`TokenIssuer::revoke`]): the
+//!   issuer recognises a JWT by verifying it against its own key set (`typ`, `iss`, signature,
+//!   required claims; expiry is the engine's check). Revoking puts the `jti` on an optional
+//!   [`RevocationList`] until the token expires; without one, revoking a JWT fails.
+//! - Keys can be rotated at run time with [`JwtIssuer::replace_keys`]; see [`KeySet`] for the
+//!   publish-before-use order.
 
 use crate::bearer::{JwtCheck, verify_jwt};
 use crate::client::ClientRecord;
