@@ -1,106 +1,39 @@
 //! jeton-hyper over real sockets: a hyper server on 127.0.0.1:0, driven by reqwest and by raw
-//! TCP bytes (the shared conformance table and the adapter's own transport rules).
+//! TCP bytes (the shared conformance tables of the three form endpoints and the adapter's own
+//! transport and body-reading rules).
+
+mod support;
 
 use bytes::Bytes;
-use hyper::server::conn::http1;
-use hyper_util::rt::TokioIo;
 use jeton_hyper::jeton::{Engine, OpaqueIssuer};
-use jeton_hyper::{TokenEndpoint, Transport};
+use jeton_hyper::{Router, TokenEndpoint, Transport};
 use jeton_memory::MemoryTokenStore;
-use jeton_testkit::conformance::{self, RawResponse};
-use jeton_testkit::{BASIC, FailingClientStore, FailingIssuer, Fixture, INTERNAL_DETAIL, POST};
-use std::future::Future;
+use jeton_testkit::conformance;
+use jeton_testkit::{
+    BASIC, Endpoint, FailingClientStore, FailingIssuer, Fixture, INTERNAL_DETAIL, POST,
+};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
-use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
+use support::{FORM, Server, basic, bounded, client};
 
-/// Every test finishes within this, or fails.
-const TEST_TIMEOUT: Duration = Duration::from_secs(60);
-const IO_TIMEOUT: Duration = Duration::from_secs(10);
-const FORM: &str = "application/x-www-form-urlencoded";
+/// The fixture engine (TLS not required) behind a [`Router`], over plain HTTP.
+async fn fixture_server() -> (Server, Fixture) {
+    let fixture = Fixture::new();
+    let server = Server::router(Router::new(fixture.engine.clone(), Transport::Plaintext)).await;
+    (server, fixture)
+}
 
-async fn bounded<F: Future>(f: F) -> F::Output {
-    tokio::time::timeout(TEST_TIMEOUT, f)
+/// A reqwest form POST `grant_type=client_credentials&scope=read` to `/token` as [`BASIC`]
+/// with `secret`.
+async fn basic_post(server: &Server, secret: &str) -> reqwest::Response {
+    client()
+        .post(server.url("/token"))
+        .basic_auth(BASIC.id, Some(secret))
+        .header("content-type", FORM)
+        .body("grant_type=client_credentials&scope=read")
+        .send()
         .await
-        .expect("test timed out")
-}
-
-/// A hyper server on an ephemeral loopback port; stops accepting when dropped.
-struct Server {
-    addr: SocketAddr,
-    task: JoinHandle<()>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-impl Server {
-    async fn start(endpoint: TokenEndpoint) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("local addr");
-        let task = tokio::spawn(async move {
-            while let Ok((stream, peer)) = listener.accept().await {
-                let service = endpoint.service(Some(peer));
-                tokio::spawn(async move {
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
-        Self { addr, task }
-    }
-
-    /// The fixture engine (TLS not required) over plain HTTP.
-    async fn fixture() -> (Self, Fixture) {
-        let fixture = Fixture::new();
-        let server = Self::start(TokenEndpoint::new(
-            fixture.engine.clone(),
-            Transport::Plaintext,
-        ))
-        .await;
-        (server, fixture)
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}/token", self.addr)
-    }
-
-    /// A reqwest form POST `grant_type=client_credentials&scope=read` as [`BASIC`] with `secret`.
-    async fn basic_post(&self, secret: &str) -> reqwest::Response {
-        client()
-            .post(self.url())
-            .basic_auth(BASIC.id, Some(secret))
-            .header("content-type", FORM)
-            .body("grant_type=client_credentials&scope=read")
-            .send()
-            .await
-            .expect("send")
-    }
-
-    /// Sends raw bytes (blocking client on a blocking thread).
-    async fn raw(&self, request: String) -> RawResponse {
-        let addr = self.addr;
-        tokio::task::spawn_blocking(move || {
-            conformance::exchange(addr, request.as_bytes(), IO_TIMEOUT)
-        })
-        .await
-        .expect("client thread")
-        .expect("exchange")
-    }
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .timeout(IO_TIMEOUT)
-        .build()
-        .expect("client")
+        .expect("send")
 }
 
 fn raw_post(addr: SocketAddr, extra_headers: &str, body: &str) -> String {
@@ -111,44 +44,59 @@ fn raw_post(addr: SocketAddr, extra_headers: &str, body: &str) -> String {
     )
 }
 
-fn basic(client: jeton_testkit::FixtureClient) -> String {
-    format!(
-        "Authorization: {}\r\n",
-        jeton_hyper::jeton::encode_basic(client.id, client.secret)
-    )
-}
-
-/// Runs the shared table against a fixture server whose endpoint URL is `path`.
-async fn table_passes(path: &'static str) {
-    bounded(async {
-        let (server, fixture) = Server::fixture().await;
-        let (addr, max) = (server.addr, fixture.engine.max_body_bytes());
-        let failures = tokio::task::spawn_blocking(move || conformance::run(addr, path, max))
+/// Runs `endpoint`'s shared table against `server` (a fixture engine) at `path`.
+async fn run_table(server: &Server, endpoint: Endpoint, path: &'static str) {
+    let (addr, max) = (server.addr, Fixture::new().engine.max_body_bytes());
+    let failures =
+        tokio::task::spawn_blocking(move || conformance::run_for(endpoint, addr, path, max))
             .await
             .expect("runner");
-        assert!(failures.is_empty(), "{failures:#?}");
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// Runs `endpoint`'s shared table against a fixture [`Router`] at `path`.
+async fn table_passes(endpoint: Endpoint, path: &'static str) {
+    bounded(async {
+        let (server, _fixture) = fixture_server().await;
+        run_table(&server, endpoint, path).await;
     })
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conformance_table_passes() {
-    table_passes("/token").await;
+    table_passes(Endpoint::Token, "/token").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rfc6749_3_2_conformance_table_passes_with_a_query_in_the_endpoint_url() {
-    table_passes("/token?tenant=acme").await;
+async fn rfc7662_2_1_introspection_conformance_table_passes() {
+    table_passes(Endpoint::Introspection, "/introspect").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc7009_2_1_revocation_conformance_table_passes() {
+    table_passes(Endpoint::Revocation, "/revoke").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc6749_3_2_token_endpoint_alone_serves_any_path_and_ignores_a_configured_query() {
+    bounded(async {
+        let fixture = Fixture::new();
+        let server =
+            Server::token_endpoint(TokenEndpoint::new(fixture.engine, Transport::Plaintext)).await;
+        run_table(&server, Endpoint::Token, "/oauth/token?tenant=acme").await;
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rfc6749_5_1_reqwest_basic_and_post_succeed_with_no_store() {
     bounded(async {
-        let (server, _fixture) = Server::fixture().await;
+        let (server, _fixture) = fixture_server().await;
         let http = client();
-        let basic = server.basic_post(BASIC.secret).await;
+        let basic = basic_post(&server, BASIC.secret).await;
         let post = http
-            .post(server.url())
+            .post(server.url("/token"))
             .header("content-type", FORM)
             .body(format!(
                 "grant_type=client_credentials&client_id={}&client_secret={}",
@@ -175,8 +123,8 @@ async fn rfc6749_5_1_reqwest_basic_and_post_succeed_with_no_store() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rfc6749_5_2_reqwest_wrong_secret_is_401_with_basic_challenge_and_no_store() {
     bounded(async {
-        let (server, _fixture) = Server::fixture().await;
-        let resp = server.basic_post("not-the-secret").await;
+        let (server, _fixture) = fixture_server().await;
+        let resp = basic_post(&server, "not-the-secret").await;
         assert_eq!(resp.status(), 401);
         assert_eq!(resp.headers()["www-authenticate"], "Basic realm=\"jeton\"");
         assert_eq!(resp.headers()["cache-control"], "no-store");
@@ -190,8 +138,12 @@ async fn rfc6749_5_2_reqwest_wrong_secret_is_401_with_basic_challenge_and_no_sto
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rfc6749_3_2_reqwest_get_is_405_with_allow_post() {
     bounded(async {
-        let (server, _fixture) = Server::fixture().await;
-        let resp = client().get(server.url()).send().await.expect("send");
+        let (server, _fixture) = fixture_server().await;
+        let resp = client()
+            .get(server.url("/token"))
+            .send()
+            .await
+            .expect("send");
         assert_eq!(resp.status(), 405);
         assert_eq!(resp.headers()["allow"], "POST");
         assert_eq!(resp.headers()["cache-control"], "no-store");
@@ -217,7 +169,7 @@ async fn failing_server(store_fails: bool) -> Server {
     .require_tls(false)
     .build()
     .expect("engine");
-    Server::start(TokenEndpoint::new(Arc::new(engine), Transport::Plaintext)).await
+    Server::token_endpoint(TokenEndpoint::new(Arc::new(engine), Transport::Plaintext)).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -225,7 +177,7 @@ async fn rfc6749_5_2_failing_store_or_issuer_is_500_server_error_without_detail(
     bounded(async {
         for store_fails in [true, false] {
             let server = failing_server(store_fails).await;
-            let resp = server.basic_post(BASIC.secret).await;
+            let resp = basic_post(&server, BASIC.secret).await;
             assert_eq!(resp.status(), 500);
             assert_eq!(resp.headers()["cache-control"], "no-store");
             assert_eq!(resp.headers()["pragma"], "no-cache");
@@ -244,7 +196,7 @@ async fn rfc6749_5_2_failing_store_or_issuer_is_500_server_error_without_detail(
 /// An engine that requires TLS, behind the given transport.
 async fn tls_server(transport: Transport) -> Server {
     let fixture = Fixture::with(|b| b.require_tls(true));
-    Server::start(TokenEndpoint::new(fixture.engine, transport)).await
+    Server::token_endpoint(TokenEndpoint::new(fixture.engine, transport)).await
 }
 
 async fn status_and_error(server: &Server, extra_headers: &str) -> (u16, String) {
@@ -306,7 +258,7 @@ async fn rfc9700_4_13_forwarded_proto_counts_only_from_a_trusted_proxy() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rfc6749_5_2_malformed_chunked_framing_is_400_never_500() {
     bounded(async {
-        let (server, _fixture) = Server::fixture().await;
+        let (server, _fixture) = fixture_server().await;
         let request = format!(
             "POST /token HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: {FORM}\r\n\
              {}Transfer-Encoding: chunked\r\n\r\nzz\r\nnot a chunk\r\n0\r\n\r\n",
@@ -354,11 +306,26 @@ mod direct {
         }
     }
 
-    /// Sends a form POST with this body; returns status, no-store header and `error`.
+    /// Sends a form POST with this body to the fixture engine; returns status, no-store header
+    /// and `error`.
     async fn answer(body: OddBody) -> (u16, bool, String) {
+        let (status, no_store, json) = send(Fixture::new(), http::Method::POST, body).await;
+        let error = json["error"].as_str().unwrap_or_default().to_owned();
+        (status, no_store, error)
+    }
+
+    /// Sends a form request with this method and body to `fixture`'s token endpoint; returns
+    /// status, no-store header and the JSON body.
+    async fn send(
+        fixture: Fixture,
+        method: http::Method,
+        body: OddBody,
+    ) -> (u16, bool, serde_json::Value) {
         use http_body_util::BodyExt;
-        let ep = TokenEndpoint::new(Fixture::new().engine, Transport::Plaintext);
-        let req = http::Request::post("/token")
+        let ep = TokenEndpoint::new(fixture.engine, Transport::Plaintext);
+        let req = http::Request::builder()
+            .method(method)
+            .uri("/token")
             .header("content-type", FORM)
             .body(body)
             .expect("request");
@@ -366,9 +333,36 @@ mod direct {
         let status = resp.status().as_u16();
         let no_store = resp.headers()["cache-control"] == "no-store";
         let body = resp.into_body().collect().await.expect("body").to_bytes();
-        let json: serde_json::Value = serde_json::from_slice(&body).expect("json");
-        let error = json["error"].as_str().unwrap_or_default().to_owned();
-        (status, no_store, error)
+        (
+            status,
+            no_store,
+            serde_json::from_slice(&body).expect("json"),
+        )
+    }
+
+    /// A body declaring more than the limit that never yields a byte.
+    fn declared_oversize() -> OddBody {
+        OddBody {
+            chunks: VecDeque::new(),
+            fail: false,
+            hint: SizeHint::with_exact(max() as u64 + 1),
+        }
+    }
+
+    #[tokio::test]
+    async fn rfc6749_3_2_get_with_oversize_body_is_405_without_reading() {
+        let (status, no_store, json) =
+            send(Fixture::new(), http::Method::GET, declared_oversize()).await;
+        assert_eq!((status, no_store), (405, true));
+        assert_eq!(json["error"], "invalid_request");
+    }
+
+    #[tokio::test]
+    async fn rfc6749_3_2_tls_is_checked_before_body_size() {
+        let fixture = Fixture::with(|b| b.require_tls(true));
+        let (status, _, json) = send(fixture, http::Method::POST, declared_oversize()).await;
+        assert_eq!(status, 400);
+        assert_eq!(json["error_description"], "TLS is required");
     }
 
     fn max() -> usize {
@@ -396,14 +390,7 @@ mod direct {
     #[tokio::test]
     async fn rfc6749_5_2_declared_oversize_body_is_refused_without_reading() {
         // The body never yields: only an answer given before reading can arrive.
-        refused(
-            answer(OddBody {
-                chunks: VecDeque::new(),
-                fail: false,
-                hint: SizeHint::with_exact(max() as u64 + 1),
-            })
-            .await,
-        );
+        refused(answer(declared_oversize()).await);
     }
 
     #[tokio::test]

@@ -5,8 +5,8 @@
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use jeton_hyper::jeton::{Engine, encode_basic};
-use jeton_hyper::{TokenEndpoint, Transport};
-use jeton_testkit::{BASIC, FailingIssuer, Fixture, INTERNAL_DETAIL};
+use jeton_hyper::{Router, TokenEndpoint, Transport};
+use jeton_testkit::{BASIC, FailingIssuer, Fixture, FixtureClient, INTERNAL_DETAIL, INTROSPECTOR};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -61,6 +61,29 @@ async fn post(
     (status, serde_json::from_slice(&body).expect("json"))
 }
 
+/// Sends `method` to `path` through `router` with `body` and Basic credentials of `client`;
+/// returns the status.
+async fn call(
+    router: &Router,
+    method: &str,
+    path: &str,
+    client: FixtureClient,
+    body: String,
+    peer: Option<SocketAddr>,
+) -> u16 {
+    let req = http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("authorization", encode_basic(client.id, client.secret))
+        .body(Full::new(Bytes::from(body)))
+        .expect("request");
+    let resp = tokio::time::timeout(Duration::from_secs(30), router.handle(req, peer))
+        .await
+        .expect("timed out");
+    resp.status().as_u16()
+}
+
 #[tokio::test]
 async fn rfc6749_10_3_one_audit_event_per_request_and_no_secret_in_logs() {
     let logs = Logs::default();
@@ -76,7 +99,8 @@ async fn rfc6749_10_3_one_audit_event_per_request_and_no_secret_in_logs() {
 
     // Issued (info) and failed authentication (warn): one audit line each, with client id,
     // outcome word, status and peer; no secret, token or Authorization value.
-    let ep = TokenEndpoint::new(Fixture::new().engine, Transport::Plaintext);
+    let fixture = Fixture::new();
+    let ep = TokenEndpoint::new(fixture.engine.clone(), Transport::Plaintext);
     let peer: SocketAddr = "127.0.0.1:40000".parse().expect("addr");
     let (status, json) = post(&ep, BASIC.secret, Some(peer)).await;
     assert_eq!(status, 200);
@@ -109,9 +133,46 @@ async fn rfc6749_10_3_one_audit_event_per_request_and_no_secret_in_logs() {
         assert!(!text.contains(secret), "secret in logs: {text}");
     }
 
+    // Introspection and revocation through the router: one audit line each, naming the
+    // endpoint, never the token. Public documents and unrouted paths are not audited.
+    let router = Router::new(fixture.engine.clone(), Transport::Plaintext);
+    let form = |t: &str| format!("token={t}");
+    let intro = call(
+        &router,
+        "POST",
+        "/introspect",
+        INTROSPECTOR,
+        form(&token),
+        Some(peer),
+    );
+    assert_eq!(intro.await, 200);
+    let revoke = call(&router, "POST", "/revoke", BASIC, form(&token), Some(peer));
+    assert_eq!(revoke.await, 200);
+    let meta = "/.well-known/oauth-authorization-server";
+    assert_eq!(
+        call(&router, "GET", meta, BASIC, String::new(), None).await,
+        200
+    );
+    assert_eq!(
+        call(&router, "GET", "/nope", BASIC, String::new(), None).await,
+        404
+    );
+    let text = logs.take(&[
+        ("INFO", "endpoint=\"introspection\""),
+        ("INFO", "endpoint=\"revocation\""),
+    ]);
+    assert!(
+        text.contains("outcome=\"introspected\" status=200"),
+        "{text}"
+    );
+    assert!(text.contains("outcome=\"revoked\" status=200"), "{text}");
+    for secret in [BASIC.secret, INTROSPECTOR.secret, token.as_str()] {
+        assert!(!text.contains(secret), "secret in logs: {text}");
+    }
+
     // A server error: the audit event at error level, and the diagnostic with its cause (for
     // the application's logs only; the body has none of it).
-    let fixture = Fixture::new();
+    let fixture = Fixture::new(); // fresh clients for the failing issuer
     let engine = Engine::builder(fixture.clients.clone(), Arc::new(FailingIssuer))
         .require_tls(false)
         .build()

@@ -1,23 +1,31 @@
-//! The raw-HTTP conformance table every adapter runs against a live server.
+//! The raw-HTTP conformance tables every adapter runs against a live server.
 //!
 //! Framework-neutral: each [`Case`] is raw HTTP/1.1 request bytes, the expected status, the
-//! expected outcome (a token, or an `error` code) and header rules. [`run`] sends every case
-//! over its own blocking [`TcpStream`] (connect, read and write timeouts; `Connection: close`)
-//! and returns the failures, so a test only asserts that the list is empty.
+//! expected outcome (a token, an `error` code, `{"active":false}` or an empty body) and header
+//! rules. [`run_for`] sends every case of one endpoint's table over its own blocking
+//! [`TcpStream`] (connect, read and write timeouts; `Connection: close`) and returns the
+//! failures, so a test only asserts that the list is empty.
 //!
-//! The server under test must answer token requests at `path` with an engine built like
+//! The server under test must answer the [`Endpoint`] at `path` with an engine built like
 //! [`crate::Fixture::new`] (the fixture clients, TLS not required) and its transport set to
-//! plain HTTP. The table covers what a typed HTTP client refuses to build: repeated
-//! `Authorization` or `Content-Type`, non-UTF-8 bodies, oversize bodies (with `Content-Length`
-//! and chunked), credentials in the query, other methods.
+//! plain HTTP. The tables cover what a typed HTTP client refuses to build: repeated
+//! `Authorization`, `Content-Type` or `token`, non-UTF-8 bodies, oversize bodies (with
+//! `Content-Length` and chunked), credentials or a token in the query, other methods.
 //!
 //! ```no_run
+//! use jeton_testkit::Endpoint;
 //! # let addr: std::net::SocketAddr = "127.0.0.1:8080".parse().unwrap();
-//! let failures = jeton_testkit::conformance::run(addr, "/token", 8 * 1024);
-//! assert!(failures.is_empty(), "{failures:#?}");
+//! for (endpoint, path) in [
+//!     (Endpoint::Token, "/token"),
+//!     (Endpoint::Introspection, "/introspect"),
+//!     (Endpoint::Revocation, "/revoke"),
+//! ] {
+//!     let failures = jeton_testkit::conformance::run_for(endpoint, addr, path, 8 * 1024);
+//!     assert!(failures.is_empty(), "{failures:#?}");
+//! }
 //! ```
 
-use crate::{BASIC, DISABLED, FixtureClient, NO_CC, POST, VECTOR_HEADER};
+use crate::{BASIC, DISABLED, Endpoint, FixtureClient, INTROSPECTOR, NO_CC, POST, VECTOR_HEADER};
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -39,6 +47,18 @@ pub enum Expect {
     /// An error response (RFC 6749 §5.2) with this `error` code, no `access_token`, and an
     /// `error_description` (if any) in the allowed charset.
     Error(&'static str),
+    /// An inactive introspection answer: exactly `{"active":false}`, no other member
+    /// (RFC 7662 §2.2).
+    Inactive,
+    /// An empty body (RFC 7009 §2.2: the revocation success).
+    Empty,
+}
+
+impl Expect {
+    /// Whether the body is JSON (and so must be labelled `application/json`).
+    fn is_json(self) -> bool {
+        !matches!(self, Self::Empty)
+    }
 }
 
 /// A rule about one response header (names compare case-insensitively).
@@ -59,23 +79,28 @@ pub enum HeaderRule {
 pub struct Case {
     /// The rule the case pins, named as tests are.
     pub name: &'static str,
+    /// The endpoint the case is sent to.
+    pub endpoint: Endpoint,
     /// The complete HTTP/1.1 request.
     pub request: Vec<u8>,
     /// The expected status.
     pub status: u16,
     /// The expected body.
     pub expect: Expect,
-    /// Header rules, besides the ones every token response obeys (`Cache-Control: no-store`,
-    /// `Pragma: no-cache`, `Content-Type: application/json`; RFC 6749 §5.1).
+    /// Header rules, besides the ones every response obeys (`Cache-Control: no-store`,
+    /// `Pragma: no-cache`; RFC 6749 §5.1) and `Content-Type: application/json` on every JSON
+    /// body.
     pub headers: Vec<HeaderRule>,
 }
 
-/// Checks every response of a token endpoint obeys (RFC 6749 §5.1, errors included).
-const ALWAYS: [HeaderRule; 3] = [
+/// Checks every response of a token, introspection or revocation endpoint obeys (RFC 6749
+/// §5.1, errors included).
+const ALWAYS: [HeaderRule; 2] = [
     HeaderRule::Equals("cache-control", "no-store"),
     HeaderRule::Equals("pragma", "no-cache"),
-    HeaderRule::Equals("content-type", "application/json"),
 ];
+
+const JSON: HeaderRule = HeaderRule::Equals("content-type", "application/json");
 
 const FORM: &str = "application/x-www-form-urlencoded";
 
@@ -169,138 +194,202 @@ impl Req {
     }
 }
 
-/// The table, built for `path` (which may carry a configured query, RFC 6749 §3.2) and `Host`,
-/// against a server whose engine accepts at most `max_body_bytes` (at least 64).
+/// The token endpoint's table; see [`cases_for`].
 pub fn cases(path: &str, host: &str, max_body_bytes: usize) -> Vec<Case> {
-    const CC: &str = "grant_type=client_credentials";
-    const CC_READ: &str = "grant_type=client_credentials&scope=read";
-    let post_body = format!(
-        "{CC_READ}&client_id={}&client_secret={}",
-        POST.id, POST.secret
-    );
-    let token = |name, req: Req| (name, req, 200, Expect::Token, vec![]);
-    let error = |name, req: Req, status, code| (name, req, status, Expect::Error(code), vec![]);
-    let challenge = HeaderRule::StartsWith("www-authenticate", "Basic realm=\"");
-    let invalid_client = |name, req: Req| {
-        (
+    cases_for(Endpoint::Token, path, host, max_body_bytes)
+}
+
+/// A row before its request is built: name, request, status, body, extra header rules.
+type Row = (&'static str, Req, u16, Expect, Vec<HeaderRule>);
+
+const CC: &str = "grant_type=client_credentials";
+const CC_READ: &str = "grant_type=client_credentials&scope=read";
+/// A well-formed token this server never issued.
+const UNKNOWN_TOKEN: &str = "token=jt_never-issued-by-this-server";
+
+/// What the rows shared by every endpoint are built from.
+struct Profile {
+    /// A request body the endpoint answers with `success` when `client` authenticates with
+    /// Basic (no credentials in it).
+    body: &'static str,
+    /// The same request as JSON, for the content-type row.
+    json: &'static str,
+    /// A client that may use the endpoint, registered for `client_secret_basic`.
+    client: FixtureClient,
+    /// The successful answer to `body`.
+    success: Expect,
+}
+
+impl Profile {
+    fn of(endpoint: Endpoint) -> Self {
+        match endpoint {
+            Endpoint::Token => Self {
+                body: CC_READ,
+                json: r#"{"grant_type":"client_credentials"}"#,
+                client: BASIC,
+                success: Expect::Token,
+            },
+            Endpoint::Introspection => Self {
+                body: UNKNOWN_TOKEN,
+                json: r#"{"token":"jt_never-issued-by-this-server"}"#,
+                client: INTROSPECTOR,
+                success: Expect::Inactive,
+            },
+            Endpoint::Revocation => Self {
+                body: UNKNOWN_TOKEN,
+                json: r#"{"token":"jt_never-issued-by-this-server"}"#,
+                client: BASIC,
+                success: Expect::Empty,
+            },
+        }
+    }
+}
+
+fn bad(name: &'static str, req: Req) -> Row {
+    error(name, req, 400, "invalid_request")
+}
+
+fn error(name: &'static str, req: Req, status: u16, code: &'static str) -> Row {
+    (name, req, status, Expect::Error(code), vec![])
+}
+
+fn invalid_client(name: &'static str, req: Req) -> Row {
+    (
+        name,
+        req,
+        401,
+        Expect::Error("invalid_client"),
+        vec![HeaderRule::StartsWith("www-authenticate", "Basic realm=\"")],
+    )
+}
+
+/// The table for `endpoint`, built for `path` (which may carry a configured query, RFC 6749
+/// §3.2) and `Host`, against a server whose engine accepts at most `max_body_bytes` (at least
+/// 64).
+///
+/// Every endpoint gets the same HTTP framing and client authentication rows (RFC 7662 §2.1 and
+/// RFC 7009 §2.1 require the POST, form encoding and client authentication rules of the token
+/// endpoint, so those rows keep their RFC 6749 names), with a request the endpoint answers with
+/// success: a token request for the token endpoint, an unknown token for introspection
+/// (`{"active":false}`) and revocation (`200`, empty body). Then come the endpoint's own rows.
+/// The table is stateless: rows about live tokens need a token first and belong to the
+/// adapter's own tests.
+pub fn cases_for(endpoint: Endpoint, path: &str, host: &str, max_body_bytes: usize) -> Vec<Case> {
+    let mut rows = shared_rows(&Profile::of(endpoint), max_body_bytes);
+    rows.extend(match endpoint {
+        Endpoint::Token => token_rows(),
+        Endpoint::Introspection => introspection_rows(),
+        Endpoint::Revocation => revocation_rows(),
+    });
+    rows.into_iter()
+        .map(|(name, req, status, expect, headers)| Case {
             name,
-            req,
-            401,
-            Expect::Error("invalid_client"),
-            vec![challenge],
-        )
-    };
-    let bad = |name, req: Req| error(name, req, 400, "invalid_request");
-    let basic_token = jeton::encode_basic(BASIC.id, BASIC.secret);
-    let token68 = basic_token
-        .strip_prefix("Basic ")
-        .unwrap_or_default()
-        .to_owned();
+            endpoint,
+            request: req.build(path, host),
+            status,
+            expect,
+            headers,
+        })
+        .collect()
+}
+
+/// HTTP framing (RFC-CHECKLIST 1, 2, 5) and client authentication (13, 17, 24-27).
+fn shared_rows(p: &Profile, max_body_bytes: usize) -> Vec<Row> {
+    let success = |name, req: Req| (name, req, 200, p.success, vec![]);
+    let client = p.client;
+    let basic = jeton::encode_basic(client.id, client.secret);
+    let token68 = basic.strip_prefix("Basic ").unwrap_or_default().to_owned();
     // A valid request padded with an unknown parameter (ignored, RFC 6749 §3.2) to `len` bytes.
     let padded = |len: usize| {
-        let mut body = format!("{CC_READ}&pad=").into_bytes();
+        let mut body = format!("{}&pad=", p.body).into_bytes();
         body.resize(len.max(body.len() + 1), b'x');
         body
     };
-
-    let rows: Vec<(&'static str, Req, u16, Expect, Vec<HeaderRule>)> = vec![
+    let with = |extra: &[u8]| [p.body.as_bytes(), extra].concat();
+    let (head, tail) = p.body.split_at(p.body.len() / 2);
+    let method_not_allowed = |name, req| {
+        (
+            name,
+            req,
+            405,
+            Expect::Error("invalid_request"),
+            vec![HeaderRule::Equals("allow", "POST")],
+        )
+    };
+    vec![
         // Successes.
-        token(
-            "rfc6749_4_4_2_client_secret_basic_succeeds",
-            Req::form(CC_READ).basic(BASIC),
-        ),
-        token(
-            "rfc6749_2_3_1_client_secret_post_succeeds",
-            Req::form(post_body.clone()),
-        ),
-        token(
-            "rfc6749_2_3_1_appendix_b_basic_vector_authenticates",
-            Req::form(CC).header("Authorization", VECTOR_HEADER),
-        ),
-        token(
+        success(
             "rfc9110_11_1_auth_scheme_is_case_insensitive",
-            Req::form(CC_READ).header("Authorization", format!("bAsIc {token68}")),
+            Req::form(p.body).header("Authorization", format!("bAsIc {token68}")),
         ),
-        token(
+        success(
             "rfc6749_3_2_configured_query_is_not_request_parameters",
-            Req::form(CC_READ).basic(BASIC).query("tenant=acme"),
+            Req::form(p.body).basic(client).query("tenant=acme"),
         ),
-        token(
+        success(
             "rfc6749_3_2_form_content_type_with_utf8_charset_is_accepted",
-            Req::post(CC_READ)
+            Req::post(p.body)
                 .header(
                     "Content-Type",
                     "application/x-www-form-urlencoded; charset=UTF-8",
                 )
-                .basic(BASIC),
+                .basic(client),
         ),
-        token("rfc9112_7_1_chunked_body_is_read", {
-            let mut r = Req::post(Vec::new())
-                .header("Content-Type", FORM)
-                .basic(BASIC);
-            r.body = Body::Chunked(vec![
-                b"grant_type=client_".to_vec(),
-                b"credentials&scope=read".to_vec(),
-            ]);
+        success("rfc9112_7_1_chunked_body_is_read", {
+            let mut r = Req::form(Vec::new()).basic(client);
+            r.body = Body::Chunked(vec![head.into(), tail.into()]);
             r
         }),
-        token(
+        success(
             "rfc6749_3_2_body_at_the_limit_is_accepted",
-            Req::form(padded(max_body_bytes)).basic(BASIC),
+            Req::form(padded(max_body_bytes)).basic(client),
         ),
-        // Transport and HTTP framing (RFC-CHECKLIST 1, 2, 5).
-        (
+        // Transport and HTTP framing.
+        method_not_allowed(
             "rfc6749_3_2_get_is_refused_with_405",
-            Req::post(Vec::new()).method("GET").basic(BASIC),
-            405,
-            Expect::Error("invalid_request"),
-            vec![HeaderRule::Equals("allow", "POST")],
+            Req::post(Vec::new()).method("GET").basic(client),
         ),
-        (
+        method_not_allowed(
             "rfc6749_3_2_put_is_refused_with_405",
-            Req::form(CC_READ).method("PUT").basic(BASIC),
-            405,
-            Expect::Error("invalid_request"),
-            vec![HeaderRule::Equals("allow", "POST")],
+            Req::form(p.body).method("PUT").basic(client),
         ),
+        method_not_allowed("rfc6749_3_2_get_with_oversize_declared_body_is_405", {
+            let mut r = Req::post(Vec::new()).method("GET").basic(client);
+            r.body = Body::Declared(max_body_bytes.saturating_mul(1024));
+            r
+        }),
         bad(
             "rfc6749_2_3_1_credentials_in_query_are_refused",
-            Req::form(CC_READ).query("client_id=post-client&client_secret=post-secret-0123456789"),
-        ),
-        bad(
-            "rfc6749_3_2_grant_type_in_query_is_refused",
-            Req::form("scope=read")
-                .basic(BASIC)
-                .query("grant_type=client_credentials"),
+            Req::form(p.body).query("client_id=post-client&client_secret=post-secret-0123456789"),
         ),
         bad(
             "rfc6749_3_2_json_content_type_is_refused",
-            Req::post("{\"grant_type\":\"client_credentials\"}")
+            Req::post(p.json)
                 .header("Content-Type", "application/json")
-                .basic(BASIC),
+                .basic(client),
         ),
         bad(
             "rfc6749_3_2_missing_content_type_is_refused",
-            Req::post(CC_READ).basic(BASIC),
+            Req::post(p.body).basic(client),
         ),
         bad(
             "rfc6749_3_2_repeated_content_type_is_refused",
-            Req::form(CC_READ).header("Content-Type", FORM).basic(BASIC),
+            Req::form(p.body).header("Content-Type", FORM).basic(client),
         ),
         bad(
             "rfc6749_5_2_oversize_body_with_content_length_is_refused",
-            Req::form(padded(max_body_bytes + 1)).basic(BASIC),
+            Req::form(padded(max_body_bytes + 1)).basic(client),
         ),
         bad(
             "rfc6749_5_2_oversize_declared_length_is_refused_before_reading",
             {
-                let mut r = Req::form(Vec::new()).basic(BASIC);
+                let mut r = Req::form(Vec::new()).basic(client);
                 r.body = Body::Declared(max_body_bytes.saturating_mul(1024));
                 r
             },
         ),
         bad("rfc6749_5_2_oversize_chunked_body_is_refused", {
-            let mut r = Req::form(Vec::new()).basic(BASIC);
+            let mut r = Req::form(Vec::new()).basic(client);
             let body = padded(max_body_bytes + 1);
             r.body = Body::Chunked(
                 body.chunks(max_body_bytes / 4)
@@ -311,17 +400,84 @@ pub fn cases(path: &str, host: &str, max_body_bytes: usize) -> Vec<Case> {
         }),
         bad(
             "rfc6749_appendix_b_raw_non_utf8_body_is_refused",
-            Req::form(b"grant_type=client_credentials&scope=r\xffd".to_vec()).basic(BASIC),
+            Req::form(with(b"&pad=r\xffd")).basic(client),
         ),
         bad(
             "rfc6749_appendix_b_escaped_non_utf8_is_refused",
-            Req::form("grant_type=client_credentials&scope=r%FFd").basic(BASIC),
+            Req::form(with(b"&pad=r%FFd")).basic(client),
         ),
         bad(
             "rfc6749_appendix_b_bad_percent_escape_is_refused",
-            Req::form("grant_type=client_credentials&scope=r%zzd").basic(BASIC),
+            Req::form(with(b"&pad=r%zzd")).basic(client),
         ),
-        // Parameters (RFC-CHECKLIST 6, 9, 12).
+        // Client authentication.
+        bad(
+            "rfc9110_11_6_2_repeated_authorization_is_invalid_request",
+            Req::form(p.body).basic(client).basic(client),
+        ),
+        bad(
+            "rfc6749_2_3_basic_plus_body_secret_is_invalid_request",
+            Req::form(with(format!("&client_secret={}", client.secret).as_bytes())).basic(client),
+        ),
+        invalid_client(
+            "rfc6749_5_2_wrong_secret_is_401_with_basic_challenge",
+            Req::form(p.body).basic(FixtureClient {
+                id: client.id,
+                secret: "wrong-secret-0123456789",
+            }),
+        ),
+        invalid_client(
+            "rfc6749_5_2_unknown_client_is_401_with_basic_challenge",
+            Req::form(p.body).basic(FixtureClient {
+                id: "no-such-client",
+                secret: client.secret,
+            }),
+        ),
+        invalid_client(
+            "rfc6749_5_2_disabled_client_is_401_with_basic_challenge",
+            Req::form(p.body).basic(DISABLED),
+        ),
+        invalid_client(
+            "rfc6749_5_2_invalid_base64_is_invalid_client",
+            Req::form(p.body).header("Authorization", "Basic %%%not-base64%%%"),
+        ),
+        invalid_client(
+            "rfc6749_5_2_bearer_scheme_is_invalid_client",
+            Req::form(p.body).header("Authorization", "Bearer abc.def"),
+        ),
+        invalid_client(
+            "rfc6749_4_4_no_client_authentication_is_invalid_client",
+            Req::form(p.body),
+        ),
+    ]
+}
+
+/// The token endpoint's own rows (RFC-CHECKLIST 6, 9, 12, 22).
+fn token_rows() -> Vec<Row> {
+    let token = |name, req: Req| (name, req, 200, Expect::Token, vec![]);
+    let post_body = format!(
+        "{CC_READ}&client_id={}&client_secret={}",
+        POST.id, POST.secret
+    );
+    vec![
+        token(
+            "rfc6749_4_4_2_client_secret_basic_succeeds",
+            Req::form(CC_READ).basic(BASIC),
+        ),
+        token(
+            "rfc6749_2_3_1_client_secret_post_succeeds",
+            Req::form(post_body),
+        ),
+        token(
+            "rfc6749_2_3_1_appendix_b_basic_vector_authenticates",
+            Req::form(CC).header("Authorization", VECTOR_HEADER),
+        ),
+        bad(
+            "rfc6749_3_2_grant_type_in_query_is_refused",
+            Req::form("scope=read")
+                .basic(BASIC)
+                .query("grant_type=client_credentials"),
+        ),
         bad(
             "rfc6749_3_2_repeated_grant_type_is_invalid_request",
             Req::form(format!("{CC_READ}&{CC}")).basic(BASIC),
@@ -354,55 +510,88 @@ pub fn cases(path: &str, host: &str, max_body_bytes: usize) -> Vec<Case> {
             400,
             "unauthorized_client",
         ),
-        // Client authentication (RFC-CHECKLIST 13, 17, 24-27).
-        bad(
-            "rfc9110_11_6_2_repeated_authorization_is_invalid_request",
-            Req::form(CC_READ).basic(BASIC).basic(BASIC),
+    ]
+}
+
+/// The rows introspection and revocation share, about the `token` parameter, named for each:
+/// `[unknown token, missing, repeated, in the query, unknown token_type_hint]`.
+fn token_param_rows(endpoint: Endpoint, names: [&'static str; 5]) -> Vec<Row> {
+    let p = Profile::of(endpoint);
+    let [unknown, missing, repeated, in_query, unknown_hint] = names;
+    vec![
+        (
+            unknown,
+            Req::form(p.body).basic(p.client),
+            200,
+            p.success,
+            vec![],
         ),
         bad(
-            "rfc6749_2_3_basic_plus_body_secret_is_invalid_request",
-            Req::form(format!("{CC_READ}&client_secret={}", BASIC.secret)).basic(BASIC),
+            missing,
+            Req::form("token_type_hint=access_token").basic(p.client),
         ),
-        invalid_client(
-            "rfc6749_5_2_wrong_secret_is_401_with_basic_challenge",
-            Req::form(CC_READ).basic(FixtureClient {
-                id: BASIC.id,
-                secret: "wrong-secret-0123456789",
-            }),
+        bad(
+            repeated,
+            Req::form(format!("{}&token=jt_another", p.body)).basic(p.client),
         ),
-        invalid_client(
-            "rfc6749_5_2_unknown_client_is_401_with_basic_challenge",
-            Req::form(CC_READ).basic(FixtureClient {
-                id: "no-such-client",
-                secret: BASIC.secret,
-            }),
+        bad(
+            in_query,
+            Req::form("token_type_hint=access_token")
+                .basic(p.client)
+                .query("token=jt_never-issued-by-this-server"),
         ),
-        invalid_client(
-            "rfc6749_5_2_disabled_client_is_401_with_basic_challenge",
-            Req::form(CC_READ).basic(DISABLED),
+        (
+            unknown_hint,
+            Req::form(format!("{}&token_type_hint=no_such_type", p.body)).basic(p.client),
+            200,
+            p.success,
+            vec![],
         ),
-        invalid_client(
-            "rfc6749_5_2_invalid_base64_is_invalid_client",
-            Req::form(CC_READ).header("Authorization", "Basic %%%not-base64%%%"),
-        ),
-        invalid_client(
-            "rfc6749_5_2_bearer_scheme_is_invalid_client",
-            Req::form(CC_READ).header("Authorization", "Bearer abc.def"),
-        ),
-        invalid_client(
-            "rfc6749_4_4_no_client_authentication_is_invalid_client",
-            Req::form(CC_READ),
-        ),
-    ];
-    rows.into_iter()
-        .map(|(name, req, status, expect, headers)| Case {
-            name,
-            request: req.build(path, host),
-            status,
-            expect,
-            headers,
-        })
-        .collect()
+    ]
+}
+
+/// Introspection's own rows (RFC-CHECKLIST 61, 62).
+fn introspection_rows() -> Vec<Row> {
+    let mut rows = token_param_rows(
+        Endpoint::Introspection,
+        [
+            "rfc7662_2_2_unknown_token_is_exactly_active_false",
+            "rfc7662_2_1_missing_token_is_invalid_request",
+            "rfc7662_2_1_repeated_token_is_invalid_request",
+            "rfc7662_2_1_token_in_query_is_refused",
+            "rfc7662_2_1_unknown_token_type_hint_is_ignored",
+        ],
+    );
+    rows.push(invalid_client(
+        "rfc7662_2_1_caller_not_allowed_to_introspect_is_401",
+        Req::form(UNKNOWN_TOKEN).basic(BASIC),
+    ));
+    rows
+}
+
+/// Revocation's own rows (RFC-CHECKLIST 65-67).
+fn revocation_rows() -> Vec<Row> {
+    let mut rows = token_param_rows(
+        Endpoint::Revocation,
+        [
+            "rfc7009_2_2_unknown_token_is_200_with_empty_body",
+            "rfc7009_2_1_missing_token_is_invalid_request",
+            "rfc7009_2_1_repeated_token_is_invalid_request",
+            "rfc7009_2_1_token_in_query_is_refused",
+            "rfc7009_2_1_unknown_token_type_hint_is_ignored",
+        ],
+    );
+    rows.push((
+        "rfc7009_2_1_client_secret_post_caller_is_answered",
+        Req::form(format!(
+            "{UNKNOWN_TOKEN}&client_id={}&client_secret={}",
+            POST.id, POST.secret
+        )),
+        200,
+        Expect::Empty,
+        vec![],
+    ));
+    rows
 }
 
 /// A parsed HTTP/1.1 response.
@@ -594,7 +783,8 @@ impl Case {
         if resp.status != self.status {
             problems.push(format!("status {} (expected {})", resp.status, self.status));
         }
-        for rule in ALWAYS.iter().chain(&self.headers) {
+        let json = self.expect.is_json().then_some(&JSON);
+        for rule in ALWAYS.iter().chain(json).chain(&self.headers) {
             if let Err(p) = check_header(resp, *rule) {
                 problems.push(p);
             }
@@ -634,6 +824,13 @@ pub fn check_header(resp: &RawResponse, rule: HeaderRule) -> Result<(), String> 
 
 /// Checks a body against [`Expect`].
 pub fn check_body(resp: &RawResponse, expect: Expect) -> Result<(), String> {
+    if expect == Expect::Empty {
+        return if resp.body.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("body is not empty ({} bytes)", resp.body.len()))
+        };
+    }
     let Some(json) = resp.json() else {
         return Err(format!(
             "body is not JSON: {:?}",
@@ -658,6 +855,8 @@ pub fn check_body(resp: &RawResponse, expect: Expect) -> Result<(), String> {
                     })
                 })
         }
+        Expect::Inactive => json == serde_json::json!({ "active": false }),
+        Expect::Empty => resp.body.is_empty(),
     };
     if ok {
         Ok(())
@@ -678,6 +877,8 @@ pub fn check_body(resp: &RawResponse, expect: Expect) -> Result<(), String> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Failure {
+    /// The endpoint of the case.
+    pub endpoint: Endpoint,
     /// The case name.
     pub case: &'static str,
     /// What went wrong.
@@ -686,22 +887,33 @@ pub struct Failure {
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.case, self.problem)
+        write!(f, "{:?} {}: {}", self.endpoint, self.case, self.problem)
     }
 }
 
-/// Runs every case of [`cases`] against the server at `addr`, one connection each and at most
-/// [`CASE_TIMEOUT`] per case, and returns the failures. Blocking: from async code, call it in
-/// `spawn_blocking` (or on a thread) so the server under test keeps running.
+/// Runs the token endpoint's table; see [`run_for`].
 pub fn run(addr: SocketAddr, path: &str, max_body_bytes: usize) -> Vec<Failure> {
+    run_for(Endpoint::Token, addr, path, max_body_bytes)
+}
+
+/// Runs every case of [`cases_for`] `endpoint` against the server at `addr`, one connection
+/// each and at most [`CASE_TIMEOUT`] per case, and returns the failures. Blocking: from async
+/// code, call it in `spawn_blocking` (or on a thread) so the server under test keeps running.
+pub fn run_for(
+    endpoint: Endpoint,
+    addr: SocketAddr,
+    path: &str,
+    max_body_bytes: usize,
+) -> Vec<Failure> {
     let host = addr.to_string();
-    cases(path, &host, max_body_bytes)
+    cases_for(endpoint, path, &host, max_body_bytes)
         .into_iter()
         .filter_map(|case| {
             let result = exchange(addr, &case.request, CASE_TIMEOUT)
                 .map_err(|e| format!("exchange failed: {e}"))
                 .and_then(|resp| case.check(&resp));
             result.err().map(|problem| Failure {
+                endpoint,
                 case: case.name,
                 problem,
             })
@@ -715,20 +927,53 @@ mod tests {
 
     #[test]
     fn table_names_are_unique_and_requests_well_framed() {
-        let cases = cases("/token", "127.0.0.1:1", 8 * 1024);
-        assert!(cases.len() >= 30);
-        let mut names: Vec<_> = cases.iter().map(|c| c.name).collect();
-        names.sort_unstable();
-        names.dedup();
-        assert_eq!(names.len(), cases.len());
-        for c in &cases {
-            assert!(c.request.windows(4).any(|w| w == b"\r\n\r\n"), "{}", c.name);
+        for (endpoint, path) in [
+            (Endpoint::Token, "/token"),
+            (Endpoint::Introspection, "/introspect"),
+            (Endpoint::Revocation, "/revoke"),
+        ] {
+            let cases = cases_for(endpoint, path, "127.0.0.1:1", 8 * 1024);
+            assert!(cases.len() >= 30, "{endpoint:?}");
+            let mut names: Vec<_> = cases.iter().map(|c| c.name).collect();
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(names.len(), cases.len(), "{endpoint:?}");
+            for c in &cases {
+                assert_eq!(c.endpoint, endpoint);
+                assert!(c.request.windows(4).any(|w| w == b"\r\n\r\n"), "{}", c.name);
+                assert!(
+                    ["POST ", "GET ", "PUT "]
+                        .iter()
+                        .any(|m| c.request.starts_with(format!("{m}{path}").as_bytes())),
+                    "{}",
+                    c.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn rfc7662_2_2_inactive_means_exactly_active_false() {
+        let resp = |body: &str| RawResponse {
+            status: 200,
+            body: body.as_bytes().to_vec(),
+            ..RawResponse::default()
+        };
+        assert!(check_body(&resp(r#"{"active":false}"#), Expect::Inactive).is_ok());
+        assert!(check_body(&resp(r#"{ "active" : false }"#), Expect::Inactive).is_ok());
+        for wrong in [
+            r#"{"active":false,"client_id":"x"}"#,
+            r#"{"active":true}"#,
+            r#"{"active":"false"}"#,
+            "",
+        ] {
             assert!(
-                c.request.starts_with(b"POST /token")
-                    || c.request.starts_with(b"GET /token")
-                    || c.request.starts_with(b"PUT /token")
+                check_body(&resp(wrong), Expect::Inactive).is_err(),
+                "{wrong}"
             );
         }
+        assert!(check_body(&resp(""), Expect::Empty).is_ok());
+        assert!(check_body(&resp("{}"), Expect::Empty).is_err());
     }
 
     #[test]

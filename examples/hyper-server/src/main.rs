@@ -1,24 +1,23 @@
-//! A development token server: jeton-hyper with the in-memory store, over **plain HTTP**.
+//! A development authorization server: jeton-hyper with the in-memory store, over **plain
+//! HTTP**.
 //!
 //! Listens on `127.0.0.1:8080` (or the address given as the first argument or in `JETON_ADDR`),
-//! serves the token endpoint at `/token`, registers one demo client whose secret is generated
-//! at start and printed once (only its verifier is stored), and stops on Ctrl-C.
+//! serves every endpoint through `jeton_hyper::Router` (token, introspection, revocation,
+//! RFC 8414 metadata, and `/healthz`), registers one demo client whose secret is generated at
+//! start and printed once (only its verifier is stored), and stops on Ctrl-C.
 //!
 //! The engine is built with `require_tls(false)` and the adapter with `Transport::Plaintext`:
 //! a development setting, never one for production (RFC 6749 §3.2 requires TLS).
 
-use bytes::Bytes;
-use http_body_util::Full;
 use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use jeton_hyper::jeton::{
-    ClientId, ClientRecord, Engine, OpaqueIssuer, Scope, SystemRandom, generate_secret,
+    ClientId, ClientRecord, Endpoints, Engine, Issuer, OpaqueIssuer, Scope, SystemRandom,
+    generate_secret,
 };
-use jeton_hyper::{TokenEndpoint, Transport};
+use jeton_hyper::{Router, Transport};
 use jeton_memory::{MemoryClientStore, MemoryTokenStore};
-use std::convert::Infallible;
 use std::error::Error;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -43,24 +42,47 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .unwrap_or_else(|| DEFAULT_ADDR.to_owned())
         .parse()?;
 
+    let listener = TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+
     // One demo client: the secret is shown once below; the store keeps only its verifier.
     let rng = Arc::new(SystemRandom::new());
     let (secret, verifier) = generate_secret(&*rng)?;
     let client = ClientRecord::builder(ClientId::new(CLIENT_ID)?)
         .secret(verifier)
         .scopes(Scope::parse(SCOPES)?)
+        .may_introspect(true)
         .build();
     let engine = Engine::builder(
         Arc::new(MemoryClientStore::with_clients([client])),
         Arc::new(OpaqueIssuer::new(Arc::new(MemoryTokenStore::new()), rng)),
     )
-    // DEVELOPMENT ONLY: accept token requests over plain HTTP.
-    .require_tls(false)
-    .build()?;
-    let endpoint = TokenEndpoint::new(Arc::new(engine), Transport::Plaintext);
+    // DEVELOPMENT ONLY: accept requests over plain HTTP.
+    .require_tls(false);
+    // The issuer is this server's own URL. RFC 8414 wants https; jeton accepts http for a
+    // loopback host only, so on any other address the endpoints are served without an issuer
+    // (and without the metadata document).
+    let base = format!("http://{local}");
+    let (engine, issuer) = match Issuer::new(base.as_str()) {
+        Ok(issuer) => (engine.issuer(issuer.clone()), Some(issuer)),
+        Err(_) => {
+            let url = |path: &str| format!("{base}{path}");
+            let endpoints = Endpoints::new(
+                url("/token"),
+                Some(url("/introspect")),
+                Some(url("/revoke")),
+                None,
+            );
+            (engine.endpoints(endpoints), None)
+        }
+    };
+    let engine = Arc::new(engine.build()?);
+    let endpoints = engine
+        .endpoints()
+        .cloned()
+        .ok_or("no endpoints configured")?;
+    let router = Router::new(engine, Transport::Plaintext).with_health("/healthz");
 
-    let listener = TcpListener::bind(addr).await?;
-    let local = listener.local_addr()?;
     println!("=====================================================================");
     println!(" DEVELOPMENT SETTING: TLS is NOT required (require_tls(false),");
     println!(" Transport::Plaintext). Never run a token endpoint like this in");
@@ -70,17 +92,35 @@ async fn main() -> Result<(), Box<dyn Error>> {
         println!(" will cross the network in clear text.");
     }
     println!("=====================================================================");
-    println!("token endpoint: http://{local}/token");
-    println!("client id:      {CLIENT_ID}");
+    println!("token endpoint:         {}", endpoints.token);
+    if let Some(url) = &endpoints.introspection {
+        println!("introspection endpoint: {url}");
+    }
+    if let Some(url) = &endpoints.revocation {
+        println!("revocation endpoint:    {url}");
+    }
+    match &issuer {
+        Some(issuer) => println!("metadata:               {base}{}", issuer.metadata_path()),
+        None => println!("metadata:               off (an http issuer must be a loopback host)"),
+    }
+    println!("client id:              {CLIENT_ID}");
     println!(
-        "client secret:  {} (shown once, not stored)",
+        "client secret:          {} (shown once, not stored)",
         secret.expose()
     );
     println!("get a token:");
     println!(
-        "  curl -s -u {CLIENT_ID}:{} -d grant_type=client_credentials -d scope=read http://{local}/token",
-        secret.expose()
+        "  curl -s -u {CLIENT_ID}:{} -d grant_type=client_credentials -d scope=read {}",
+        secret.expose(),
+        endpoints.token
     );
+    if let Some(url) = &endpoints.introspection {
+        println!("introspect it (replace ACCESS_TOKEN):");
+        println!(
+            "  curl -s -u {CLIENT_ID}:{} -d token=ACCESS_TOKEN {url}",
+            secret.expose()
+        );
+    }
     drop(secret);
 
     let graceful = GracefulShutdown::new();
@@ -95,17 +135,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
                         continue;
                     }
                 };
-                let endpoint = endpoint.clone();
-                let service = service_fn(move |req: http::Request<hyper::body::Incoming>| {
-                    let endpoint = endpoint.clone();
-                    async move {
-                        if req.uri().path() == "/token" {
-                            Ok::<_, Infallible>(endpoint.handle(req, Some(peer)).await)
-                        } else {
-                            Ok(not_found())
-                        }
-                    }
-                });
+                let service = router.service(Some(peer));
                 let conn = http1::Builder::new()
                     .timer(hyper_util::rt::TokioTimer::new())
                     .header_read_timeout(Duration::from_secs(10))
@@ -129,10 +159,4 @@ async fn main() -> Result<(), Box<dyn Error>> {
         }
     }
     Ok(())
-}
-
-fn not_found() -> http::Response<Full<Bytes>> {
-    let mut resp = http::Response::new(Full::new(Bytes::from_static(b"not found\n")));
-    *resp.status_mut() = http::StatusCode::NOT_FOUND;
-    resp
 }
