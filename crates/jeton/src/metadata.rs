@@ -260,7 +260,10 @@ mod tests {
     fn endpoint_paths() {
         assert_eq!(Endpoints::path_of("https://a.example/token?x=1"), "/token");
         assert_eq!(Endpoints::path_of("https://a.example"), "/");
-        assert_eq!(Endpoints::path_of("http://127.0.0.1:8080/t/a/token"), "/t/a/token");
+        assert_eq!(
+            Endpoints::path_of("http://127.0.0.1:8080/t/a/token"),
+            "/t/a/token"
+        );
     }
 
     #[test]

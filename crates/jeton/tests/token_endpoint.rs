@@ -176,13 +176,26 @@ fn rfc6749_5_2_oversize_body_is_invalid_request() {
     let o = send(&f, &raw("POST", &body).authorization(auth.as_bytes()));
     assert_issued(&o);
     // An adapter that stopped reading at the limit says so; the answer is the same.
-    let o = send(&f, &raw("POST", b"").authorization(auth.as_bytes()).body_too_large());
+    let o = send(
+        &f,
+        &raw("POST", b"")
+            .authorization(auth.as_bytes())
+            .body_too_large(),
+    );
     assert_error(&o, 400, "invalid_request");
-    assert_eq!(json(&o)["error_description"], "the request body is too large");
+    assert_eq!(
+        json(&o)["error_description"],
+        "the request body is too large"
+    );
     // Method and transport checks still come first.
     let o = send(&f, &raw("GET", b"").body_too_large());
     assert_eq!(o.response.status(), 405);
-    let o = send(&f, &raw("POST", b"").authorization(auth.as_bytes()).body_unreadable());
+    let o = send(
+        &f,
+        &raw("POST", b"")
+            .authorization(auth.as_bytes())
+            .body_unreadable(),
+    );
     assert_error(&o, 400, "invalid_request");
 }
 
