@@ -172,7 +172,7 @@ impl Engine {
             }
             Some(i) => {
                 self.issuer
-                    .revoke(&i)
+                    .revoke(&i, req.now)
                     .await
                     .map_err(|e| Rejection::infra(Some(caller.clone()), "revoke_token", e))?;
                 true

@@ -233,10 +233,10 @@ pub trait TokenIssuer: Send + Sync {
 
     /// Revokes a token found by [`TokenIssuer::inspect`], so that `inspect` no longer finds it.
     ///
-    /// Already validated by the engine: the caller authenticated as `info.client_id`. The
-    /// default cannot revoke and says so with an error.
-    async fn revoke(&self, info: &TokenInfo) -> Result<(), IssueError> {
-        let _ = info;
+    /// Already validated by the engine: the caller authenticated as `info.client_id`; `now` is
+    /// the request time. The default cannot revoke and says so with an error.
+    async fn revoke(&self, info: &TokenInfo, now: OffsetDateTime) -> Result<(), IssueError> {
+        let _ = (info, now);
         Err(IssueError::msg("this issuer cannot revoke tokens"))
     }
 

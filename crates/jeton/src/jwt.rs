@@ -352,11 +352,11 @@ impl TokenIssuer for JwtIssuer {
     }
 
     /// Puts the token's `jti` on the revocation list until it expires; without a list, fails.
-    async fn revoke(&self, info: &TokenInfo) -> Result<(), IssueError> {
+    async fn revoke(&self, info: &TokenInfo, now: OffsetDateTime) -> Result<(), IssueError> {
         let (Some(list), TokenHandle::Jti(jti)) = (&self.revocations, &info.handle) else {
             return Err(IssueError::msg("this JWT issuer has no revocation list"));
         };
-        list.revoke_jti(jti, info.expires_at, info.issued_at)
+        list.revoke_jti(jti, info.expires_at, now)
             .await
             .map_err(IssueError::new)
     }

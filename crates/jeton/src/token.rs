@@ -202,7 +202,7 @@ impl TokenIssuer for OpaqueIssuer {
         }))
     }
 
-    async fn revoke(&self, info: &TokenInfo) -> Result<(), IssueError> {
+    async fn revoke(&self, info: &TokenInfo, _now: OffsetDateTime) -> Result<(), IssueError> {
         match &info.handle {
             TokenHandle::Digest(d) => {
                 self.store.revoke(d).await.map_err(IssueError::new)?;

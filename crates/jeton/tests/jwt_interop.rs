@@ -717,7 +717,7 @@ fn rfc7662_jwt_issuer_inspects_its_own_tokens_only() {
         );
     }
     // Without a revocation list, revoking fails (the engine reports it).
-    assert!(jeton_testkit::block_on(issuer.revoke(&info)).is_err());
+    assert!(jeton_testkit::block_on(issuer.revoke(&info, now())).is_err());
 }
 
 #[test]
@@ -741,7 +741,7 @@ fn rfc7009_revoked_jwt_is_no_longer_found_by_its_issuer() {
     let info = jeton_testkit::block_on(issuer.inspect(&token, now()))
         .unwrap()
         .unwrap();
-    jeton_testkit::block_on(issuer.revoke(&info)).unwrap();
+    jeton_testkit::block_on(issuer.revoke(&info, now())).unwrap();
     assert!(
         jeton_testkit::block_on(issuer.inspect(&token, now()))
             .unwrap()
