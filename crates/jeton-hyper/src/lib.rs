@@ -97,6 +97,9 @@
 
 pub use jeton;
 
+mod bearer;
+pub use bearer::authorize_bearer;
+
 use bytes::Bytes;
 use http::header::{ALLOW, AUTHORIZATION, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, PRAGMA};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};

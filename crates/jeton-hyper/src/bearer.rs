@@ -1,0 +1,145 @@
+//! Bearer-token protection for resource servers built on hyper (RFC 6750).
+
+use bytes::Bytes;
+use http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE};
+use http::{HeaderValue, Request, Response, StatusCode};
+use http_body_util::Full;
+use jeton::time::OffsetDateTime;
+use jeton::{AccessTokenClaims, BearerValidator, HeaderValues, Scope};
+
+/// Checks the `Authorization: Bearer` token of `req` against `validator` at the current time,
+/// requiring `required` scopes.
+///
+/// On success returns the validated claims; on failure, the response to send as is: `401` with
+/// `WWW-Authenticate: Bearer realm="…"` (and `error="invalid_token"` when a token was
+/// presented), `400 invalid_request` for a malformed or repeated header, `403
+/// insufficient_scope` with the `scope` needed (RFC 6750 §3, §3.1). Tokens are read from the
+/// header only (RFC 6750 §2.1; the query method is never used).
+///
+/// ```no_run
+/// # fn demo(validator: &jeton::BearerValidator, req: http::Request<()>) {
+/// let read = jeton::Scope::parse("invoices:read").unwrap();
+/// match jeton_hyper::authorize_bearer(validator, &req, &read) {
+///     Ok(claims) => println!("called by {}", claims.client_id),
+///     Err(response) => { /* return `response` */ }
+/// }
+/// # }
+/// ```
+#[allow(clippy::result_large_err)]
+pub fn authorize_bearer<B>(
+    validator: &BearerValidator,
+    req: &Request<B>,
+    required: &Scope,
+) -> Result<AccessTokenClaims, Response<Full<Bytes>>> {
+    let mut auth = HeaderValues::default();
+    for v in req.headers().get_all(AUTHORIZATION) {
+        auth.push(v.as_bytes());
+    }
+    validator
+        .validate(&auth, OffsetDateTime::now_utc(), required)
+        .map_err(|e| {
+            // Codes and descriptions are static text in the RFC 6749 §5.2 charset (no `"` or
+            // `\`), so they embed in JSON as they are.
+            let body = match (e.code(), e.description()) {
+                (Some(code), Some(d)) => {
+                    format!(r#"{{"error":"{code}","error_description":"{d}"}}"#)
+                }
+                (Some(code), None) => format!(r#"{{"error":"{code}"}}"#),
+                _ => String::new(),
+            };
+            let has_body = !body.is_empty();
+            let mut r = Response::new(Full::new(Bytes::from(body)));
+            *r.status_mut() =
+                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let h = r.headers_mut();
+            h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            if has_body {
+                h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            }
+            if let Some(challenge) = e.www_authenticate()
+                && let Ok(v) = HeaderValue::from_str(&challenge)
+            {
+                h.insert(WWW_AUTHENTICATE, v);
+            }
+            r
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jeton::{Algorithm, Jwks, SigningKey};
+
+    fn setup() -> (SigningKey, BearerValidator) {
+        let key = SigningKey::generate(Algorithm::Es256).unwrap();
+        let jwks = Jwks::new([key.verifying_key().clone()]).unwrap();
+        let v =
+            BearerValidator::builder("https://as.example.com", "https://api.example.com/", jwks)
+                .build()
+                .unwrap();
+        (key, v)
+    }
+
+    fn token(key: &SigningKey, scope: &str) -> String {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let claims = serde_json::json!({
+            "iss": "https://as.example.com", "aud": "https://api.example.com/",
+            "sub": "svc", "client_id": "svc", "iat": now, "exp": now + 60,
+            "jti": "j1", "scope": scope,
+        });
+        jeton::sign_jwt(key, "at+jwt", &claims).unwrap()
+    }
+
+    fn futures_body(r: Response<Full<Bytes>>) -> Vec<u8> {
+        use http_body_util::BodyExt;
+        let collected = jeton_testkit::block_on(r.into_body().collect()).unwrap();
+        collected.to_bytes().to_vec()
+    }
+
+    fn req(auth: &[&str]) -> Request<()> {
+        let mut b = Request::builder().uri("/invoices");
+        for a in auth {
+            b = b.header(AUTHORIZATION, *a);
+        }
+        b.body(()).unwrap()
+    }
+
+    #[test]
+    fn rfc6750_3_responses() {
+        let (key, v) = setup();
+        let read = Scope::parse("read").unwrap();
+        let t = token(&key, "read");
+        let ok = authorize_bearer(&v, &req(&[&format!("Bearer {t}")]), &read).unwrap();
+        assert_eq!(ok.client_id, "svc");
+
+        let missing = authorize_bearer(&v, &req(&[]), &read).unwrap_err();
+        assert_eq!(missing.status(), 401);
+        assert_eq!(missing.headers()[WWW_AUTHENTICATE], "Bearer realm=\"api\"");
+
+        let bad = authorize_bearer(&v, &req(&["Bearer abc.def.ghi"]), &read).unwrap_err();
+        assert_eq!(bad.status(), 401);
+        assert!(
+            bad.headers()[WWW_AUTHENTICATE]
+                .to_str()
+                .unwrap()
+                .contains("error=\"invalid_token\"")
+        );
+
+        let two = authorize_bearer(&v, &req(&["Bearer a", "Bearer b"]), &read).unwrap_err();
+        assert_eq!(two.status(), 400);
+        let body: serde_json::Value = serde_json::from_slice(&futures_body(two)).unwrap();
+        assert_eq!(body["error"], "invalid_request");
+
+        let write = Scope::parse("write").unwrap();
+        let scope = authorize_bearer(&v, &req(&[&format!("Bearer {t}")]), &write).unwrap_err();
+        assert_eq!(scope.status(), 403);
+        let c = scope.headers()[WWW_AUTHENTICATE]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            c.contains("error=\"insufficient_scope\"") && c.contains("scope=\"write\""),
+            "{c}"
+        );
+    }
+}
