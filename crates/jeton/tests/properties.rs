@@ -58,6 +58,10 @@ fn input() -> impl Strategy<Value = Input> {
 }
 
 fn run(f: &Fixture, i: &Input) -> jeton::Outcome {
+    run_at(f, Endpoint::Token, i)
+}
+
+fn run_at(f: &Fixture, endpoint: Endpoint, i: &Input) -> jeton::Outcome {
     let mut req = RawRequest::new(&i.method, &i.body, now()).query(i.query.as_deref());
     for c in &i.content_type {
         req = req.content_type(c);
@@ -65,7 +69,17 @@ fn run(f: &Fixture, i: &Input) -> jeton::Outcome {
     for a in &i.authorization {
         req = req.authorization(a);
     }
-    block_on(f.engine.handle_token_request(&req))
+    match endpoint {
+        Endpoint::Token => block_on(f.engine.handle_token_request(&req)),
+        Endpoint::Introspection => block_on(f.engine.handle_introspection_request(&req)),
+        Endpoint::Revocation => block_on(f.engine.handle_revocation_request(&req)),
+    }
+}
+
+/// Inputs for introspection and revocation: the token endpoint's, with `token` parameters
+/// (live, garbage, repeated) mixed into the body and the introspector's credentials sometimes.
+fn endpoint_input() -> impl Strategy<Value = (Input, u8, bool)> {
+    (input(), any::<u8>(), any::<bool>())
 }
 
 fn is_error_char(b: u8) -> bool {
@@ -104,6 +118,52 @@ proptest! {
             }
             if r.status() == 405 {
                 prop_assert_eq!(r.header("allow"), Some("POST"));
+            }
+        }
+    }
+
+    /// RFC 7662 / RFC 7009 totality: every input gets a known status, `no-store`, and either
+    /// an error from the allowed set, an introspection answer, or (revocation) an empty 200.
+    #[test]
+    fn introspection_and_revocation_are_total((i, pick, introspector) in endpoint_input()) {
+        let f = Fixture::new();
+        let live = f.issue(ALL, "");
+        let mut i = i;
+        let token = match pick % 4 {
+            0 => live.clone(),
+            1 => "jt_garbage".to_owned(),
+            2 => format!("{live}&token={live}"),
+            _ => String::new(),
+        };
+        if !token.is_empty() {
+            i.body.extend_from_slice(format!("&token={token}").as_bytes());
+        }
+        if introspector && i.authorization.is_empty() {
+            i.authorization.push(jeton::encode_basic(INTROSPECTOR.id, INTROSPECTOR.secret).into_bytes());
+        }
+        for endpoint in [Endpoint::Introspection, Endpoint::Revocation] {
+            let o = run_at(&f, endpoint, &i);
+            let r = &o.response;
+            prop_assert!([200, 400, 401, 405].contains(&r.status()), "status {}", r.status());
+            prop_assert_eq!(r.header("cache-control"), Some("no-store"));
+            if r.status() == 200 {
+                if endpoint == Endpoint::Revocation {
+                    prop_assert!(r.body().is_empty());
+                } else {
+                    let v: serde_json::Value = serde_json::from_slice(r.body()).expect("JSON");
+                    prop_assert!(v["active"].is_boolean());
+                    if v["active"] == false {
+                        prop_assert_eq!(r.body(), br#"{"active":false}"#);
+                    }
+                }
+            } else {
+                let v: serde_json::Value = serde_json::from_slice(r.body()).expect("JSON");
+                let e = v["error"].as_str().expect("error member");
+                prop_assert!(ERRORS.contains(&e), "error {}", e);
+                prop_assert!(v["error_description"].as_str().unwrap_or("").bytes().all(is_error_char));
+                if r.status() == 401 {
+                    prop_assert!(r.header("www-authenticate").is_some());
+                }
             }
         }
     }
