@@ -1,0 +1,164 @@
+//! The command line (clap derive).
+
+use crate::config::{LogFormat, parse_listen};
+use clap::{Args, Parser, Subcommand};
+use jeton::Algorithm;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// jeton: an OAuth 2.0 client-credentials token server (RFC 6749 §4.4).
+///
+/// Without a config file `jeton serve` runs a development server on 127.0.0.1:8080 with one
+/// demo client. See `examples/jeton.toml` for a documented configuration.
+#[derive(Debug, Parser)]
+#[command(name = "jeton", version, about, long_about)]
+pub(crate) struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run the token server (token, introspection, revocation, metadata, JWKS, liveness).
+    Serve(ServeArgs),
+    /// Register clients.
+    #[command(subcommand)]
+    Client(ClientCommand),
+    /// Client-secret verifiers.
+    #[command(subcommand)]
+    Secret(SecretCommand),
+    /// JWT signing keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Configuration files.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+/// `jeton serve`.
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// The TOML configuration file. Without one: the development default (in-memory, plain
+    /// HTTP on loopback, one demo client printed at start).
+    #[arg(long, short, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// Listen on this IP:port instead of the file's `listen` (port 0 picks a free port; the
+    /// bound address is printed on stdout).
+    #[arg(long, value_name = "ADDR", value_parser = parse_listen)]
+    pub(crate) listen: Option<SocketAddr>,
+    /// Log format (overrides `[server] log_format`). The level comes from RUST_LOG (default
+    /// `info`).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub(crate) log_format: Option<LogFormat>,
+}
+
+/// `jeton client ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ClientCommand {
+    /// Register a client: generates its secret, prints the secret once (stderr) and the
+    /// `[[clients]]` snippet with the secret's verifier (stdout, ready to append to the file).
+    New(ClientNewArgs),
+}
+
+/// `jeton client new`.
+#[derive(Debug, Args)]
+pub(crate) struct ClientNewArgs {
+    /// The client id (1 to 255 printable ASCII characters).
+    #[arg(long)]
+    pub(crate) id: String,
+    /// An allowed scope; repeat the flag or give several space-separated.
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub(crate) scopes: Vec<String>,
+    /// An allowed resource (RFC 8707 audience URI); repeatable. The first is also the default
+    /// audience.
+    #[arg(long = "resource", value_name = "URI")]
+    pub(crate) resources: Vec<String>,
+    /// Let the client call the introspection endpoint.
+    #[arg(long)]
+    pub(crate) may_introspect: bool,
+}
+
+/// `jeton secret ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum SecretCommand {
+    /// Read a client secret from stdin (first line) and print its verifier.
+    ///
+    /// A secret made by jeton (`jcs_...`, 256 random bits, checksum) gets the fast
+    /// HMAC-SHA256 verifier; any other secret gets PBKDF2-HMAC-SHA256 with 600 000 iterations,
+    /// since a human-chosen secret must be slow to guess.
+    Hash(SecretHashArgs),
+}
+
+/// `jeton secret hash`.
+#[derive(Debug, Args)]
+pub(crate) struct SecretHashArgs {
+    /// Use PBKDF2 even for a generated `jcs_` secret.
+    #[arg(long)]
+    pub(crate) pbkdf2: bool,
+    /// PBKDF2 iteration count (default 600000; at least 1000).
+    #[arg(long, value_name = "N")]
+    pub(crate) iterations: Option<u32>,
+}
+
+/// `jeton key ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeyCommand {
+    /// Generate a signing key and write it as a PKCS#8 PEM file (mode 0600).
+    New(KeyNewArgs),
+}
+
+/// `jeton key new`.
+#[derive(Debug, Args)]
+pub(crate) struct KeyNewArgs {
+    /// The algorithm: ES256 (default), EdDSA. RS256 keys cannot be generated here (ring has
+    /// no RSA key generation): make one with openssl, see the message.
+    #[arg(long, default_value = "ES256", value_parser = parse_alg)]
+    pub(crate) alg: Algorithm,
+    /// Where to write the key. An existing file is not overwritten unless --force is given.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: PathBuf,
+    /// Replace an existing file.
+    #[arg(long)]
+    pub(crate) force: bool,
+}
+
+fn parse_alg(s: &str) -> Result<Algorithm, String> {
+    s.parse::<Algorithm>().map_err(|e| e.to_string())
+}
+
+/// `jeton config ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ConfigCommand {
+    /// Check a configuration file (and load its key files) without serving: exits 0 and
+    /// prints a summary, or non-zero with every problem found.
+    Check {
+        /// The file.
+        file: PathBuf,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn serve_flags_parse() {
+        let cli = Cli::try_parse_from(["jeton", "serve", "--listen", "127.0.0.1:0"]).unwrap();
+        let Command::Serve(args) = cli.command else {
+            panic!("not serve")
+        };
+        assert_eq!(args.listen, Some("127.0.0.1:0".parse().unwrap()));
+        assert!(Cli::try_parse_from(["jeton", "serve", "--listen", "localhost:80"]).is_err());
+        assert!(
+            Cli::try_parse_from(["jeton", "key", "new", "--alg", "HS256", "--out", "k"]).is_err()
+        );
+    }
+}

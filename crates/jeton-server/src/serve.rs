@@ -1,0 +1,496 @@
+//! `jeton serve`: the listener, graceful shutdown, and one log line per request.
+//!
+//! Order of start: read and check everything (config file, key files, engine), then bind, then
+//! print `jeton listening on http://ADDR` on stdout and serve. A refused configuration never
+//! binds. (The development default binds first, because its issuer is the bound address.)
+//!
+//! Shutdown: on SIGINT or SIGTERM the listener closes at once; requests in flight finish
+//! (hyper-util's graceful shutdown), idle keep-alive connections close, and after
+//! `drain_timeout` whatever is left is dropped. Exit status 0.
+//!
+//! Logging: one line per request on target `jeton::request` (method, path, status, outcome,
+//! client id, latency, peer, and the core's secret-free audit event as `detail`), never a
+//! query string, header, body, secret or token. The adapter's own `jeton::audit` event is
+//! folded into that line instead of printed separately: [`AuditCapture`] copies its fields into
+//! a task-local slot for the request.
+
+use crate::cli::ServeArgs;
+use crate::config::{self, LogFormat, ServerOptions, Settings, is_loopback};
+use bytes::Bytes;
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA};
+use http::{HeaderValue, Request, Response, StatusCode};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use jeton::time::Duration;
+use jeton::{
+    Algorithm, AuthMethod, ClientId, ClientRecord, ClientSecret, Issuer, KeySet, Resource, Scope,
+    SigningKey, SystemRandom, TokenFormat,
+};
+use jeton_hyper::{Router, Transport};
+use std::cell::RefCell;
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tracing::Level;
+use tracing::field::{Field, Visit};
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::{Context, SubscriberExt as _};
+use tracing_subscriber::util::SubscriberInitExt as _;
+
+/// Where the development default listens.
+const DEV_LISTEN: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 8080);
+/// The development default's demo client.
+const DEMO_CLIENT: &str = "demo";
+/// Its scopes.
+const DEMO_SCOPES: &str = "read write";
+/// Its (only) resource and default audience: JWT access tokens need one (RFC 9068 §2.2).
+const DEMO_AUDIENCE: &str = "https://api.example.com";
+
+/// Runs `jeton serve` to completion on a multi-threaded runtime.
+pub(crate) fn run(args: &ServeArgs) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let result = runtime.block_on(serve(args));
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    result
+}
+
+async fn serve(args: &ServeArgs) -> Result<(), String> {
+    // 1. Everything that can be refused, before binding (config mode).
+    let (early, mut settings, demo) = match &args.config {
+        Some(path) => (
+            None,
+            config::load(path, args.listen).map_err(|e| e.to_string())?,
+            None,
+        ),
+        None => {
+            let listen = args.listen.unwrap_or(DEV_LISTEN);
+            if !is_loopback(&listen) {
+                return Err(format!(
+                    "--listen {listen}: the development default serves plain HTTP and listens on \
+                     loopback only; write a config file for anything else (examples/jeton.toml)"
+                ));
+            }
+            let listener = bind(listen).await?;
+            let local = listener
+                .local_addr()
+                .map_err(|e| format!("cannot read the bound address: {e}"))?;
+            let (settings, secret) = dev_default(local)?;
+            (Some(listener), settings, Some(secret))
+        }
+    };
+    init_logging(args.log_format.unwrap_or(settings.server.log_format));
+    let engine = Arc::new(
+        settings
+            .build_engine()
+            .map_err(|e| format!("cannot build the engine: {e}"))?,
+    );
+    // 2. Bind.
+    let listener = match early {
+        Some(l) => l,
+        None => bind(settings.listen).await?,
+    };
+    let local = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the bound address: {e}"))?;
+
+    // 3. Announce.
+    if let Some(secret) = demo {
+        print_dev_banner(&settings, local, &secret);
+    } else if settings.transport == Transport::Plaintext {
+        tracing::warn!(
+            "transport is plaintext: TLS is not required; use this for development or a \
+             loopback-only deployment"
+        );
+    }
+    tracing::info!(
+        issuer = %settings.issuer,
+        token_format = %settings.format,
+        clients = settings.clients.len(),
+        transport = ?settings.transport,
+        listen = %local,
+        "jeton started"
+    );
+    let signal = shutdown_signal();
+    println!("jeton listening on http://{local}");
+
+    // 4. Serve until a signal.
+    let router = Router::new(engine, settings.transport.clone())
+        .with_health(settings.server.health_path.clone());
+    serve_until_signal(listener, router, &settings.server, signal).await;
+    Ok(())
+}
+
+async fn bind(addr: SocketAddr) -> Result<TcpListener, String> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))
+}
+
+/// The development default: a demo client with a fresh secret, a fresh ES256 key, JWTs,
+/// in-memory stores, plain HTTP, issuer `http://<bound address>`.
+fn dev_default(local: SocketAddr) -> Result<(Settings, ClientSecret), String> {
+    let issuer = Issuer::new(format!("http://{local}")).map_err(|_| {
+        format!("the development default needs 127.0.0.1 or [::1] to listen on, not {local}")
+    })?;
+    let key = SigningKey::generate(Algorithm::Es256)
+        .map_err(|e| format!("cannot generate a signing key: {e}"))?;
+    let (secret, verifier) = jeton::generate_secret(&SystemRandom::new())
+        .map_err(|e| format!("cannot generate a secret: {e}"))?;
+    let invalid = |e: jeton::InvalidValue| e.to_string();
+    let audience = Resource::new(DEMO_AUDIENCE).map_err(invalid)?;
+    let scopes = Scope::parse(DEMO_SCOPES).map_err(invalid)?;
+    let client = ClientRecord::builder(ClientId::new(DEMO_CLIENT).map_err(invalid)?)
+        .secret(verifier)
+        .scopes(scopes.clone())
+        .auth_methods([AuthMethod::ClientSecretBasic, AuthMethod::ClientSecretPost])
+        .allowed_resources([audience.clone()])
+        .default_audience([audience])
+        .may_introspect(true)
+        .build();
+    let settings = Settings {
+        issuer,
+        listen: local,
+        transport: Transport::Plaintext,
+        format: TokenFormat::Jwt,
+        keys: Some(KeySet::new(key)),
+        token_lifetime: Duration::minutes(15),
+        max_token_lifetime: Duration::hours(24),
+        default_audience: Vec::new(),
+        scopes_supported: Some(scopes),
+        subject_prefix: None,
+        allow_client_secret_post: true,
+        clients: vec![client],
+        server: ServerOptions::default(),
+    };
+    Ok((settings, secret))
+}
+
+fn print_dev_banner(settings: &Settings, local: SocketAddr, secret: &ClientSecret) {
+    let base = settings.issuer.as_str();
+    let s = secret.expose();
+    println!("======================================================================");
+    println!(" jeton DEVELOPMENT DEFAULT (no --config given)");
+    println!("  - plain HTTP, TLS not required: for this machine only; RFC 6749 3.2");
+    println!("    requires TLS in production");
+    println!("  - in-memory store and a fresh ES256 signing key: every client, token");
+    println!("    and key is gone when the process exits");
+    println!("  For real use, write a config file: see examples/jeton.toml");
+    println!("======================================================================");
+    println!("demo client id:     {DEMO_CLIENT} (scopes \"{DEMO_SCOPES}\", may introspect)");
+    println!("demo client secret: {s}");
+    println!("                    (shown once; jeton keeps only its verifier)");
+    println!();
+    println!("get a token:");
+    println!(
+        "  curl -s -u {DEMO_CLIENT}:{s} -d grant_type=client_credentials -d scope=read {base}/token"
+    );
+    println!("introspect it:");
+    println!("  curl -s -u {DEMO_CLIENT}:{s} -d token=ACCESS_TOKEN {base}/introspect");
+    println!(
+        "metadata: {base}{}   keys: {base}/jwks.json   liveness: http://{local}{}",
+        settings.issuer.metadata_path(),
+        settings.server.health_path
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The accept loop and graceful shutdown
+// ---------------------------------------------------------------------------------------------
+
+async fn serve_until_signal(
+    listener: TcpListener,
+    router: Router,
+    opts: &ServerOptions,
+    signal: ShutdownSignal,
+) {
+    let graceful = GracefulShutdown::new();
+    let slots = Arc::new(Semaphore::new(opts.max_connections));
+    let handler = Arc::new(Handler {
+        router,
+        request_timeout: opts.request_timeout,
+        health_path: opts.health_path.clone(),
+    });
+    let mut signal = signal;
+    let signal_name = loop {
+        let slot = tokio::select! {
+            biased;
+            name = &mut signal => break name,
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break "semaphore closed",
+            },
+        };
+        let (stream, peer) = tokio::select! {
+            biased;
+            name = &mut signal => break name,
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                Err(e) => {
+                    // EMFILE and friends: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let handler = handler.clone();
+        let service = service_fn(move |req: Request<Incoming>| {
+            let handler = handler.clone();
+            async move { Ok::<_, Infallible>(handler.handle(req, peer).await) }
+        });
+        let conn = http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(opts.header_read_timeout)
+            .serve_connection(TokioIo::new(stream), service);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+            drop(slot);
+        });
+    };
+    drop(listener);
+    tracing::info!(
+        signal = signal_name,
+        connections = graceful.count(),
+        drain_timeout_s = opts.drain_timeout.as_secs(),
+        "shutting down: listener closed, finishing requests in flight"
+    );
+    match tokio::time::timeout(opts.drain_timeout, graceful.shutdown()).await {
+        Ok(()) => tracing::info!("all connections closed; bye"),
+        Err(_) => tracing::warn!(
+            drain_timeout_s = opts.drain_timeout.as_secs(),
+            "drain timeout reached with connections still open; closing them"
+        ),
+    }
+}
+
+/// Resolves when the server should stop, with the signal's name.
+type ShutdownSignal = Pin<Box<dyn Future<Output = &'static str> + Send>>;
+
+/// Watches SIGINT and SIGTERM from now on (so a signal that arrives before the accept loop
+/// starts is not lost), resolving with the name of the first one.
+fn shutdown_signal() -> ShutdownSignal {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) {
+            (Ok(mut int), Ok(mut term)) => Box::pin(async move {
+                tokio::select! {
+                    _ = int.recv() => "SIGINT",
+                    _ = term.recv() => "SIGTERM",
+                }
+            }),
+            _ => {
+                tracing::warn!("cannot watch SIGTERM; only Ctrl-C stops the server");
+                Box::pin(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                    "SIGINT"
+                })
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        Box::pin(async {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One request: timeout, routing, the log line
+// ---------------------------------------------------------------------------------------------
+
+struct Handler {
+    router: Router,
+    request_timeout: std::time::Duration,
+    health_path: String,
+}
+
+/// The longest path logged, in characters.
+const MAX_LOGGED_PATH: usize = 200;
+
+impl Handler {
+    async fn handle(&self, req: Request<Incoming>, peer: SocketAddr) -> Response<Full<Bytes>> {
+        let started = Instant::now();
+        let method = req.method().clone();
+        // The path only: a query string may carry credentials sent by mistake.
+        let path: String = req.uri().path().chars().take(MAX_LOGGED_PATH).collect();
+        let (response, audit) = AUDIT
+            .scope(RefCell::new(Captured::default()), async {
+                let response =
+                    tokio::time::timeout(self.request_timeout, self.router.handle(req, Some(peer)))
+                        .await
+                        .unwrap_or_else(|_| request_timeout());
+                (response, AUDIT.with(RefCell::take))
+            })
+            .await;
+        let status = response.status().as_u16();
+        let outcome = audit.outcome.unwrap_or_else(|| {
+            match status {
+                200..=299 => "ok",
+                404 => "not_found",
+                405 => "method_not_allowed",
+                408 => "timeout",
+                _ => "error",
+            }
+            .to_owned()
+        });
+        let level = if path == self.health_path && status == 200 {
+            Level::DEBUG
+        } else if status >= 500 {
+            Level::ERROR
+        } else if outcome == "auth_failed" {
+            Level::WARN
+        } else {
+            Level::INFO
+        };
+        let latency_ms = (started.elapsed().as_secs_f64() * 1e6).round() / 1e3;
+        macro_rules! line {
+            ($mac:ident) => {
+                tracing::$mac!(
+                    target: "jeton::request",
+                    method = %method,
+                    path = %path,
+                    status,
+                    outcome = %outcome,
+                    client_id = audit.client_id.as_deref(),
+                    latency_ms,
+                    peer = %peer,
+                    detail = audit.detail.as_deref(),
+                    "request"
+                )
+            };
+        }
+        match level {
+            Level::ERROR => line!(error),
+            Level::WARN => line!(warn),
+            Level::INFO => line!(info),
+            _ => line!(debug),
+        }
+        response
+    }
+}
+
+/// `408` in the core's error shape: the client took longer than `request_timeout` (a body
+/// that never finishes, for example).
+fn request_timeout() -> Response<Full<Bytes>> {
+    let body = br#"{"error":"invalid_request","error_description":"the request took too long"}"#;
+    let mut resp = Response::new(Full::new(Bytes::from_static(body)));
+    *resp.status_mut() = StatusCode::REQUEST_TIMEOUT;
+    let h = resp.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(PRAGMA, HeaderValue::from_static("no-cache"));
+    h.insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+    resp
+}
+
+// ---------------------------------------------------------------------------------------------
+// Logging
+// ---------------------------------------------------------------------------------------------
+
+/// What the adapter's `jeton::audit` event said about the current request.
+#[derive(Default)]
+struct Captured {
+    client_id: Option<String>,
+    outcome: Option<String>,
+    detail: Option<String>,
+}
+
+tokio::task_local! {
+    /// The audit fields of the request being handled on this task.
+    static AUDIT: RefCell<Captured>;
+}
+
+/// The target the adapter emits its audit events on.
+const AUDIT_TARGET: &str = "jeton::audit";
+
+/// A layer that copies `jeton::audit` events into the current request's [`AUDIT`] slot.
+struct AuditCapture;
+
+impl<S: tracing::Subscriber> Layer<S> for AuditCapture {
+    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
+        if event.metadata().target() != AUDIT_TARGET {
+            return;
+        }
+        let _ = AUDIT.try_with(|slot| {
+            let mut c = slot.borrow_mut();
+            event.record(&mut CaptureVisitor(&mut c));
+        });
+    }
+}
+
+struct CaptureVisitor<'a>(&'a mut Captured);
+
+impl Visit for CaptureVisitor<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        match field.name() {
+            "client_id" => self.0.client_id = Some(value.to_owned()),
+            "outcome" => self.0.outcome = Some(value.to_owned()),
+            _ => {}
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        match field.name() {
+            // The core's audit event: secret-free by its contract.
+            "event" => self.0.detail = Some(format!("{value:?}")),
+            "client_id" => {
+                self.0.client_id = Some(format!("{value:?}").trim_matches('"').to_owned())
+            }
+            "outcome" => self.0.outcome = Some(format!("{value:?}").trim_matches('"').to_owned()),
+            _ => {}
+        }
+    }
+}
+
+/// Logs to stderr, text or JSON, level from `RUST_LOG` (default `info`). Audit events emitted
+/// inside a request are folded into its request line; any other is printed as is.
+fn init_logging(format: LogFormat) {
+    use tracing_subscriber::filter::{EnvFilter, FilterExt as _, dynamic_filter_fn};
+    use tracing_subscriber::fmt;
+    let env = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let not_captured = dynamic_filter_fn(|meta, _| {
+        meta.target() != AUDIT_TARGET || AUDIT.try_with(|_| ()).is_err()
+    });
+    let filter = env.and(not_captured);
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let output = match format {
+        LogFormat::Json => fmt::layer()
+            .json()
+            .with_writer(std::io::stderr)
+            .with_filter(filter)
+            .boxed(),
+        LogFormat::Text => fmt::layer()
+            .with_ansi(ansi)
+            .with_writer(std::io::stderr)
+            .with_filter(filter)
+            .boxed(),
+    };
+    // Ignore the error of a second initialisation (there is none in the binary).
+    let _ = tracing_subscriber::registry()
+        .with(AuditCapture)
+        .with(output)
+        .try_init();
+}
