@@ -13,6 +13,37 @@ pub(crate) fn is_nqchar(b: u8) -> bool {
     b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b)
 }
 
+/// The conversions every validated string newtype shares: `TryFrom<String>` (validating through
+/// `new`), `From<Self> for String`, `Debug` in the given format, and `Display` as the bare string.
+macro_rules! string_newtype_impls {
+    ($name:ident, $debug:literal) => {
+        impl TryFrom<String> for $name {
+            type Error = InvalidValue;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                Self::new(s)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(c: $name) -> Self {
+                c.0
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, $debug, self.0)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
 /// Why a protocol word was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -61,30 +92,7 @@ impl ClientId {
     }
 }
 
-impl TryFrom<String> for ClientId {
-    type Error = InvalidValue;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::new(s)
-    }
-}
-
-impl From<ClientId> for String {
-    fn from(c: ClientId) -> Self {
-        c.0
-    }
-}
-
-impl fmt::Debug for ClientId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ClientId({:?})", self.0)
-    }
-}
-
-impl fmt::Display for ClientId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+string_newtype_impls!(ClientId, "ClientId({:?})");
 
 /// A client secret as presented by a client: `VSCHAR` only (RFC 6749 Appendix A.2).
 ///
@@ -159,30 +167,7 @@ impl ScopeToken {
     }
 }
 
-impl TryFrom<String> for ScopeToken {
-    type Error = InvalidValue;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::new(s)
-    }
-}
-
-impl From<ScopeToken> for String {
-    fn from(c: ScopeToken) -> Self {
-        c.0
-    }
-}
-
-impl fmt::Debug for ScopeToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?}", self.0)
-    }
-}
-
-impl fmt::Display for ScopeToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+string_newtype_impls!(ScopeToken, "{:?}");
 
 /// A set of scope tokens, kept in first-seen order without duplicates.
 ///
@@ -324,30 +309,7 @@ impl Resource {
     }
 }
 
-impl TryFrom<String> for Resource {
-    type Error = InvalidValue;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::new(s)
-    }
-}
-
-impl From<Resource> for String {
-    fn from(c: Resource) -> Self {
-        c.0
-    }
-}
-
-impl fmt::Debug for Resource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Resource({:?})", self.0)
-    }
-}
-
-impl fmt::Display for Resource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+string_newtype_impls!(Resource, "Resource({:?})");
 
 #[cfg(test)]
 mod tests {
