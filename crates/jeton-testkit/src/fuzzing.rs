@@ -7,7 +7,7 @@
 //!
 //! | target | runs | asserts |
 //! |---|---|---|
-//! | [`form`] | `form::parse`, `form::decode_component` | no empty values, pair limit, encode → parse gives the same pairs |
+//! | [`form()`] | `form::parse`, `form::decode_component` | no empty values, pair limit, encode → parse gives the same pairs |
 //! | [`basic`] | `basic::parse_authorization`, `encode_basic` | decoded credentials are `VSCHAR`; encode → parse gives id and secret back |
 //! | [`scope`] | `Scope`, `Resource`, `ClientId`, `SecretVerifier`, `opaque_token_digest` | accepted values re-parse from their `Display` to equal values |
 //! | [`token_request`] | `Engine::handle_token_request` over [`Fixture`] | status, `no-store`, body shape, challenge, audit event, stored token |
