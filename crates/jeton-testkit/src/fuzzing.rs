@@ -11,6 +11,7 @@
 //! | [`basic`] | `basic::parse_authorization`, `encode_basic` | decoded credentials are `VSCHAR`; encode → parse gives id and secret back |
 //! | [`scope`] | `Scope`, `Resource`, `ClientId`, `SecretVerifier`, `opaque_token_digest` | accepted values re-parse from their `Display` to equal values |
 //! | [`token_request`] | `Engine::handle_token_request` over [`Fixture`] | status, `no-store`, body shape, challenge, audit event, stored token |
+//! | [`jwt`] | `BearerValidator::validate_token` (raw strings, and correctly signed tokens with fuzzed header and claims), `Jwks::from_json`, `SigningKey::from_pkcs8_pem`/`_der` | never panics; an accepted token has our `iss`, our `aud`, is unexpired and carries the required scope; an accepted JWKS re-parses from its JSON |
 
 use crate::{Fixture, block_on, now};
 use jeton::basic::{Authorization, BasicError, MAX_AUTHORIZATION_LEN, parse_authorization};
@@ -30,6 +31,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("basic", basic),
     ("scope", scope),
     ("token_request", token_request),
+    ("jwt", jwt),
 ];
 
 /// The committed seed inputs, one directory per target: `fuzz/seeds/<target>/`.
@@ -369,5 +371,103 @@ pub fn check_token_outcome(f: &Fixture, method: &str, outcome: &jeton::Outcome) 
     if status == 405 {
         assert_ne!(method, "POST");
         assert_eq!(r.header("allow"), Some("POST"));
+    }
+}
+
+/// The issuer the [`jwt`] validator expects.
+pub const JWT_ISSUER: &str = "https://as.example.com";
+/// The audience the [`jwt`] validator expects.
+pub const JWT_AUDIENCE: &str = "https://api.example.com/";
+
+/// The committed ES256 test key (`crates/jeton/tests/data/`), so seeds signed with it stay
+/// valid from run to run.
+pub fn jwt_test_key() -> &'static jeton::SigningKey {
+    static KEY: OnceLock<jeton::SigningKey> = OnceLock::new();
+    KEY.get_or_init(|| {
+        let pem = include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../jeton/tests/data/es256-test-key.pem"
+        ));
+        jeton::SigningKey::from_pkcs8_pem(pem).expect("test key")
+    })
+}
+
+fn jwt_validator() -> &'static jeton::BearerValidator {
+    static V: OnceLock<jeton::BearerValidator> = OnceLock::new();
+    V.get_or_init(|| {
+        let ed = include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../jeton/tests/data/ed25519-test-key.pem"
+        ));
+        let ed = jeton::SigningKey::from_pkcs8_pem(ed).expect("test key");
+        let jwks = jeton::Jwks::new([
+            jwt_test_key().verifying_key().clone(),
+            ed.verifying_key().clone(),
+        ])
+        .expect("jwks");
+        jeton::BearerValidator::builder(JWT_ISSUER, JWT_AUDIENCE, jwks)
+            .build()
+            .expect("validator")
+    })
+}
+
+/// JWT parsing and validation. The first byte picks the mode:
+///
+/// - `0`: the rest is a token string, validated as is;
+/// - `1`: the rest is `header_len` (one byte), a JWS header and a payload, signed with
+///   [`jwt_test_key`] and then validated, so the fuzzer explores claim checks behind a good
+///   signature;
+/// - `2`: the rest is a JWKS document;
+/// - otherwise: the rest is a PKCS#8 key, as PEM and as DER.
+///
+/// Nothing may panic. A token that validates must have our issuer and audience, must not be
+/// expired at [`now`] (beyond the leeway), and must carry the required scope `read`.
+pub fn jwt(data: &[u8]) {
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    let required = Scope::parse("read").expect("scope");
+    let token = match mode {
+        0 => match std::str::from_utf8(rest) {
+            Ok(t) => t.to_owned(),
+            Err(_) => return,
+        },
+        1 => {
+            let Some((&hl, rest)) = rest.split_first() else {
+                return;
+            };
+            let (header, payload) = rest.split_at(usize::from(hl).min(rest.len()));
+            match jeton::sign_compact(jwt_test_key(), header, payload) {
+                Ok(t) => t,
+                Err(_) => return,
+            }
+        }
+        2 => {
+            if let Ok(jwks) = jeton::Jwks::from_json(rest) {
+                let again = jeton::Jwks::from_json(&jwks.to_json()).expect("re-parse");
+                assert_eq!(again.len(), jwks.len());
+            }
+            return;
+        }
+        _ => {
+            if let Ok(pem) = std::str::from_utf8(rest) {
+                let _ = jeton::SigningKey::from_pkcs8_pem(pem);
+            }
+            let _ = jeton::SigningKey::from_pkcs8_der(rest);
+            return;
+        }
+    };
+    let v = jwt_validator();
+    match v.validate_token(&token, now(), &required) {
+        Ok(claims) => {
+            assert_eq!(claims.issuer, JWT_ISSUER);
+            assert!(claims.audience.iter().any(|a| a == JWT_AUDIENCE));
+            assert!(claims.expires_at + jeton::MAX_LEEWAY > now());
+            assert!(required.is_subset_of(&claims.scope));
+        }
+        Err(e) => {
+            assert!([400, 401, 403].contains(&e.status()), "{}", e.status());
+            assert!(e.www_authenticate().is_some());
+        }
     }
 }

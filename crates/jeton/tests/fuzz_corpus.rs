@@ -61,6 +61,35 @@ fn scope_seeds() {
 }
 
 #[test]
+fn jwt_seeds() {
+    replay("jwt");
+}
+
+/// The valid JWT seed must still validate, or the fuzzer would lose the accepted path.
+#[test]
+fn jwt_valid_seed_is_accepted() {
+    let data = std::fs::read(seeds_dir().join("jwt").join("valid-es256")).expect("seed");
+    let (header, payload) = data[2..].split_at(usize::from(data[1]));
+    let token =
+        jeton::sign_compact(jeton_testkit::fuzzing::jwt_test_key(), header, payload).unwrap();
+    let key = jeton_testkit::fuzzing::jwt_test_key()
+        .verifying_key()
+        .clone();
+    let v = jeton::BearerValidator::builder(
+        jeton_testkit::fuzzing::JWT_ISSUER,
+        jeton_testkit::fuzzing::JWT_AUDIENCE,
+        jeton::Jwks::new([key]).unwrap(),
+    )
+    .build()
+    .unwrap();
+    let read = jeton::Scope::parse("read").unwrap();
+    assert!(
+        v.validate_token(&token, jeton_testkit::now(), &read)
+            .is_ok()
+    );
+}
+
+#[test]
 fn token_request_seeds() {
     replay("token_request");
 }
