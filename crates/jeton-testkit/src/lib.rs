@@ -7,6 +7,8 @@ pub use jeton_memory;
 
 pub mod conformance;
 pub mod fuzzing;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod strategies;
 
 use jeton::time::{Duration, OffsetDateTime};

@@ -1,0 +1,441 @@
+//! # jeton-actix — the jeton endpoints for actix-web 4
+//!
+//! A thin translator between actix-web and the [`jeton`] engine. [`configure`] adds every
+//! endpoint the engine is configured with to an [`App`](actix_web::App) or
+//! [`ServiceConfig`], on the paths of its URLs ([`Engine::endpoints`],
+//! [`Endpoints::path_of`]), exactly as jeton-hyper's `Router` does:
+//!
+//! | path (fixture layout)                        | answered by                                  |
+//! |----------------------------------------------|----------------------------------------------|
+//! | `/token`                                     | [`Engine::handle_token_request`]             |
+//! | `/introspect`                                | [`Engine::handle_introspection_request`]     |
+//! | `/revoke`                                    | [`Engine::handle_revocation_request`]        |
+//! | `/.well-known/oauth-authorization-server`    | [`Engine::metadata_document`] (RFC 8414 §3)  |
+//! | `/jwks.json`                                 | [`Engine::jwks_document`]                    |
+//!
+//! [`token_route`] is the token endpoint alone, to mount on a path of your own. [`Bearer`] is
+//! an extractor for resource servers (RFC 6750), configured by a [`BearerAuth`] in app data.
+//!
+//! For the three form endpoints the handler reads the clock, the method, the raw query, every
+//! `Content-Type` and `Authorization` value and the body — streamed from [`web::Payload`] with
+//! a byte cap of [`Engine::max_body_bytes`], and not read at all when `Content-Length` declares
+//! more (actix's `PayloadConfig` limit applies only to its buffering extractors, which are not
+//! used) — decides whether the request arrived over TLS ([`Transport`], with the peer address
+//! of [`HttpRequest::peer_addr`]), hands it all to the engine, copies the core's status and
+//! headers verbatim and emits the core's audit event through [`tracing`]. Every OAuth decision
+//! is the core's: a body that is too large or cannot be read (broken chunked framing, a
+//! dropped connection) reaches it as [`RawRequest::body_too_large`] /
+//! [`RawRequest::body_unreadable`], so a `GET` with an oversize body is still `405`. The
+//! metadata and JWKS documents answer `GET` and `HEAD` only (`405` with `Allow: GET, HEAD`
+//! otherwise; `404` when the engine has no such document).
+//!
+//! What it never does: buffer more than [`Engine::max_body_bytes`] of a body, trust
+//! `X-Forwarded-Proto` from a peer you did not list, answer `500` to a malformed request, or
+//! log a secret, a token or an `Authorization` value.
+//!
+//! ```no_run
+//! use actix_web::{App, HttpServer};
+//! use jeton_actix::jeton::{self, ClientId, ClientRecord, Engine, Issuer, OpaqueIssuer, Scope,
+//!                          SystemRandom};
+//! use jeton_actix::Transport;
+//! use jeton_memory::{MemoryClientStore, MemoryTokenStore};
+//! use std::sync::Arc;
+//!
+//! # fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let rng = Arc::new(SystemRandom::new());
+//! let (secret, verifier) = jeton::generate_secret(&*rng)?;
+//! # let _ = secret;
+//! let clients = Arc::new(MemoryClientStore::with_clients([
+//!     ClientRecord::builder(ClientId::new("billing")?)
+//!         .secret(verifier)
+//!         .scopes(Scope::parse("invoices:read")?)
+//!         .build(),
+//! ]));
+//! let issuer = Arc::new(OpaqueIssuer::new(Arc::new(MemoryTokenStore::new()), rng));
+//! let engine = Arc::new(
+//!     Engine::builder(clients, issuer)
+//!         .issuer(Issuer::new("https://as.example.com")?)
+//!         .build()?,
+//! );
+//!
+//! // TLS is terminated by a proxy on 10.0.0.5, which sets `X-Forwarded-Proto: https`.
+//! let transport = Transport::BehindProxy { trusted: vec!["10.0.0.5".parse()?] };
+//! let endpoints = jeton_actix::configure(engine.clone(), transport.clone());
+//! actix_web::rt::System::new().block_on(
+//!     HttpServer::new(move || {
+//!         App::new()
+//!             .configure(endpoints.clone())
+//!             // Or the token endpoint alone, on a path of your own:
+//!             .route("/oauth/token", jeton_actix::token_route(engine.clone(), transport.clone()))
+//!     })
+//!     .bind(("0.0.0.0", 8080))?
+//!     .run(),
+//! )?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Each path is a resource guarded by an exact comparison with the raw request path, so a
+//! configured path needs no escaping in actix's pattern syntax; the first of two equal paths
+//! wins. Register [`configure`] before catch-all resources of your own.
+//!
+//! ## Logs
+//!
+//! One event per token, introspection or revocation request on target `jeton::audit`
+//! (endpoint, client id, outcome word, status, peer, and the core's secret-free
+//! [`AuditEvent`]): `info` for issued, introspected, revoked and rejected, `warn` for failed
+//! client authentication, `error` for server errors. A diagnostic from the core (the cause of
+//! a `500`, or a failed best-effort hash upgrade) is logged at `error` on target
+//! `jeton::diagnostic` with its sources: it may name hosts of your infrastructure, so it goes
+//! to your logs only, never to the client.
+//!
+//! ## Limits this adapter does not set
+//!
+//! Header size and timeouts belong to the server: `HttpServer::client_request_timeout` (for the
+//! request head, 5 s by default), `client_disconnect_timeout` and `max_connections`. Reading a
+//! body has no time limit of its own here; bound slow clients there or at a proxy.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub use jeton;
+
+mod bearer;
+pub use bearer::{Bearer, BearerAuth, BearerRejection, authorize_bearer};
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{
+    ALLOW, AUTHORIZATION, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderName,
+    HeaderValue, PRAGMA,
+};
+use actix_web::web::{self, Bytes, ServiceConfig};
+use actix_web::{HttpRequest, HttpResponse, Route, guard};
+use jeton::time::OffsetDateTime;
+use jeton::{AuditEvent, ClientId, Endpoints, Engine, Outcome, RawRequest};
+use std::error::Error as StdError;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+/// How requests reach this process, which decides whether a request counts as sent over TLS
+/// (RFC 6749 §2.3.1, §3.2: the token endpoint MUST require TLS; RFC 9700 §4.13: forwarded
+/// headers are trusted only from configured proxies).
+///
+/// The same setting as jeton-hyper's `Transport`, over actix's [`HeaderMap`]: adapters never
+/// depend on one another, so each carries this small enum.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Transport {
+    /// The application terminates TLS itself (`HttpServer::bind_rustls_0_23` and the like):
+    /// every request is secure.
+    Tls,
+    /// A TLS-terminating reverse proxy forwards plain HTTP. A request is secure only if its
+    /// peer is one of `trusted` **and** it carries exactly one `X-Forwarded-Proto` whose value
+    /// is `https` (case-insensitive). Configure the proxy to overwrite, not append to, that
+    /// header. `X-Forwarded-*` from any other peer (or an unknown peer) is ignored; actix's
+    /// `ConnectionInfo` is not consulted, since it believes forwarded headers from anyone.
+    BehindProxy {
+        /// The proxies' addresses, as [`HttpRequest::peer_addr`] shows them (IPv4-mapped IPv6
+        /// addresses match their IPv4 form).
+        trusted: Vec<IpAddr>,
+    },
+    /// Plain HTTP for loopback development: no request is secure, so an engine that requires
+    /// TLS (the default) refuses everything. Build the engine with
+    /// [`jeton::EngineBuilder::require_tls`]`(false)` to use this, and never in production.
+    Plaintext,
+}
+
+impl Transport {
+    /// Whether a request from `peer` with these headers arrived over TLS, by this setting.
+    pub fn is_secure(&self, peer: Option<SocketAddr>, headers: &HeaderMap) -> bool {
+        let Self::BehindProxy { trusted } = self else {
+            return *self == Self::Tls;
+        };
+        let from_proxy = peer.is_some_and(|p| {
+            let ip = p.ip().to_canonical();
+            trusted.iter().any(|t| t.to_canonical() == ip)
+        });
+        let mut proto = headers.get_all("x-forwarded-proto");
+        match (from_proxy, proto.next(), proto.next()) {
+            (true, Some(v), None) => v.as_bytes().trim_ascii().eq_ignore_ascii_case(b"https"),
+            _ => false,
+        }
+    }
+}
+
+/// The engine's form-POST endpoints.
+#[derive(Clone, Copy, Debug)]
+enum FormEndpoint {
+    Token,
+    Introspection,
+    Revocation,
+}
+
+/// What answers a path.
+#[derive(Clone, Copy)]
+enum Answer {
+    Form(FormEndpoint),
+    Document(fn(&Engine) -> Option<jeton::Response>),
+}
+
+/// What every handler holds.
+#[derive(Debug)]
+struct Shared {
+    engine: Arc<Engine>,
+    transport: Transport,
+}
+
+/// Adds every endpoint of `engine` to an app, on the paths of its configured URLs (see the
+/// [crate docs](crate)): token, and introspection, revocation and JWKS where configured
+/// (`/token` alone for an engine without endpoints), plus the metadata path
+/// [`jeton::Issuer::metadata_path`] when an issuer is configured. Paths compare exactly; the
+/// query of a configured URL reaches the engine, which ignores it (RFC 6749 §3.2).
+///
+/// For [`App::configure`](actix_web::App::configure) or
+/// [`ServiceConfig::configure`]; cheap to clone into each worker's app factory.
+pub fn configure(
+    engine: Arc<Engine>,
+    transport: Transport,
+) -> impl Fn(&mut ServiceConfig) + Clone + Send + Sync + 'static {
+    let shared = Arc::new(Shared { engine, transport });
+    move |cfg| shared.configure(cfg)
+}
+
+/// The token endpoint (RFC 6749 §4.4.2) alone, answering every method (the engine refuses all
+/// but `POST` with `405`), for a path of your own: `.route("/oauth/token", token_route(..))`.
+pub fn token_route(engine: Arc<Engine>, transport: Transport) -> Route {
+    Arc::new(Shared { engine, transport }).form_route(FormEndpoint::Token)
+}
+
+impl Shared {
+    fn configure(self: &Arc<Self>, cfg: &mut ServiceConfig) {
+        let engine = &self.engine;
+        let mut routes = Vec::new();
+        let token = engine
+            .endpoints()
+            .map_or("/token", |e| Endpoints::path_of(&e.token));
+        routes.push((token.to_owned(), Answer::Form(FormEndpoint::Token)));
+        if let Some(e) = engine.endpoints() {
+            let others = [
+                (&e.introspection, Answer::Form(FormEndpoint::Introspection)),
+                (&e.revocation, Answer::Form(FormEndpoint::Revocation)),
+                (&e.jwks, Answer::Document(Engine::jwks_document)),
+            ];
+            for (url, answer) in others {
+                if let Some(url) = url {
+                    routes.push((Endpoints::path_of(url).to_owned(), answer));
+                }
+            }
+        }
+        if let Some(issuer) = engine.issuer() {
+            routes.push((
+                issuer.metadata_path(),
+                Answer::Document(Engine::metadata_document),
+            ));
+        }
+        let mut mounted: Vec<String> = Vec::new();
+        for (path, answer) in routes {
+            if mounted.contains(&path) {
+                continue;
+            }
+            mounted.push(path.clone());
+            let resource = web::resource("/{jeton_path:.*}")
+                .guard(guard::fn_guard(move |ctx| ctx.head().uri.path() == path));
+            cfg.service(match answer {
+                Answer::Form(endpoint) => resource.route(self.form_route(endpoint)),
+                Answer::Document(doc) => {
+                    let shared = self.clone();
+                    let get = move || {
+                        let resp = doc(&shared.engine).map_or_else(not_found, to_actix);
+                        async move { resp }
+                    };
+                    resource
+                        .route(web::get().to(get.clone()))
+                        .route(web::head().to(get))
+                        .default_service(web::to(|| async {
+                            let mut resp = small_json(StatusCode::METHOD_NOT_ALLOWED, NOT_ALLOWED);
+                            let allow = HeaderValue::from_static("GET, HEAD");
+                            resp.headers_mut().insert(ALLOW, allow);
+                            resp
+                        }))
+                }
+            });
+        }
+    }
+
+    fn form_route(self: &Arc<Self>, endpoint: FormEndpoint) -> Route {
+        let shared = self.clone();
+        web::route().to(move |req: HttpRequest, payload: web::Payload| {
+            let shared = shared.clone();
+            async move { shared.form(endpoint, req, payload).await }
+        })
+    }
+
+    /// One token, introspection or revocation request: the only code path for all three.
+    async fn form(
+        &self,
+        endpoint: FormEndpoint,
+        req: HttpRequest,
+        payload: web::Payload,
+    ) -> HttpResponse {
+        let now = OffsetDateTime::now_utc();
+        let peer = req.peer_addr();
+        let headers = req.headers();
+        let body = read_body(headers, payload, self.engine.max_body_bytes()).await;
+        let mut raw = RawRequest::new(req.method().as_str(), body.as_deref().unwrap_or(&[]), now)
+            .query(req.uri().query())
+            .secure(self.transport.is_secure(peer, headers));
+        raw = match &body {
+            Ok(_) => raw,
+            Err(BodyFault::TooLarge) => raw.body_too_large(),
+            Err(BodyFault::Unreadable) => raw.body_unreadable(),
+        };
+        for value in headers.get_all(CONTENT_TYPE) {
+            raw = raw.content_type(value.as_bytes());
+        }
+        for value in headers.get_all(AUTHORIZATION) {
+            raw = raw.authorization(value.as_bytes());
+        }
+        let outcome = match endpoint {
+            FormEndpoint::Token => self.engine.handle_token_request(&raw).await,
+            FormEndpoint::Introspection => self.engine.handle_introspection_request(&raw).await,
+            FormEndpoint::Revocation => self.engine.handle_revocation_request(&raw).await,
+        };
+        audit(endpoint, &outcome, peer);
+        to_actix(outcome.response)
+    }
+}
+
+/// Why a body did not reach the engine.
+enum BodyFault {
+    TooLarge,
+    Unreadable,
+}
+
+/// Reads at most `limit` bytes, stopping as soon as more arrive; a declared `Content-Length`
+/// above it is refused without reading a byte.
+async fn read_body(
+    headers: &HeaderMap,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<Bytes, BodyFault> {
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > u64::try_from(limit).unwrap_or(u64::MAX)) {
+        return Err(BodyFault::TooLarge);
+    }
+    match payload.to_bytes_limited(limit).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(_)) => Err(BodyFault::Unreadable),
+        Err(_) => Err(BodyFault::TooLarge),
+    }
+}
+
+const NOT_FOUND: &[u8] = br#"{"error":"not_found"}"#;
+const NOT_ALLOWED: &[u8] = br#"{"error":"method_not_allowed"}"#;
+const SERVER_ERROR: &[u8] = br#"{"error":"server_error"}"#;
+
+/// A fixed JSON answer of the adapter's own, not cached.
+fn small_json(status: StatusCode, body: &'static [u8]) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((CONTENT_TYPE, "application/json"))
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .insert_header((PRAGMA, "no-cache"))
+        .body(body)
+}
+
+fn not_found() -> HttpResponse {
+    small_json(StatusCode::NOT_FOUND, NOT_FOUND)
+}
+
+/// Copies the core's response verbatim. Its statuses and header values are always valid;
+/// should one not be, the answer is a bare `500 server_error` and the cause is logged.
+fn to_actix(resp: jeton::Response) -> HttpResponse {
+    let (status, headers, body) = resp.into_parts();
+    let copy = || -> Result<HttpResponse, Box<dyn StdError>> {
+        let mut out = HttpResponse::build(StatusCode::from_u16(status)?);
+        for (name, value) in headers {
+            let name = HeaderName::from_bytes(name.as_bytes())?;
+            out.append_header((name, HeaderValue::try_from(value)?));
+        }
+        Ok(out.body(body))
+    };
+    copy().unwrap_or_else(|e| {
+        tracing::error!(target: "jeton::diagnostic", error = %e, "invalid core response");
+        small_json(StatusCode::INTERNAL_SERVER_ERROR, SERVER_ERROR)
+    })
+}
+
+/// Emits the core's audit event, and its diagnostic if any.
+fn audit(endpoint: FormEndpoint, outcome: &Outcome, peer: Option<SocketAddr>) {
+    let (event, status) = (&outcome.event, outcome.response.status());
+    let endpoint = match endpoint {
+        FormEndpoint::Token => "token",
+        FormEndpoint::Introspection => "introspection",
+        FormEndpoint::Revocation => "revocation",
+    };
+    let client_id = event.client_id().map(ClientId::as_str);
+    let word = event.outcome();
+    let peer = peer.map(tracing::field::display);
+    match event {
+        AuditEvent::ClientAuthenticationFailed { .. } => tracing::warn!(
+            target: "jeton::audit", endpoint, client_id, outcome = word, status, peer, ?event,
+            "{endpoint} request"
+        ),
+        AuditEvent::ServerError { .. } => tracing::error!(
+            target: "jeton::audit", endpoint, client_id, outcome = word, status, peer, ?event,
+            "{endpoint} request"
+        ),
+        _ => tracing::info!(
+            target: "jeton::audit", endpoint, client_id, outcome = word, status, peer, ?event,
+            "{endpoint} request"
+        ),
+    }
+    if let Some(diagnostic) = &outcome.diagnostic {
+        let error: &(dyn StdError + 'static) = &**diagnostic;
+        tracing::error!(target: "jeton::diagnostic", client_id, peer, error, "endpoint failure");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jeton_testkit::http::{FORWARDED_PROTO_CASES, TRUSTED_PROXY};
+
+    #[test]
+    fn rfc9700_4_13_forwarded_proto_trusted_only_from_listed_proxies() {
+        let proxy = Transport::BehindProxy {
+            trusted: vec![IpAddr::from(TRUSTED_PROXY)],
+        };
+        let mut headers = HeaderMap::new();
+        let name = HeaderName::from_static("x-forwarded-proto");
+        for &(peer, values, secure) in FORWARDED_PROTO_CASES {
+            headers.clear();
+            for v in values {
+                headers.append(name.clone(), HeaderValue::from_static(v));
+            }
+            assert_eq!(
+                proxy.is_secure(peer.parse().ok(), &headers),
+                secure,
+                "{peer} {values:?}"
+            );
+        }
+        headers.insert(name, HeaderValue::from_static("https"));
+        assert!(!proxy.is_secure(None, &headers));
+        assert!(Transport::Tls.is_secure(None, &HeaderMap::new()));
+        assert!(!Transport::Plaintext.is_secure("127.0.0.1:1".parse().ok(), &headers));
+    }
+
+    #[test]
+    fn core_responses_are_copied_verbatim() {
+        let outcome = jeton_testkit::Fixture::new().token("grant_type=client_credentials", None);
+        let resp = to_actix(outcome.response);
+        assert_eq!(resp.status(), 401);
+        let header = |name| resp.headers().get(name).and_then(|v| v.to_str().ok());
+        assert_eq!(header(CACHE_CONTROL), Some("no-store"));
+        assert_eq!(header(PRAGMA), Some("no-cache"));
+        assert!(
+            header(actix_web::http::header::WWW_AUTHENTICATE)
+                .is_some_and(|c| c.starts_with("Basic"))
+        );
+    }
+}

@@ -1,0 +1,144 @@
+//! jeton-actix over real sockets: an actix-web `HttpServer` on 127.0.0.1:0 (one worker),
+//! driven by the shared raw-HTTP conformance tables of the three form endpoints and the shared
+//! scenarios of `jeton_testkit::http`. Each test is bounded by `http::bounded` (60 s).
+
+use actix_web::dev::ServerHandle;
+use actix_web::web::{self, ServiceConfig};
+use actix_web::{App, HttpServer};
+use jeton_actix::jeton::{Engine, Scope};
+use jeton_actix::{Bearer, BearerAuth, Transport, configure, token_route};
+use jeton_testkit::http::{self as scenario, BearerFixture, bounded};
+use jeton_testkit::{Endpoint, Fixture};
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+
+/// An actix-web server on an ephemeral loopback port, one worker, no signal handling; told to
+/// stop when dropped (and gone with the test's runtime in any case).
+struct Server {
+    addr: SocketAddr,
+    handle: ServerHandle,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        drop(self.handle.stop(false));
+    }
+}
+
+impl Server {
+    /// Serves the app that `app` configures.
+    fn start(app: impl Fn(&mut ServiceConfig) + Clone + Send + 'static) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("local addr");
+        let server = HttpServer::new(move || App::new().configure(app.clone()))
+            .workers(1)
+            .disable_signals()
+            .shutdown_timeout(1)
+            .listen(listener)
+            .expect("listen")
+            .run();
+        let handle = server.handle();
+        actix_web::rt::spawn(server);
+        Self { addr, handle }
+    }
+
+    /// Every endpoint of `engine` over plain HTTP.
+    fn router(engine: Arc<Engine>) -> Self {
+        Self::start(configure(engine, Transport::Plaintext))
+    }
+}
+
+#[actix_web::test]
+async fn rfc6749_rfc7662_rfc7009_conformance_tables_pass_on_the_engines_paths() {
+    bounded(async {
+        let server = Server::router(Fixture::new().engine);
+        scenario::conformance_tables_pass(server.addr).await;
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn rfc6749_3_2_token_route_on_an_app_path_ignores_a_configured_query() {
+    bounded(async {
+        let engine = Fixture::new().engine;
+        let server = Server::start(move |cfg: &mut ServiceConfig| {
+            let route = token_route(engine.clone(), Transport::Plaintext);
+            cfg.route("/oauth/token", route);
+        });
+        let path = "/oauth/token?tenant=acme";
+        scenario::conformance_table_passes(server.addr, Endpoint::Token, path).await;
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn rfc8414_3_metadata_then_token_introspect_revoke_introspect() {
+    bounded(async {
+        let server = Server::router(Fixture::new().engine);
+        scenario::metadata_and_round_trip(server.addr).await;
+        scenario::documents_are_read_only(server.addr).await;
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn rfc6749_5_2_bodies_refused_in_the_cores_order_never_500() {
+    bounded(async {
+        let server = Server::router(Fixture::new().engine);
+        scenario::get_with_oversize_body_is_405(server.addr, "/token").await;
+        scenario::malformed_chunked_body_is_400(server.addr, "/token").await;
+        let failing = Server::router(scenario::failing_store_engine());
+        scenario::failing_store_is_500_without_detail(failing.addr, "/token").await;
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn rfc9700_4_13_forwarded_proto_counts_only_from_a_trusted_proxy() {
+    bounded(scenario::forwarded_proto_counts_only_from_a_trusted_proxy(
+        |engine, proxy| {
+            let transport = Transport::BehindProxy {
+                trusted: vec![proxy],
+            };
+            let server = Server::start(configure(engine, transport));
+            (server.addr, server)
+        },
+    ))
+    .await;
+}
+
+#[actix_web::test]
+async fn rfc6750_3_bearer_extractor_answers_401_400_403_and_200() {
+    bounded(async {
+        let fixture = BearerFixture::new();
+        let read = Scope::parse("read").expect("scope");
+        let auth = BearerAuth::new(fixture.validator.clone(), read);
+        let server = Server::start(move |cfg: &mut ServiceConfig| {
+            let handler = |Bearer(claims): Bearer| async move { claims.client_id };
+            cfg.service(
+                web::resource("/invoices")
+                    .app_data(auth.clone())
+                    .to(handler),
+            );
+        });
+        scenario::bearer_answers(server.addr, "/invoices", &fixture).await;
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn bearer_extractor_without_bearer_auth_is_500_server_error() {
+    bounded(async {
+        let server = Server::start(|cfg: &mut ServiceConfig| {
+            let handler = |Bearer(claims): Bearer| async move { claims.client_id };
+            cfg.route("/invoices", web::get().to(handler));
+        });
+        let url = format!("http://{}/invoices", server.addr);
+        let resp = scenario::client().get(url).send().await.expect("send");
+        assert_eq!(resp.status(), 500);
+        assert_eq!(resp.headers()["cache-control"], "no-store");
+        let json: serde_json::Value = resp.json().await.expect("json");
+        assert_eq!(json, serde_json::json!({ "error": "server_error" }));
+    })
+    .await;
+}

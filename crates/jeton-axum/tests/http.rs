@@ -1,0 +1,117 @@
+//! jeton-axum over real sockets: `axum::serve` on 127.0.0.1:0 with connect info, driven by the
+//! shared raw-HTTP conformance tables of the three form endpoints and the shared scenarios of
+//! `jeton_testkit::http`. Each test is bounded by `http::bounded` (60 s).
+
+use axum::Router;
+use axum::routing::get;
+use jeton_axum::jeton::{Engine, Scope};
+use jeton_axum::{Bearer, BearerAuth, Transport, router, token_endpoint};
+use jeton_testkit::http::{self as scenario, BearerFixture, bounded};
+use jeton_testkit::{Endpoint, Fixture};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::task::JoinHandle;
+
+/// `app` served on an ephemeral loopback port (peer addresses from `ConnectInfo`); stops when
+/// dropped.
+struct Server {
+    addr: SocketAddr,
+    task: JoinHandle<()>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Server {
+    fn start(app: Router) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("local addr");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+        let service = app.into_make_service_with_connect_info::<SocketAddr>();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, service).await;
+        });
+        Self { addr, task }
+    }
+
+    /// Every endpoint of `engine` over plain HTTP.
+    fn router(engine: Arc<Engine>) -> Self {
+        Self::start(router(engine, Transport::Plaintext))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc6749_rfc7662_rfc7009_conformance_tables_pass_on_the_engines_paths() {
+    bounded(async {
+        let server = Server::router(Fixture::new().engine);
+        scenario::conformance_tables_pass(server.addr).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc6749_3_2_token_endpoint_on_an_app_route_ignores_a_configured_query() {
+    bounded(async {
+        let endpoint = token_endpoint(Fixture::new().engine, Transport::Plaintext);
+        let server = Server::start(Router::new().route("/oauth/token", endpoint));
+        let path = "/oauth/token?tenant=acme";
+        scenario::conformance_table_passes(server.addr, Endpoint::Token, path).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc8414_3_metadata_then_token_introspect_revoke_introspect() {
+    bounded(async {
+        let server = Server::router(Fixture::new().engine);
+        scenario::metadata_and_round_trip(server.addr).await;
+        scenario::documents_are_read_only(server.addr).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc6749_5_2_bodies_refused_in_the_cores_order_never_500() {
+    bounded(async {
+        let server = Server::router(Fixture::new().engine);
+        scenario::get_with_oversize_body_is_405(server.addr, "/token").await;
+        scenario::malformed_chunked_body_is_400(server.addr, "/token").await;
+        let failing = Server::router(scenario::failing_store_engine());
+        scenario::failing_store_is_500_without_detail(failing.addr, "/token").await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc9700_4_13_forwarded_proto_counts_only_from_a_trusted_proxy() {
+    bounded(scenario::forwarded_proto_counts_only_from_a_trusted_proxy(
+        |engine, proxy| {
+            let transport = Transport::BehindProxy {
+                trusted: vec![proxy],
+            };
+            let server = Server::start(router(engine, transport));
+            (server.addr, server)
+        },
+    ))
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc6750_3_bearer_extractor_answers_401_400_403_and_200() {
+    bounded(async {
+        let fixture = BearerFixture::new();
+        let read = Scope::parse("read").expect("scope");
+        let auth = BearerAuth::new(fixture.validator.clone(), read);
+        let handler = |Bearer(claims): Bearer| async move { claims.client_id };
+        let app = Router::new()
+            .route("/invoices", get(handler))
+            .with_state(auth);
+        let server = Server::start(app);
+        scenario::bearer_answers(server.addr, "/invoices", &fixture).await;
+    })
+    .await;
+}
