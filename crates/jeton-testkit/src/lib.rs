@@ -252,6 +252,24 @@ pub enum Endpoint {
     Revocation,
 }
 
+/// The proxy of [`FORWARDED_PROTO_CASES`].
+pub const TRUSTED_PROXY: [u8; 4] = [10, 0, 0, 5];
+
+/// RFC 9700 §4.13 for `Transport::BehindProxy { trusted: [TRUSTED_PROXY] }`: peer address,
+/// the `X-Forwarded-Proto` values sent (one header line each), and whether the request is
+/// secure. The core's `Transport` tests run it, and each adapter's through its header handling
+/// (`http::forwarded_proto_decides_as_the_core`, feature `http`).
+pub const FORWARDED_PROTO_CASES: &[(&str, &[&str], bool)] = &[
+    ("10.0.0.5:4000", &["https"], true),
+    ("10.0.0.5:4000", &[" HTTPS "], true),
+    ("[::ffff:10.0.0.5]:4000", &["https"], true),
+    ("10.0.0.6:4000", &["https"], false),
+    ("10.0.0.5:4000", &[], false),
+    ("10.0.0.5:4000", &["http"], false),
+    ("10.0.0.5:4000", &["https", "https"], false),
+    ("10.0.0.5:4000", &["http, https"], false),
+];
+
 /// The issuer identifier the fixture engine is configured with.
 pub const ISSUER: &str = "https://as.example.com";
 

@@ -33,6 +33,18 @@ pub enum AuthFailure {
     NotPermitted,
 }
 
+/// How loud an [`AuditEvent`] is in the application's logs ([`AuditEvent::severity`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum Severity {
+    /// The protocol at work: a token issued, introspected or revoked, a request refused.
+    Info,
+    /// Failed client authentication: worth watching (RFC 6749 §2.3.1: brute force; §10.3).
+    Warn,
+    /// An infrastructure failure answered `500 server_error`.
+    Error,
+}
+
 /// What happened, for the application's logs. Never holds a secret, a token or an
 /// `Authorization` value; adapters add the peer address when they emit it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -116,6 +128,60 @@ impl AuditEvent {
             Self::ClientAuthenticationFailed { .. } => "auth_failed",
             Self::RequestRejected { .. } => "rejected",
             Self::ServerError { .. } => "server_error",
+        }
+    }
+
+    /// The log level adapters emit this event at: [`Severity::Warn`] for failed client
+    /// authentication, [`Severity::Error`] for a server error, [`Severity::Info`] otherwise
+    /// (issued, introspected, revoked, rejected).
+    pub fn severity(&self) -> Severity {
+        match self {
+            Self::ClientAuthenticationFailed { .. } => Severity::Warn,
+            Self::ServerError { .. } => Severity::Error,
+            Self::TokenIssued { .. }
+            | Self::TokenIntrospected { .. }
+            | Self::TokenRevoked { .. }
+            | Self::RequestRejected { .. } => Severity::Info,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc6749_10_3_failed_authentication_warns_and_server_errors_are_errors() {
+        let id = ClientId::new("billing").unwrap();
+        let failed = AuditEvent::ClientAuthenticationFailed {
+            client_id: Some(id.clone()),
+            method: None,
+            reason: AuthFailure::WrongSecret,
+        };
+        assert_eq!(failed.severity(), Severity::Warn);
+        let server = AuditEvent::ServerError {
+            client_id: None,
+            stage: "issue_token",
+        };
+        assert_eq!(server.severity(), Severity::Error);
+        let info = [
+            AuditEvent::TokenRevoked {
+                client_id: id.clone(),
+                found: true,
+            },
+            AuditEvent::TokenIntrospected {
+                caller: id.clone(),
+                active: false,
+                token_client_id: None,
+            },
+            AuditEvent::RequestRejected {
+                client_id: Some(id),
+                error: ErrorCode::InvalidScope,
+                reason: "scope",
+            },
+        ];
+        for event in info {
+            assert_eq!(event.severity(), Severity::Info, "{event:?}");
         }
     }
 }

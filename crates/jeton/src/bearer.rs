@@ -212,6 +212,24 @@ impl BearerError {
         }
         Some(v)
     }
+
+    /// The JSON body to send with [`BearerError::status`], content type `application/json`:
+    /// `{"error":"…","error_description":"…"}` (RFC 6750 §3, with the RFC 6749 §5.2 members).
+    /// `None` when there is no error code (no bearer token, §3.1; or a failed introspection
+    /// back end): the answer then has no body.
+    pub fn body(&self) -> Option<String> {
+        #[derive(serde::Serialize)]
+        struct Body {
+            error: &'static str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            error_description: Option<&'static str>,
+        }
+        let body = Body {
+            error: self.code()?.as_str(),
+            error_description: self.description(),
+        };
+        serde_json::to_string(&body).ok()
+    }
 }
 
 /// The claims of a validated access token.
@@ -908,6 +926,28 @@ mod tests {
                     "{d}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn rfc6750_3_error_body_is_json_with_code_and_description() {
+        for f in ALL {
+            let e = BearerError {
+                failure: f,
+                realm: Arc::from("api"),
+                scope: None,
+                diagnostic: None,
+            };
+            let Some(code) = f.code() else {
+                assert_eq!(e.body(), None, "{f:?}");
+                continue;
+            };
+            let body = e.body().unwrap_or_else(|| panic!("{f:?}"));
+            let expected = match f.description() {
+                Some(d) => format!(r#"{{"error":"{code}","error_description":"{d}"}}"#),
+                None => format!(r#"{{"error":"{code}"}}"#),
+            };
+            assert_eq!(body, expected, "{f:?}");
         }
     }
 

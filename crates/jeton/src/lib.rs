@@ -86,6 +86,21 @@
 //!
 //! Errors map through one table, [`ErrorCode`]. `server_error` with status 500 is not in
 //! RFC 6749 §5.2; jeton uses it for infrastructure failure, with no detail in the body.
+//!
+//! ## For adapter authors
+//!
+//! An adapter translates and decides nothing about OAuth: every rule that is not about its
+//! framework's types lives here, once, so the adapters cannot drift apart.
+//!
+//! - Routing: [`Engine::routes`] is the table to mount (paths in matching order, the first of
+//!   two equal paths kept); a [`RouteKind`] that [`is_form`](RouteKind::is_form) is answered by
+//!   [`Engine::handle`], the others by [`Engine::document`] (`GET` and `HEAD` only).
+//! - TLS: [`Transport::is_secure`] takes the peer address and every `X-Forwarded-Proto` value
+//!   (a [`HeaderValues`]) and gives [`RawRequest::secure`].
+//! - Logs: [`AuditEvent::severity`] is the level to emit each event at,
+//!   [`RouteKind::name`] its `endpoint` field.
+//! - Resource servers: [`BearerError::status`], [`BearerError::www_authenticate`] and
+//!   [`BearerError::body`] are the whole RFC 6750 answer.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -105,12 +120,14 @@ mod keys;
 mod metadata;
 mod request;
 mod response;
+mod routes;
 mod secret;
 mod store;
 mod token;
+mod transport;
 mod types;
 
-pub use audit::{AuditEvent, AuthFailure};
+pub use audit::{AuditEvent, AuthFailure, Severity};
 pub use basic::encode_basic;
 pub use bearer::{
     AccessTokenClaims, BearerConfigError, BearerError, BearerFailure, BearerValidator,
@@ -132,6 +149,7 @@ pub use keys::{Jwks, KeyError, KeySet, SigningKey, VerifyingKey};
 pub use metadata::{Endpoints, Issuer};
 pub use request::{HeaderValues, RawRequest};
 pub use response::{Diagnostic, Outcome, Response};
+pub use routes::{Route, RouteKind};
 pub use secret::{
     DecoyKind, PBKDF2_DEFAULT_ITERATIONS, PBKDF2_MIN_ITERATIONS, RandomError, RandomSource,
     SECRET_PREFIX, SecretVerifier, SystemRandom, TOKEN_PREFIX, VerifierParseError, generate_secret,
@@ -141,6 +159,7 @@ pub use store::ClientStore;
 pub use token::{
     OpaqueIssuer, RevocationList, TokenDigest, TokenRecord, TokenStore, opaque_token_digest,
 };
+pub use transport::Transport;
 pub use types::{ClientId, ClientSecret, InvalidValue, Resource, Scope, ScopeToken};
 
 /// Re-exported so adapters and users name one `time`.

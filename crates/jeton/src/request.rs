@@ -30,6 +30,17 @@ impl<'a> HeaderValues<'a> {
     }
 }
 
+/// Every occurrence, in order: `headers.get_all(name).iter().map(|v| v.as_bytes()).collect()`.
+impl<'a> FromIterator<&'a [u8]> for HeaderValues<'a> {
+    fn from_iter<I: IntoIterator<Item = &'a [u8]>>(values: I) -> Self {
+        let mut out = Self::default();
+        for value in values {
+            out.push(value);
+        }
+        out
+    }
+}
+
 /// One HTTP request to a jeton endpoint, as raw as the adapter received it.
 ///
 /// The engine reads nothing else: no clock (`now` is here), no socket. Build one with

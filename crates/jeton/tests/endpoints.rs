@@ -1,6 +1,6 @@
 //! Introspection (RFC 7662), revocation (RFC 7009) and metadata (RFC 8414) with opaque tokens.
 
-use jeton::AuditEvent;
+use jeton::{AuditEvent, RouteKind};
 use jeton_testkit::*;
 
 fn introspect(f: &Fixture, caller: FixtureClient, token: &str) -> jeton::Outcome {
@@ -316,4 +316,141 @@ fn rfc8414_2_no_issuer_no_metadata() {
         .build()
         .unwrap();
     assert!(e.metadata_document().is_none());
+}
+
+// --- Routes ---
+
+fn paths(routes: &[jeton::Route]) -> Vec<(&str, RouteKind)> {
+    routes.iter().map(|r| (r.path.as_str(), r.kind)).collect()
+}
+
+#[test]
+fn rfc8414_3_routes_follow_the_configured_endpoints_and_issuer_path() {
+    let f = Fixture::new();
+    assert_eq!(
+        paths(&f.engine.routes()),
+        [
+            ("/token", RouteKind::Token),
+            ("/introspect", RouteKind::Introspection),
+            ("/revoke", RouteKind::Revocation),
+            ("/jwks.json", RouteKind::Jwks),
+            (
+                "/.well-known/oauth-authorization-server",
+                RouteKind::Metadata
+            ),
+        ]
+    );
+    let f = Fixture::with(|b| {
+        b.issuer(jeton::Issuer::new("https://as.example.com/tenant/a").unwrap())
+            .endpoints(jeton::Endpoints::new(
+                "https://as.example.com/tenant/a/token?x=1".into(),
+                Some("https://as.example.com/tenant/a/introspect".into()),
+                None,
+                None,
+            ))
+    });
+    assert_eq!(
+        paths(&f.engine.routes()),
+        [
+            ("/tenant/a/token", RouteKind::Token),
+            ("/tenant/a/introspect", RouteKind::Introspection),
+            (
+                "/.well-known/oauth-authorization-server/tenant/a",
+                RouteKind::Metadata
+            ),
+        ]
+    );
+}
+
+#[test]
+fn an_engine_without_endpoints_is_routed_on_token_only() {
+    let f = Fixture::new();
+    let e = jeton::Engine::builder(f.clients.clone(), std::sync::Arc::new(FailingIssuer))
+        .build()
+        .unwrap();
+    assert_eq!(paths(&e.routes()), [("/token", RouteKind::Token)]);
+}
+
+#[test]
+fn rfc6749_3_1_a_path_shared_by_two_endpoints_goes_to_the_first() {
+    let f = Fixture::with(|b| {
+        b.endpoints(jeton::Endpoints::new(
+            "https://as.example.com/oauth".into(),
+            Some("https://as.example.com/oauth?introspect".into()),
+            Some("https://as.example.com/revoke".into()),
+            Some("https://as.example.com/.well-known/oauth-authorization-server".into()),
+        ))
+    });
+    assert_eq!(
+        paths(&f.engine.routes()),
+        [
+            ("/oauth", RouteKind::Token),
+            ("/revoke", RouteKind::Revocation),
+            ("/.well-known/oauth-authorization-server", RouteKind::Jwks),
+        ]
+    );
+}
+
+#[test]
+fn handle_dispatches_each_form_endpoint_and_refuses_documents() {
+    let f = Fixture::new();
+    let t = f.issue(ALL, "");
+    let body = format!("token={t}");
+    let auth = jeton::encode_basic(INTROSPECTOR.id, INTROSPECTOR.secret);
+    let req = jeton::RawRequest::new("POST", body.as_bytes(), now())
+        .content_type(b"application/x-www-form-urlencoded")
+        .authorization(auth.as_bytes());
+    let o = block_on(f.engine.handle(RouteKind::Introspection, &req));
+    assert_eq!(o.event.outcome(), "introspected");
+    let direct = introspect(&f, INTROSPECTOR, &t);
+    assert_eq!((o.response, o.event), (direct.response, direct.event));
+    let o = block_on(f.engine.handle(RouteKind::Token, &req));
+    assert_eq!(error_code(&o).as_deref(), Some("invalid_request"));
+    let o = block_on(f.engine.handle(RouteKind::Revocation, &req));
+    assert_eq!(o.event.outcome(), "rejected");
+    assert_eq!(error_code(&o).as_deref(), Some("unauthorized_client"));
+
+    for kind in [RouteKind::Metadata, RouteKind::Jwks] {
+        assert!(!kind.is_form());
+        let o = block_on(f.engine.handle(kind, &req));
+        assert_eq!(o.response.status(), 500, "{kind:?}");
+        assert_eq!(error_code(&o).as_deref(), Some("server_error"));
+        assert!(matches!(
+            o.event,
+            AuditEvent::ServerError { stage: "route", .. }
+        ));
+        assert!(o.diagnostic.is_some());
+    }
+}
+
+#[test]
+fn rfc8414_3_documents_by_route() {
+    let f = Fixture::new();
+    assert_eq!(
+        f.engine.document(RouteKind::Metadata),
+        f.engine.metadata_document()
+    );
+    assert!(f.engine.document(RouteKind::Metadata).is_some());
+    // Opaque tokens: no keys.
+    assert_eq!(f.engine.document(RouteKind::Jwks), None);
+    for kind in [
+        RouteKind::Token,
+        RouteKind::Introspection,
+        RouteKind::Revocation,
+    ] {
+        assert!(kind.is_form());
+        assert_eq!(f.engine.document(kind), None, "{kind:?}");
+    }
+    let names = [
+        RouteKind::Token,
+        RouteKind::Introspection,
+        RouteKind::Revocation,
+        RouteKind::Metadata,
+        RouteKind::Jwks,
+    ]
+    .map(RouteKind::name);
+    assert_eq!(
+        names,
+        ["token", "introspection", "revocation", "metadata", "jwks"]
+    );
 }
