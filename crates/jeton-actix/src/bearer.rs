@@ -92,10 +92,8 @@ pub fn authorize_bearer(
     headers: &HeaderMap,
     required: &Scope,
 ) -> Result<AccessTokenClaims, BearerRejection> {
-    let mut auth = HeaderValues::default();
-    for v in headers.get_all(AUTHORIZATION) {
-        auth.push(v.as_bytes());
-    }
+    let auth = headers.get_all(AUTHORIZATION);
+    let auth: HeaderValues<'_> = auth.map(HeaderValue::as_bytes).collect();
     validator
         .validate(&auth, OffsetDateTime::now_utc(), required)
         .map_err(|e| BearerRejection(Some(e)))
@@ -145,15 +143,11 @@ impl ResponseError for BearerRejection {
         {
             resp.insert_header((WWW_AUTHENTICATE, v));
         }
-        // Codes and descriptions are static text in the RFC 6749 §5.2 charset (no `"` or `\`).
-        match (e.code(), e.description()) {
-            (Some(code), Some(d)) => resp
+        match e.body() {
+            Some(body) => resp
                 .insert_header((CONTENT_TYPE, "application/json"))
-                .body(format!(r#"{{"error":"{code}","error_description":"{d}"}}"#)),
-            (Some(code), None) => resp
-                .insert_header((CONTENT_TYPE, "application/json"))
-                .body(format!(r#"{{"error":"{code}"}}"#)),
-            _ => resp.finish(),
+                .body(body),
+            None => resp.finish(),
         }
     }
 }

@@ -2,8 +2,8 @@
 //!
 //! A thin translator between actix-web and the [`jeton`] engine. [`configure`] adds every
 //! endpoint the engine is configured with to an [`App`](actix_web::App) or
-//! [`ServiceConfig`], on the paths of its URLs ([`Engine::endpoints`],
-//! [`Endpoints::path_of`]), exactly as jeton-hyper's `Router` does:
+//! [`ServiceConfig`], on the paths of its URLs (the core's route table, [`Engine::routes`]),
+//! exactly as jeton-hyper's `Router` does:
 //!
 //! | path (fixture layout)                        | answered by                                  |
 //! |----------------------------------------------|----------------------------------------------|
@@ -83,8 +83,9 @@
 //!
 //! One event per token, introspection or revocation request on target `jeton::audit`
 //! (endpoint, client id, outcome word, status, peer, and the core's secret-free
-//! [`AuditEvent`]): `info` for issued, introspected, revoked and rejected, `warn` for failed
-//! client authentication, `error` for server errors. A diagnostic from the core (the cause of
+//! [`AuditEvent`](jeton::AuditEvent)) at the core's [`severity`](jeton::AuditEvent::severity):
+//! `info` for issued, introspected, revoked and rejected, `warn` for failed client
+//! authentication, `error` for server errors. A diagnostic from the core (the cause of
 //! a `500`, or a failed best-effort hash upgrade) is logged at `error` on target
 //! `jeton::diagnostic` with its sources: it may name hosts of your infrastructure, so it goes
 //! to your logs only, never to the client.
@@ -98,6 +99,10 @@
 #![deny(missing_docs)]
 
 pub use jeton;
+/// The transport setting, re-exported from the core: [`jeton::Transport`]. The peer address it
+/// checks against `trusted` is [`HttpRequest::peer_addr`]; actix's `ConnectionInfo` is not
+/// consulted, since it believes forwarded headers from anyone.
+pub use jeton::Transport;
 
 mod bearer;
 pub use bearer::{Bearer, BearerAuth, BearerRejection, authorize_bearer};
@@ -110,71 +115,10 @@ use actix_web::http::header::{
 use actix_web::web::{self, Bytes, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse, Route, guard};
 use jeton::time::OffsetDateTime;
-use jeton::{AuditEvent, ClientId, Endpoints, Engine, Outcome, RawRequest};
+use jeton::{ClientId, Engine, Outcome, RawRequest, RouteKind, Severity};
 use std::error::Error as StdError;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
-
-/// How requests reach this process, which decides whether a request counts as sent over TLS
-/// (RFC 6749 §2.3.1, §3.2: the token endpoint MUST require TLS; RFC 9700 §4.13: forwarded
-/// headers are trusted only from configured proxies).
-///
-/// The same setting as jeton-hyper's `Transport`, over actix's [`HeaderMap`]: adapters never
-/// depend on one another, so each carries this small enum.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Transport {
-    /// The application terminates TLS itself (`HttpServer::bind_rustls_0_23` and the like):
-    /// every request is secure.
-    Tls,
-    /// A TLS-terminating reverse proxy forwards plain HTTP. A request is secure only if its
-    /// peer is one of `trusted` **and** it carries exactly one `X-Forwarded-Proto` whose value
-    /// is `https` (case-insensitive). Configure the proxy to overwrite, not append to, that
-    /// header. `X-Forwarded-*` from any other peer (or an unknown peer) is ignored; actix's
-    /// `ConnectionInfo` is not consulted, since it believes forwarded headers from anyone.
-    BehindProxy {
-        /// The proxies' addresses, as [`HttpRequest::peer_addr`] shows them (IPv4-mapped IPv6
-        /// addresses match their IPv4 form).
-        trusted: Vec<IpAddr>,
-    },
-    /// Plain HTTP for loopback development: no request is secure, so an engine that requires
-    /// TLS (the default) refuses everything. Build the engine with
-    /// [`jeton::EngineBuilder::require_tls`]`(false)` to use this, and never in production.
-    Plaintext,
-}
-
-impl Transport {
-    /// Whether a request from `peer` with these headers arrived over TLS, by this setting.
-    pub fn is_secure(&self, peer: Option<SocketAddr>, headers: &HeaderMap) -> bool {
-        let Self::BehindProxy { trusted } = self else {
-            return *self == Self::Tls;
-        };
-        let from_proxy = peer.is_some_and(|p| {
-            let ip = p.ip().to_canonical();
-            trusted.iter().any(|t| t.to_canonical() == ip)
-        });
-        let mut proto = headers.get_all("x-forwarded-proto");
-        match (from_proxy, proto.next(), proto.next()) {
-            (true, Some(v), None) => v.as_bytes().trim_ascii().eq_ignore_ascii_case(b"https"),
-            _ => false,
-        }
-    }
-}
-
-/// The engine's form-POST endpoints.
-#[derive(Clone, Copy, Debug)]
-enum FormEndpoint {
-    Token,
-    Introspection,
-    Revocation,
-}
-
-/// What answers a path.
-#[derive(Clone, Copy)]
-enum Answer {
-    Form(FormEndpoint),
-    Document(fn(&Engine) -> Option<jeton::Response>),
-}
 
 /// What every handler holds.
 #[derive(Debug)]
@@ -186,8 +130,9 @@ struct Shared {
 /// Adds every endpoint of `engine` to an app, on the paths of its configured URLs (see the
 /// [crate docs](crate)): token, and introspection, revocation and JWKS where configured
 /// (`/token` alone for an engine without endpoints), plus the metadata path
-/// [`jeton::Issuer::metadata_path`] when an issuer is configured. Paths compare exactly; the
-/// query of a configured URL reaches the engine, which ignores it (RFC 6749 §3.2).
+/// [`jeton::Issuer::metadata_path`] when an issuer is configured: the core's table,
+/// [`Engine::routes`]. Paths compare exactly; the query of a configured URL reaches the
+/// engine, which ignores it (RFC 6749 §3.2).
 ///
 /// For [`App::configure`](actix_web::App::configure) or
 /// [`ServiceConfig::configure`]; cheap to clone into each worker's app factory.
@@ -202,87 +147,58 @@ pub fn configure(
 /// The token endpoint (RFC 6749 §4.4.2) alone, answering every method (the engine refuses all
 /// but `POST` with `405`), for a path of your own: `.route("/oauth/token", token_route(..))`.
 pub fn token_route(engine: Arc<Engine>, transport: Transport) -> Route {
-    Arc::new(Shared { engine, transport }).form_route(FormEndpoint::Token)
+    Arc::new(Shared { engine, transport }).form_route(RouteKind::Token)
 }
 
 impl Shared {
     fn configure(self: &Arc<Self>, cfg: &mut ServiceConfig) {
-        let engine = &self.engine;
-        let mut routes = Vec::new();
-        let token = engine
-            .endpoints()
-            .map_or("/token", |e| Endpoints::path_of(&e.token));
-        routes.push((token.to_owned(), Answer::Form(FormEndpoint::Token)));
-        if let Some(e) = engine.endpoints() {
-            let others = [
-                (&e.introspection, Answer::Form(FormEndpoint::Introspection)),
-                (&e.revocation, Answer::Form(FormEndpoint::Revocation)),
-                (&e.jwks, Answer::Document(Engine::jwks_document)),
-            ];
-            for (url, answer) in others {
-                if let Some(url) = url {
-                    routes.push((Endpoints::path_of(url).to_owned(), answer));
-                }
-            }
-        }
-        if let Some(issuer) = engine.issuer() {
-            routes.push((
-                issuer.metadata_path(),
-                Answer::Document(Engine::metadata_document),
-            ));
-        }
-        let mut mounted: Vec<String> = Vec::new();
-        for (path, answer) in routes {
-            if mounted.contains(&path) {
-                continue;
-            }
-            mounted.push(path.clone());
+        for route in self.engine.routes() {
+            let (path, kind) = (route.path, route.kind);
             let resource = web::resource("/{jeton_path:.*}")
                 .guard(guard::fn_guard(move |ctx| ctx.head().uri.path() == path));
-            cfg.service(match answer {
-                Answer::Form(endpoint) => resource.route(self.form_route(endpoint)),
-                Answer::Document(doc) => {
-                    let shared = self.clone();
-                    let get = move || {
-                        let resp = doc(&shared.engine).map_or_else(not_found, to_actix);
-                        async move { resp }
-                    };
-                    resource
-                        .route(web::get().to(get.clone()))
-                        .route(web::head().to(get))
-                        .default_service(web::to(|| async {
-                            let mut resp = small_json(StatusCode::METHOD_NOT_ALLOWED, NOT_ALLOWED);
-                            let allow = HeaderValue::from_static("GET, HEAD");
-                            resp.headers_mut().insert(ALLOW, allow);
-                            resp
-                        }))
-                }
-            });
+            if kind.is_form() {
+                cfg.service(resource.route(self.form_route(kind)));
+                continue;
+            }
+            let shared = self.clone();
+            let get = move || {
+                let resp = shared
+                    .engine
+                    .document(kind)
+                    .map_or_else(not_found, to_actix);
+                async move { resp }
+            };
+            cfg.service(
+                resource
+                    .route(web::get().to(get.clone()))
+                    .route(web::head().to(get))
+                    .default_service(web::to(|| async {
+                        let mut resp = small_json(StatusCode::METHOD_NOT_ALLOWED, NOT_ALLOWED);
+                        let allow = HeaderValue::from_static("GET, HEAD");
+                        resp.headers_mut().insert(ALLOW, allow);
+                        resp
+                    })),
+            );
         }
     }
 
-    fn form_route(self: &Arc<Self>, endpoint: FormEndpoint) -> Route {
+    fn form_route(self: &Arc<Self>, kind: RouteKind) -> Route {
         let shared = self.clone();
         web::route().to(move |req: HttpRequest, payload: web::Payload| {
             let shared = shared.clone();
-            async move { shared.form(endpoint, req, payload).await }
+            async move { shared.form(kind, req, payload).await }
         })
     }
 
     /// One token, introspection or revocation request: the only code path for all three.
-    async fn form(
-        &self,
-        endpoint: FormEndpoint,
-        req: HttpRequest,
-        payload: web::Payload,
-    ) -> HttpResponse {
+    async fn form(&self, kind: RouteKind, req: HttpRequest, payload: web::Payload) -> HttpResponse {
         let now = OffsetDateTime::now_utc();
         let peer = req.peer_addr();
         let headers = req.headers();
         let body = read_body(headers, payload, self.engine.max_body_bytes()).await;
         let mut raw = RawRequest::new(req.method().as_str(), body.as_deref().unwrap_or(&[]), now)
             .query(req.uri().query())
-            .secure(self.transport.is_secure(peer, headers));
+            .secure(is_secure(&self.transport, peer, headers));
         raw = match &body {
             Ok(_) => raw,
             Err(BodyFault::TooLarge) => raw.body_too_large(),
@@ -294,12 +210,8 @@ impl Shared {
         for value in headers.get_all(AUTHORIZATION) {
             raw = raw.authorization(value.as_bytes());
         }
-        let outcome = match endpoint {
-            FormEndpoint::Token => self.engine.handle_token_request(&raw).await,
-            FormEndpoint::Introspection => self.engine.handle_introspection_request(&raw).await,
-            FormEndpoint::Revocation => self.engine.handle_revocation_request(&raw).await,
-        };
-        audit(endpoint, &outcome, peer);
+        let outcome = self.engine.handle(kind, &raw).await;
+        audit(kind, &outcome, peer);
         to_actix(outcome.response)
     }
 }
@@ -365,30 +277,33 @@ fn to_actix(resp: jeton::Response) -> HttpResponse {
     })
 }
 
-/// Emits the core's audit event, and its diagnostic if any.
-fn audit(endpoint: FormEndpoint, outcome: &Outcome, peer: Option<SocketAddr>) {
+/// Whether a request from `peer` with these headers arrived over TLS: the core's rule
+/// ([`Transport::is_secure`]) over every `X-Forwarded-Proto` value.
+fn is_secure(transport: &Transport, peer: Option<SocketAddr>, headers: &HeaderMap) -> bool {
+    let forwarded = headers.get_all(Transport::FORWARDED_PROTO);
+    let forwarded = forwarded.map(HeaderValue::as_bytes).collect();
+    transport.is_secure(peer.map(|p| p.ip()), &forwarded)
+}
+
+/// Emits the core's audit event at its [`Severity`], and its diagnostic if any.
+fn audit(kind: RouteKind, outcome: &Outcome, peer: Option<SocketAddr>) {
     let (event, status) = (&outcome.event, outcome.response.status());
-    let endpoint = match endpoint {
-        FormEndpoint::Token => "token",
-        FormEndpoint::Introspection => "introspection",
-        FormEndpoint::Revocation => "revocation",
-    };
+    let endpoint = kind.name();
     let client_id = event.client_id().map(ClientId::as_str);
     let word = event.outcome();
     let peer = peer.map(tracing::field::display);
-    match event {
-        AuditEvent::ClientAuthenticationFailed { .. } => tracing::warn!(
-            target: "jeton::audit", endpoint, client_id, outcome = word, status, peer, ?event,
-            "{endpoint} request"
-        ),
-        AuditEvent::ServerError { .. } => tracing::error!(
-            target: "jeton::audit", endpoint, client_id, outcome = word, status, peer, ?event,
-            "{endpoint} request"
-        ),
-        _ => tracing::info!(
-            target: "jeton::audit", endpoint, client_id, outcome = word, status, peer, ?event,
-            "{endpoint} request"
-        ),
+    macro_rules! audit {
+        ($level:expr) => {
+            tracing::event!(
+                target: "jeton::audit", $level, endpoint, client_id, outcome = word, status, peer,
+                ?event, "{endpoint} request"
+            )
+        };
+    }
+    match event.severity() {
+        Severity::Warn => audit!(tracing::Level::WARN),
+        Severity::Error => audit!(tracing::Level::ERROR),
+        _ => audit!(tracing::Level::INFO),
     }
     if let Some(diagnostic) = &outcome.diagnostic {
         let error: &(dyn StdError + 'static) = &**diagnostic;
@@ -399,30 +314,17 @@ fn audit(endpoint: FormEndpoint, outcome: &Outcome, peer: Option<SocketAddr>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use jeton_testkit::http::{FORWARDED_PROTO_CASES, TRUSTED_PROXY};
 
     #[test]
     fn rfc9700_4_13_forwarded_proto_trusted_only_from_listed_proxies() {
-        let proxy = Transport::BehindProxy {
-            trusted: vec![IpAddr::from(TRUSTED_PROXY)],
-        };
-        let mut headers = HeaderMap::new();
-        let name = HeaderName::from_static("x-forwarded-proto");
-        for &(peer, values, secure) in FORWARDED_PROTO_CASES {
-            headers.clear();
+        jeton_testkit::http::forwarded_proto_decides_as_the_core(|transport, peer, values| {
+            let mut headers = HeaderMap::new();
+            let name = HeaderName::from_static(Transport::FORWARDED_PROTO);
             for v in values {
                 headers.append(name.clone(), HeaderValue::from_static(v));
             }
-            assert_eq!(
-                proxy.is_secure(peer.parse().ok(), &headers),
-                secure,
-                "{peer} {values:?}"
-            );
-        }
-        headers.insert(name, HeaderValue::from_static("https"));
-        assert!(!proxy.is_secure(None, &headers));
-        assert!(Transport::Tls.is_secure(None, &HeaderMap::new()));
-        assert!(!Transport::Plaintext.is_secure("127.0.0.1:1".parse().ok(), &headers));
+            is_secure(transport, peer, &headers)
+        });
     }
 
     #[test]

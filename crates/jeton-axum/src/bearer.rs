@@ -84,10 +84,8 @@ pub fn authorize_bearer(
     headers: &HeaderMap,
     required: &Scope,
 ) -> Result<AccessTokenClaims, BearerRejection> {
-    let mut auth = HeaderValues::default();
-    for v in headers.get_all(AUTHORIZATION) {
-        auth.push(v.as_bytes());
-    }
+    let auth = headers.get_all(AUTHORIZATION).iter();
+    let auth: HeaderValues<'_> = auth.map(HeaderValue::as_bytes).collect();
     validator
         .validate(&auth, OffsetDateTime::now_utc(), required)
         .map_err(BearerRejection)
@@ -110,16 +108,11 @@ impl BearerRejection {
 impl IntoResponse for BearerRejection {
     fn into_response(self) -> Response {
         let e = self.0;
-        // Codes and descriptions are static text in the RFC 6749 §5.2 charset (no `"` or `\`).
-        let body = match (e.code(), e.description()) {
-            (Some(code), Some(d)) => format!(r#"{{"error":"{code}","error_description":"{d}"}}"#),
-            (Some(code), None) => format!(r#"{{"error":"{code}"}}"#),
-            _ => String::new(),
-        };
+        let body = e.body();
         let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut headers = HeaderMap::new();
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        if !body.is_empty() {
+        if body.is_some() {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         }
         if let Some(v) = e
@@ -128,6 +121,6 @@ impl IntoResponse for BearerRejection {
         {
             headers.insert(WWW_AUTHENTICATE, v);
         }
-        (status, headers, body).into_response()
+        (status, headers, body.unwrap_or_default()).into_response()
     }
 }

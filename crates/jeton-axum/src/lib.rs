@@ -1,8 +1,8 @@
 //! # jeton-axum — the jeton endpoints for axum 0.8
 //!
 //! A thin translator between axum and the [`jeton`] engine. [`router`] mounts every endpoint
-//! the engine is configured with on the paths of its URLs ([`Engine::endpoints`],
-//! [`Endpoints::path_of`]), exactly as jeton-hyper's `Router` does:
+//! the engine is configured with on the paths of its URLs (the core's route table,
+//! [`Engine::routes`]), exactly as jeton-hyper's `Router` does:
 //!
 //! | path (fixture layout)                        | answered by                                  |
 //! |----------------------------------------------|----------------------------------------------|
@@ -80,8 +80,9 @@
 //!
 //! One event per token, introspection or revocation request on target `jeton::audit`
 //! (endpoint, client id, outcome word, status, peer, and the core's secret-free
-//! [`AuditEvent`]): `info` for issued, introspected, revoked and rejected, `warn` for failed
-//! client authentication, `error` for server errors. A diagnostic from the core (the cause of
+//! [`AuditEvent`](jeton::AuditEvent)) at the core's [`severity`](jeton::AuditEvent::severity):
+//! `info` for issued, introspected, revoked and rejected, `warn` for failed client
+//! authentication, `error` for server errors. A diagnostic from the core (the cause of
 //! a `500`, or a failed best-effort hash upgrade) is logged at `error` on target
 //! `jeton::diagnostic` with its sources: it may name hosts of your infrastructure, so it goes
 //! to your logs only, never to the client.
@@ -96,6 +97,9 @@
 #![deny(missing_docs)]
 
 pub use jeton;
+/// The transport setting, re-exported from the core: [`jeton::Transport`]. The peer address it
+/// checks against `trusted` is the one [`ConnectInfo`] shows.
+pub use jeton::Transport;
 
 mod bearer;
 pub use bearer::{Bearer, BearerAuth, BearerRejection, authorize_bearer};
@@ -109,61 +113,9 @@ use axum::response::Response;
 use axum::routing::{MethodRouter, any, get};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use jeton::time::OffsetDateTime;
-use jeton::{AuditEvent, ClientId, Endpoints, Engine, Outcome, RawRequest};
-use std::net::{IpAddr, SocketAddr};
+use jeton::{ClientId, Engine, Outcome, RawRequest, RouteKind, Severity};
+use std::net::SocketAddr;
 use std::sync::Arc;
-
-/// How requests reach this process, which decides whether a request counts as sent over TLS
-/// (RFC 6749 §2.3.1, §3.2: the token endpoint MUST require TLS; RFC 9700 §4.13: forwarded
-/// headers are trusted only from configured proxies).
-///
-/// The same setting as jeton-hyper's `Transport`, over axum's [`HeaderMap`]: adapters never
-/// depend on one another, so each carries this small enum.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Transport {
-    /// The application terminates TLS itself: every request is secure.
-    Tls,
-    /// A TLS-terminating reverse proxy forwards plain HTTP. A request is secure only if its
-    /// peer is one of `trusted` **and** it carries exactly one `X-Forwarded-Proto` whose value
-    /// is `https` (case-insensitive). Configure the proxy to overwrite, not append to, that
-    /// header. `X-Forwarded-*` from any other peer (or an unknown peer) is ignored.
-    BehindProxy {
-        /// The proxies' addresses, as [`ConnectInfo`] shows them (IPv4-mapped IPv6 addresses
-        /// match their IPv4 form).
-        trusted: Vec<IpAddr>,
-    },
-    /// Plain HTTP for loopback development: no request is secure, so an engine that requires
-    /// TLS (the default) refuses everything. Build the engine with
-    /// [`jeton::EngineBuilder::require_tls`]`(false)` to use this, and never in production.
-    Plaintext,
-}
-
-impl Transport {
-    /// Whether a request from `peer` with these headers arrived over TLS, by this setting.
-    pub fn is_secure(&self, peer: Option<SocketAddr>, headers: &HeaderMap) -> bool {
-        let Self::BehindProxy { trusted } = self else {
-            return *self == Self::Tls;
-        };
-        let from_proxy = peer.is_some_and(|p| {
-            let ip = p.ip().to_canonical();
-            trusted.iter().any(|t| t.to_canonical() == ip)
-        });
-        let mut proto = headers.get_all("x-forwarded-proto").iter();
-        match (from_proxy, proto.next(), proto.next()) {
-            (true, Some(v), None) => v.as_bytes().trim_ascii().eq_ignore_ascii_case(b"https"),
-            _ => false,
-        }
-    }
-}
-
-/// The engine's form-POST endpoints; the name is the `endpoint` field of log lines.
-#[derive(Clone, Copy, Debug)]
-enum FormEndpoint {
-    Token,
-    Introspection,
-    Revocation,
-}
 
 /// What every handler holds.
 #[derive(Debug)]
@@ -172,45 +124,23 @@ struct Shared {
     transport: Transport,
 }
 
-/// Every endpoint of `engine` on the paths of its configured URLs (see the [crate docs](crate)):
-/// token, and introspection, revocation and JWKS where configured (`/token` alone for an
-/// engine without endpoints), plus the metadata path [`jeton::Issuer::metadata_path`] when an
-/// issuer is configured. Paths compare exactly; the query of a configured URL reaches the
-/// engine, which ignores it (RFC 6749 §3.2).
+/// Every endpoint of `engine` on the paths of its configured URLs (see the [crate docs](crate)),
+/// as the core's table [`Engine::routes`] lists them: token, and introspection, revocation and
+/// JWKS where configured (`/token` alone for an engine without endpoints), plus the metadata
+/// path [`jeton::Issuer::metadata_path`] when an issuer is configured. Paths compare exactly;
+/// the query of a configured URL reaches the engine, which ignores it (RFC 6749 §3.2).
 pub fn router(engine: Arc<Engine>, transport: Transport) -> Router {
     let shared = Arc::new(Shared { engine, transport });
-    let engine = &shared.engine;
-    let mut routes = Vec::new();
-    let token = engine
-        .endpoints()
-        .map_or("/token", |e| Endpoints::path_of(&e.token));
-    routes.push((token.to_owned(), form(&shared, FormEndpoint::Token)));
-    if let Some(e) = engine.endpoints() {
-        let forms = [
-            (&e.introspection, FormEndpoint::Introspection),
-            (&e.revocation, FormEndpoint::Revocation),
-        ];
-        for (url, endpoint) in forms {
-            if let Some(url) = url {
-                routes.push((Endpoints::path_of(url).to_owned(), form(&shared, endpoint)));
-            }
-        }
-        if let Some(url) = &e.jwks {
-            let jwks = document(&shared, Engine::jwks_document);
-            routes.push((Endpoints::path_of(url).to_owned(), jwks));
-        }
-    }
-    if let Some(issuer) = engine.issuer() {
-        let metadata = document(&shared, Engine::metadata_document);
-        routes.push((issuer.metadata_path(), metadata));
-    }
-    let mut mounted: Vec<String> = Vec::new();
     let mut router = Router::new().without_v07_checks();
-    for (path, route) in routes {
-        if !mounted.contains(&path) {
-            router = router.route(&path.replace('{', "{{").replace('}', "}}"), route);
-            mounted.push(path);
-        }
+    for route in shared.engine.routes() {
+        let kind = route.kind;
+        let answer = if kind.is_form() {
+            form(&shared, kind)
+        } else {
+            document(&shared, kind)
+        };
+        let path = route.path.replace('{', "{{").replace('}', "}}");
+        router = router.route(&path, answer);
     }
     router
 }
@@ -221,32 +151,31 @@ pub fn token_endpoint<S>(engine: Arc<Engine>, transport: Transport) -> MethodRou
 where
     S: Clone + Send + Sync + 'static,
 {
-    form(&Arc::new(Shared { engine, transport }), FormEndpoint::Token)
+    form(&Arc::new(Shared { engine, transport }), RouteKind::Token)
 }
 
-fn form<S>(shared: &Arc<Shared>, endpoint: FormEndpoint) -> MethodRouter<S>
+fn form<S>(shared: &Arc<Shared>, kind: RouteKind) -> MethodRouter<S>
 where
     S: Clone + Send + Sync + 'static,
 {
     let shared = shared.clone();
-    any(move |req: Request| async move { shared.form(endpoint, req).await })
+    any(move |req: Request| async move { shared.form(kind, req).await })
 }
 
 /// A read-only document: `GET` (and `HEAD`, which axum answers from `GET` without the body),
 /// `404` when the engine has none, `405` for other methods.
-fn document<S>(shared: &Arc<Shared>, doc: fn(&Engine) -> Option<jeton::Response>) -> MethodRouter<S>
+fn document<S>(shared: &Arc<Shared>, kind: RouteKind) -> MethodRouter<S>
 where
     S: Clone + Send + Sync + 'static,
 {
     let shared = shared.clone();
-    get(move || async move { doc(&shared.engine).map_or_else(not_found, to_axum) }).fallback(
-        || async {
+    get(move || async move { shared.engine.document(kind).map_or_else(not_found, to_axum) })
+        .fallback(|| async {
             let mut resp = small_json(StatusCode::METHOD_NOT_ALLOWED, METHOD_NOT_ALLOWED);
             resp.headers_mut()
                 .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
             resp
-        },
-    )
+        })
 }
 
 /// Why a body did not reach the engine.
@@ -257,7 +186,7 @@ enum BodyFault {
 
 impl Shared {
     /// One token, introspection or revocation request: the only code path for all three.
-    async fn form(&self, endpoint: FormEndpoint, req: Request) -> Response {
+    async fn form(&self, kind: RouteKind, req: Request) -> Response {
         let now = OffsetDateTime::now_utc();
         let (mut parts, body) = req.into_parts();
         let peer = ConnectInfo::<SocketAddr>::from_request_parts(&mut parts, &())
@@ -267,7 +196,7 @@ impl Shared {
         let body = read_body(body, self.engine.max_body_bytes()).await;
         let mut raw = RawRequest::new(parts.method.as_str(), body.as_deref().unwrap_or(&[]), now)
             .query(parts.uri.query())
-            .secure(self.transport.is_secure(peer, &parts.headers));
+            .secure(is_secure(&self.transport, peer, &parts.headers));
         raw = match &body {
             Ok(_) => raw,
             Err(BodyFault::TooLarge) => raw.body_too_large(),
@@ -279,12 +208,8 @@ impl Shared {
         for value in parts.headers.get_all(AUTHORIZATION) {
             raw = raw.authorization(value.as_bytes());
         }
-        let outcome = match endpoint {
-            FormEndpoint::Token => self.engine.handle_token_request(&raw).await,
-            FormEndpoint::Introspection => self.engine.handle_introspection_request(&raw).await,
-            FormEndpoint::Revocation => self.engine.handle_revocation_request(&raw).await,
-        };
-        audit(endpoint, &outcome, peer);
+        let outcome = self.engine.handle(kind, &raw).await;
+        audit(kind, &outcome, peer);
         to_axum(outcome.response)
     }
 }
@@ -346,30 +271,33 @@ fn to_axum(resp: jeton::Response) -> Response {
     }
 }
 
-/// Emits the core's audit event, and its diagnostic if any.
-fn audit(endpoint: FormEndpoint, outcome: &Outcome, peer: Option<SocketAddr>) {
+/// Whether a request from `peer` with these headers arrived over TLS: the core's rule
+/// ([`Transport::is_secure`]) over every `X-Forwarded-Proto` value.
+fn is_secure(transport: &Transport, peer: Option<SocketAddr>, headers: &HeaderMap) -> bool {
+    let forwarded = headers.get_all(Transport::FORWARDED_PROTO).iter();
+    let forwarded = forwarded.map(HeaderValue::as_bytes).collect();
+    transport.is_secure(peer.map(|p| p.ip()), &forwarded)
+}
+
+/// Emits the core's audit event at its [`Severity`], and its diagnostic if any.
+fn audit(kind: RouteKind, outcome: &Outcome, peer: Option<SocketAddr>) {
     let (event, status) = (&outcome.event, outcome.response.status());
-    let endpoint = match endpoint {
-        FormEndpoint::Token => "token",
-        FormEndpoint::Introspection => "introspection",
-        FormEndpoint::Revocation => "revocation",
-    };
+    let endpoint = kind.name();
     let client_id = event.client_id().map(ClientId::as_str);
     let word = event.outcome();
     let peer = peer.map(tracing::field::display);
-    match event {
-        AuditEvent::ClientAuthenticationFailed { .. } => tracing::warn!(
-            target: "jeton::audit", endpoint, client_id, outcome = word, status, peer, ?event,
-            "{endpoint} request"
-        ),
-        AuditEvent::ServerError { .. } => tracing::error!(
-            target: "jeton::audit", endpoint, client_id, outcome = word, status, peer, ?event,
-            "{endpoint} request"
-        ),
-        _ => tracing::info!(
-            target: "jeton::audit", endpoint, client_id, outcome = word, status, peer, ?event,
-            "{endpoint} request"
-        ),
+    macro_rules! audit {
+        ($level:expr) => {
+            tracing::event!(
+                target: "jeton::audit", $level, endpoint, client_id, outcome = word, status, peer,
+                ?event, "{endpoint} request"
+            )
+        };
+    }
+    match event.severity() {
+        Severity::Warn => audit!(tracing::Level::WARN),
+        Severity::Error => audit!(tracing::Level::ERROR),
+        _ => audit!(tracing::Level::INFO),
     }
     if let Some(diagnostic) = &outcome.diagnostic {
         let error: &(dyn std::error::Error + 'static) = &**diagnostic;
@@ -380,29 +308,16 @@ fn audit(endpoint: FormEndpoint, outcome: &Outcome, peer: Option<SocketAddr>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use jeton_testkit::http::{FORWARDED_PROTO_CASES, TRUSTED_PROXY};
 
     #[test]
     fn rfc9700_4_13_forwarded_proto_trusted_only_from_listed_proxies() {
-        let proxy = Transport::BehindProxy {
-            trusted: vec![IpAddr::from(TRUSTED_PROXY)],
-        };
-        let mut headers = HeaderMap::new();
-        for &(peer, values, secure) in FORWARDED_PROTO_CASES {
-            headers.clear();
+        jeton_testkit::http::forwarded_proto_decides_as_the_core(|transport, peer, values| {
+            let mut headers = HeaderMap::new();
             for v in values {
-                headers.append("x-forwarded-proto", HeaderValue::from_static(v));
+                headers.append(Transport::FORWARDED_PROTO, HeaderValue::from_static(v));
             }
-            assert_eq!(
-                proxy.is_secure(peer.parse().ok(), &headers),
-                secure,
-                "{peer} {values:?}"
-            );
-        }
-        headers.insert("x-forwarded-proto", HeaderValue::from_static("https"));
-        assert!(!proxy.is_secure(None, &headers));
-        assert!(Transport::Tls.is_secure(None, &HeaderMap::new()));
-        assert!(!Transport::Plaintext.is_secure("127.0.0.1:1".parse().ok(), &headers));
+            is_secure(transport, peer, &headers)
+        });
     }
 
     #[test]

@@ -31,24 +31,14 @@ pub fn authorize_bearer<B>(
     req: &Request<B>,
     required: &Scope,
 ) -> Result<AccessTokenClaims, Response<Full<Bytes>>> {
-    let mut auth = HeaderValues::default();
-    for v in req.headers().get_all(AUTHORIZATION) {
-        auth.push(v.as_bytes());
-    }
+    let auth = req.headers().get_all(AUTHORIZATION).iter();
+    let auth: HeaderValues<'_> = auth.map(HeaderValue::as_bytes).collect();
     validator
         .validate(&auth, OffsetDateTime::now_utc(), required)
         .map_err(|e| {
-            // Codes and descriptions are static text in the RFC 6749 §5.2 charset (no `"` or
-            // `\`), so they embed in JSON as they are.
-            let body = match (e.code(), e.description()) {
-                (Some(code), Some(d)) => {
-                    format!(r#"{{"error":"{code}","error_description":"{d}"}}"#)
-                }
-                (Some(code), None) => format!(r#"{{"error":"{code}"}}"#),
-                _ => String::new(),
-            };
-            let has_body = !body.is_empty();
-            let mut r = Response::new(Full::new(Bytes::from(body)));
+            let body = e.body();
+            let has_body = body.is_some();
+            let mut r = Response::new(Full::new(Bytes::from(body.unwrap_or_default())));
             *r.status_mut() =
                 StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let h = r.headers_mut();

@@ -2,7 +2,7 @@
 //!
 //! A thin translator between [`http::Request`] / [`http::Response`] and the [`jeton`] engine.
 //! [`Router`] serves every endpoint the engine is configured with, on the paths of its URLs
-//! ([`Engine::endpoints`], [`Endpoints::path_of`]):
+//! (the core's route table, [`Engine::routes`]):
 //!
 //! | path (fixture layout)                        | answered by                                  |
 //! |----------------------------------------------|----------------------------------------------|
@@ -81,8 +81,9 @@
 //!
 //! One event per token, introspection or revocation request on target `jeton::audit`
 //! (endpoint, client id, outcome word, status, peer, and the core's secret-free
-//! [`AuditEvent`]): `info` for issued, introspected, revoked and rejected, `warn` for failed
-//! client authentication, `error` for server errors. When the core returns a diagnostic (the
+//! [`AuditEvent`]) at the core's [`severity`](jeton::AuditEvent::severity):
+//! `info` for issued, introspected, revoked and rejected, `warn` for failed client
+//! authentication, `error` for server errors. When the core returns a diagnostic (the
 //! cause of a `500`, or a failed best-effort hash upgrade) it is logged at `error` on target
 //! `jeton::diagnostic`, with its source chain: that may name hosts of your infrastructure, so
 //! it goes to your logs only, never to the client. The public documents (metadata, JWKS), the
@@ -96,6 +97,8 @@
 #![deny(missing_docs)]
 
 pub use jeton;
+/// The transport setting, re-exported from the core: [`jeton::Transport`].
+pub use jeton::Transport;
 
 mod bearer;
 pub use bearer::authorize_bearer;
@@ -106,89 +109,23 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, Status
 use http_body::Body;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use jeton::time::OffsetDateTime;
-use jeton::{AuditEvent, ClientId, Diagnostic, Endpoints, Engine, RawRequest};
+use jeton::{AuditEvent, ClientId, Diagnostic, Engine, RawRequest, RouteKind, Severity};
 use std::convert::Infallible;
 use std::error::Error as StdError;
 use std::fmt;
 use std::future::Future;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 
 type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
-/// How requests reach this process, which decides whether a request counts as sent over TLS
-/// (RFC 6749 §2.3.1, §3.2: the token endpoint MUST require TLS; RFC 9700 §4.13: forwarded
-/// headers are trusted only from configured proxies). RFC-CHECKLIST item 4.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Transport {
-    /// The application terminates TLS itself (for example hyper behind `tokio-rustls`): every
-    /// request is secure.
-    Tls,
-    /// A TLS-terminating reverse proxy forwards plain HTTP. A request is secure only if its
-    /// peer is one of `trusted` **and** it carries exactly one `X-Forwarded-Proto` whose value
-    /// is `https` (case-insensitive). Configure the proxy to overwrite, not append to, that
-    /// header. `X-Forwarded-*` from any other peer is ignored.
-    BehindProxy {
-        /// The proxies' addresses, as the peer address of the connection shows them
-        /// (IPv4-mapped IPv6 addresses match their IPv4 form).
-        trusted: Vec<IpAddr>,
-    },
-    /// Plain HTTP for loopback development. No request is marked secure, so an engine that
-    /// requires TLS (the default) refuses everything with `400 invalid_request`: build the
-    /// engine with [`jeton::EngineBuilder::require_tls`]`(false)` to use this, and never in
-    /// production.
-    Plaintext,
-}
-
-impl Transport {
-    /// Whether a request from `peer` with these headers arrived over TLS, by this setting.
-    pub fn is_secure(&self, peer: Option<SocketAddr>, headers: &HeaderMap) -> bool {
-        match self {
-            Self::Tls => true,
-            Self::Plaintext => false,
-            Self::BehindProxy { trusted } => {
-                let Some(peer) = peer else { return false };
-                let ip = peer.ip().to_canonical();
-                if !trusted.iter().any(|t| t.to_canonical() == ip) {
-                    return false;
-                }
-                let mut proto = headers.get_all("x-forwarded-proto").iter();
-                match (proto.next(), proto.next()) {
-                    (Some(v), None) => v.as_bytes().trim_ascii().eq_ignore_ascii_case(b"https"),
-                    _ => false,
-                }
-            }
-        }
-    }
-}
-
-/// The engine's form-POST endpoints.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum FormEndpoint {
-    Token,
-    Introspection,
-    Revocation,
-}
-
-impl FormEndpoint {
-    /// The `endpoint` field of log lines.
-    fn name(self) -> &'static str {
-        match self {
-            Self::Token => "token",
-            Self::Introspection => "introspection",
-            Self::Revocation => "revocation",
-        }
-    }
-}
-
 /// What a path is served by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Route {
-    Form(FormEndpoint),
-    Metadata,
-    Jwks,
+    /// A route of [`Engine::routes`].
+    Engine(RouteKind),
+    /// The liveness path of [`Router::with_health`].
     Health,
 }
 
@@ -209,32 +146,13 @@ pub struct Router {
 impl Router {
     /// A router answering with `engine`, deciding TLS by `transport`.
     ///
-    /// Routes the paths of [`Engine::endpoints`] (token, and introspection, revocation and
-    /// JWKS where configured) and the metadata path [`jeton::Issuer::metadata_path`] (RFC 8414
-    /// §3) when an issuer is configured. An engine without endpoints gets `/token` only.
+    /// Routes the core's table, [`Engine::routes`]: the paths of the engine's endpoints
+    /// (token, and introspection, revocation and JWKS where configured) and the metadata path
+    /// [`jeton::Issuer::metadata_path`] (RFC 8414 §3) when an issuer is configured. An engine
+    /// without endpoints gets `/token` only.
     pub fn new(engine: Arc<Engine>, transport: Transport) -> Self {
-        let mut routes = Vec::new();
-        match engine.endpoints() {
-            Some(e) => {
-                let mut add = |url: &str, route| {
-                    routes.push((Endpoints::path_of(url).to_owned(), route));
-                };
-                add(&e.token, Route::Form(FormEndpoint::Token));
-                if let Some(url) = &e.introspection {
-                    add(url, Route::Form(FormEndpoint::Introspection));
-                }
-                if let Some(url) = &e.revocation {
-                    add(url, Route::Form(FormEndpoint::Revocation));
-                }
-                if let Some(url) = &e.jwks {
-                    add(url, Route::Jwks);
-                }
-            }
-            None => routes.push(("/token".to_owned(), Route::Form(FormEndpoint::Token))),
-        }
-        if let Some(issuer) = engine.issuer() {
-            routes.push((issuer.metadata_path(), Route::Metadata));
-        }
+        let routes = engine.routes().into_iter();
+        let routes = routes.map(|r| (r.path, Route::Engine(r.kind))).collect();
         Self {
             engine,
             transport: Arc::new(transport),
@@ -300,13 +218,9 @@ impl Router {
             .map(|(_, route)| *route)
             .or(self.fallback);
         match route {
-            Some(Route::Form(endpoint)) => self.form(endpoint, req, peer).await,
-            Some(Route::Metadata) => {
-                let doc = self.engine.metadata_document();
-                read_only(req.method(), doc.map(|r| to_http(r, None, peer)))
-            }
-            Some(Route::Jwks) => {
-                let doc = self.engine.jwks_document();
+            Some(Route::Engine(kind)) if kind.is_form() => self.form(kind, req, peer).await,
+            Some(Route::Engine(kind)) => {
+                let doc = self.engine.document(kind);
                 read_only(req.method(), doc.map(|r| to_http(r, None, peer)))
             }
             Some(Route::Health) => read_only(req.method(), Some(small_json(200, HEALTHY))),
@@ -317,7 +231,7 @@ impl Router {
     /// One token, introspection or revocation request: the only code path for all three.
     async fn form<B>(
         &self,
-        endpoint: FormEndpoint,
+        kind: RouteKind,
         req: Request<B>,
         peer: Option<SocketAddr>,
     ) -> Response<Full<Bytes>>
@@ -330,7 +244,7 @@ impl Router {
         let body = read_body(body, &parts.headers, self.engine.max_body_bytes()).await;
         let mut raw = RawRequest::new(parts.method.as_str(), body.bytes(), now)
             .query(parts.uri.query())
-            .secure(self.transport.is_secure(peer, &parts.headers));
+            .secure(is_secure(&self.transport, peer, &parts.headers));
         raw = match body {
             ReadBody::Complete(_) => raw,
             ReadBody::TooLarge => raw.body_too_large(),
@@ -342,13 +256,9 @@ impl Router {
         for value in parts.headers.get_all(AUTHORIZATION) {
             raw = raw.authorization(value.as_bytes());
         }
-        let outcome = match endpoint {
-            FormEndpoint::Token => self.engine.handle_token_request(&raw).await,
-            FormEndpoint::Introspection => self.engine.handle_introspection_request(&raw).await,
-            FormEndpoint::Revocation => self.engine.handle_revocation_request(&raw).await,
-        };
+        let outcome = self.engine.handle(kind, &raw).await;
         let client_id = outcome.event.client_id();
-        emit(endpoint, &outcome.event, outcome.response.status(), peer);
+        emit(kind, &outcome.event, outcome.response.status(), peer);
         if let Some(diagnostic) = &outcome.diagnostic {
             log_diagnostic(client_id, diagnostic, peer);
         }
@@ -396,7 +306,7 @@ impl TokenEndpoint {
                 engine,
                 transport: Arc::new(transport),
                 routes: Arc::default(),
-                fallback: Some(Route::Form(FormEndpoint::Token)),
+                fallback: Some(Route::Engine(RouteKind::Token)),
             },
         }
     }
@@ -533,21 +443,32 @@ fn to_http(
     })
 }
 
-fn emit(endpoint: FormEndpoint, event: &AuditEvent, status: u16, peer: Option<SocketAddr>) {
-    let endpoint = endpoint.name();
+/// Whether a request from `peer` with these headers arrived over TLS: the core's rule
+/// ([`Transport::is_secure`]) over every `X-Forwarded-Proto` value.
+fn is_secure(transport: &Transport, peer: Option<SocketAddr>, headers: &HeaderMap) -> bool {
+    let forwarded = headers.get_all(Transport::FORWARDED_PROTO).iter();
+    let forwarded = forwarded.map(HeaderValue::as_bytes).collect();
+    transport.is_secure(peer.map(|p| p.ip()), &forwarded)
+}
+
+/// Emits the core's audit event at its [`Severity`].
+fn emit(kind: RouteKind, event: &AuditEvent, status: u16, peer: Option<SocketAddr>) {
+    let endpoint = kind.name();
     let client_id = event.client_id().map(ClientId::as_str);
     let outcome = event.outcome();
     let peer = peer.map(tracing::field::display);
-    match event {
-        AuditEvent::ClientAuthenticationFailed { .. } => tracing::warn!(
-            target: "jeton::audit", endpoint, client_id, outcome, status, peer, ?event, "{endpoint} request"
-        ),
-        AuditEvent::ServerError { .. } => tracing::error!(
-            target: "jeton::audit", endpoint, client_id, outcome, status, peer, ?event, "{endpoint} request"
-        ),
-        _ => tracing::info!(
-            target: "jeton::audit", endpoint, client_id, outcome, status, peer, ?event, "{endpoint} request"
-        ),
+    macro_rules! audit {
+        ($level:expr) => {
+            tracing::event!(
+                target: "jeton::audit", $level, endpoint, client_id, outcome, status, peer, ?event,
+                "{endpoint} request"
+            )
+        };
+    }
+    match event.severity() {
+        Severity::Warn => audit!(tracing::Level::WARN),
+        Severity::Error => audit!(tracing::Level::ERROR),
+        _ => audit!(tracing::Level::INFO),
     }
 }
 
@@ -579,41 +500,18 @@ impl fmt::Display for Chain<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use jeton::{Issuer, OpaqueIssuer};
+    use jeton::{Endpoints, Issuer, OpaqueIssuer};
     use jeton_memory::{MemoryClientStore, MemoryTokenStore};
-
-    fn headers(xfp: &[&str]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for v in xfp {
-            h.append("x-forwarded-proto", HeaderValue::from_str(v).unwrap());
-        }
-        h
-    }
-
-    fn peer(s: &str) -> Option<SocketAddr> {
-        Some(s.parse().unwrap())
-    }
 
     #[test]
     fn rfc9700_4_13_forwarded_proto_trusted_only_from_listed_proxies() {
-        let t = Transport::BehindProxy {
-            trusted: vec!["10.0.0.5".parse().unwrap()],
-        };
-        assert!(t.is_secure(peer("10.0.0.5:4000"), &headers(&["https"])));
-        assert!(t.is_secure(peer("10.0.0.5:4000"), &headers(&[" HTTPS "])));
-        assert!(t.is_secure(peer("[::ffff:10.0.0.5]:4000"), &headers(&["https"])));
-        assert!(!t.is_secure(peer("10.0.0.6:4000"), &headers(&["https"])));
-        assert!(!t.is_secure(None, &headers(&["https"])));
-        assert!(!t.is_secure(peer("10.0.0.5:4000"), &headers(&[])));
-        assert!(!t.is_secure(peer("10.0.0.5:4000"), &headers(&["http"])));
-        assert!(!t.is_secure(peer("10.0.0.5:4000"), &headers(&["https", "https"])));
-        assert!(!t.is_secure(peer("10.0.0.5:4000"), &headers(&["http, https"])));
-    }
-
-    #[test]
-    fn rfc6749_3_2_tls_and_plaintext_settings() {
-        assert!(Transport::Tls.is_secure(None, &headers(&[])));
-        assert!(!Transport::Plaintext.is_secure(peer("127.0.0.1:1"), &headers(&["https"])));
+        jeton_testkit::http::forwarded_proto_decides_as_the_core(|transport, peer, values| {
+            let mut headers = HeaderMap::new();
+            for v in values {
+                headers.append(Transport::FORWARDED_PROTO, HeaderValue::from_static(v));
+            }
+            is_secure(transport, peer, &headers)
+        });
     }
 
     #[test]

@@ -6,39 +6,11 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use jeton_hyper::jeton::{Engine, encode_basic};
 use jeton_hyper::{Router, TokenEndpoint, Transport};
+use jeton_testkit::http::Logs;
 use jeton_testkit::{BASIC, FailingIssuer, Fixture, FixtureClient, INTERNAL_DETAIL, INTROSPECTOR};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
-
-/// Collects formatted log output.
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Logs {
-    /// Takes what was logged so far, checking it has one line per `(level, text)` pair, in
-    /// order, each at that level and containing that text.
-    fn take(&self, expected: &[(&str, &str)]) -> String {
-        let bytes = std::mem::take(&mut *self.0.lock().expect("lock"));
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        assert_eq!(text.lines().count(), expected.len(), "{text}");
-        for (line, (level, needle)) in text.lines().zip(expected) {
-            assert!(line.contains(&format!(" {level} ")), "{level}: {text}");
-            assert!(line.contains(needle), "{needle}: {text}");
-        }
-        text
-    }
-}
 
 /// Sends one form POST with this Basic secret for [`BASIC`]; returns status and JSON body.
 async fn post(

@@ -9,6 +9,7 @@ use jeton_hyper::jeton::{
     AuthMethod, ClientId, ClientRecord, Endpoints, Issuer, Scope, SecretVerifier, encode_basic,
 };
 use jeton_hyper::{Router, Transport};
+use jeton_testkit::http::{no_store_json, post_form};
 use jeton_testkit::{BASIC, Fixture, FixtureClient, INTROSPECTOR, ISSUER, POST, SeqRandom};
 use serde_json::{Value, json};
 use support::{FORM, Server, bounded, client};
@@ -90,32 +91,6 @@ async fn post(
         other => panic!("{other} is advertised but this test cannot exercise it"),
     };
     req.send().await.expect("send")
-}
-
-/// A form POST of `body` to `path` with Basic credentials (or none).
-async fn post_basic(
-    server: &Server,
-    path: &str,
-    as_client: Option<FixtureClient>,
-    body: &str,
-) -> reqwest::Response {
-    let mut req = client()
-        .post(server.url(path))
-        .header("content-type", FORM)
-        .body(body.to_owned());
-    if let Some(c) = as_client {
-        req = req.header("authorization", encode_basic(c.id, c.secret));
-    }
-    req.send().await.expect("send")
-}
-
-/// Status and JSON body, checking the no-store headers (RFC 6749 §5.1).
-async fn no_store_json(resp: reqwest::Response) -> (u16, Value) {
-    assert_eq!(resp.headers()["cache-control"], "no-store");
-    assert_eq!(resp.headers()["pragma"], "no-cache");
-    assert_eq!(resp.headers()["content-type"], "application/json");
-    let status = resp.status().as_u16();
-    (status, resp.json().await.expect("json"))
 }
 
 /// Status and JSON body.
@@ -265,7 +240,7 @@ async fn rfc7662_2_1_unauthenticated_or_unpermitted_introspection_is_401() {
             secret: "wrong-secret-0123456789",
         };
         for caller in [None, Some(wrong), Some(BASIC)] {
-            let resp = post_basic(&server, "/introspect", caller, &format!("token={t}")).await;
+            let resp = post_form(&server.url("/introspect"), caller, &format!("token={t}")).await;
             assert!(
                 resp.headers()["www-authenticate"]
                     .to_str()
@@ -291,7 +266,7 @@ async fn rfc7009_2_1_another_clients_token_is_refused_and_stays_active() {
     bounded(async {
         let (server, _fixture) = server().await;
         let t = token(&server, "/token", "client_secret_basic", BASIC).await;
-        let resp = post_basic(&server, "/revoke", Some(POST), &format!("token={t}")).await;
+        let resp = post_form(&server.url("/revoke"), Some(POST), &format!("token={t}")).await;
         let (status, json) = no_store_json(resp).await;
         assert_eq!(
             (status, json["error"].as_str()),
@@ -309,9 +284,9 @@ async fn rfc7009_2_2_unknown_token_is_200_empty_and_failed_authentication_is_401
     bounded(async {
         let (server, _fixture) = server().await;
         let body = "token=jt_never-issued-by-this-server";
-        assert_empty_200(post_basic(&server, "/revoke", Some(BASIC), body).await).await;
+        assert_empty_200(post_form(&server.url("/revoke"), Some(BASIC), body).await).await;
         // RFC 7009 §2.2.1: failed client authentication is invalid_client, not the 200.
-        let resp = post_basic(&server, "/revoke", None, body).await;
+        let resp = post_form(&server.url("/revoke"), None, body).await;
         let (status, json) = no_store_json(resp).await;
         assert_eq!(
             (status, json["error"].as_str()),

@@ -9,12 +9,13 @@
 
 use crate::conformance::{self, HeaderRule};
 use crate::{
-    BASIC, Endpoint, FailingClientStore, Fixture, FixtureClient, INTERNAL_DETAIL, INTROSPECTOR,
-    ISSUER, SeqRandom,
+    BASIC, Endpoint, FORWARDED_PROTO_CASES, FailingClientStore, Fixture, FixtureClient,
+    INTERNAL_DETAIL, INTROSPECTOR, ISSUER, SeqRandom, TRUSTED_PROXY,
 };
 use jeton::time::OffsetDateTime;
 use jeton::{
-    Algorithm, BearerValidator, Endpoints, Engine, Jwks, OpaqueIssuer, SigningKey, encode_basic,
+    Algorithm, BearerValidator, Endpoints, Engine, Jwks, OpaqueIssuer, SigningKey, Transport,
+    encode_basic,
 };
 use jeton_memory::MemoryTokenStore;
 use serde_json::{Value, json};
@@ -64,8 +65,9 @@ async fn get(addr: SocketAddr, path: &str) -> reqwest::Response {
     client().get(url(addr, path)).send().await.expect("send")
 }
 
-/// A form POST of `body` to `url`, with Basic credentials of `who` if any.
-async fn post_form(url: &str, who: Option<FixtureClient>, body: &str) -> reqwest::Response {
+/// A form POST of `body` to `url` (`Content-Type: application/x-www-form-urlencoded`, sent
+/// through [`client`]), with Basic credentials of `who` if any.
+pub async fn post_form(url: &str, who: Option<FixtureClient>, body: &str) -> reqwest::Response {
     let mut req = client()
         .post(url)
         .header("content-type", FORM)
@@ -76,8 +78,9 @@ async fn post_form(url: &str, who: Option<FixtureClient>, body: &str) -> reqwest
     req.send().await.expect("send")
 }
 
-/// Status and JSON body of a response that must not be cached (RFC 6749 §5.1).
-async fn no_store_json(resp: reqwest::Response) -> (u16, Value) {
+/// Status and JSON body of a response that must not be cached (RFC 6749 §5.1): asserts
+/// `Cache-Control: no-store`, `Pragma: no-cache` and `Content-Type: application/json`.
+pub async fn no_store_json(resp: reqwest::Response) -> (u16, Value) {
     assert_eq!(resp.headers()["cache-control"], "no-store");
     assert_eq!(resp.headers()["pragma"], "no-cache");
     assert_eq!(resp.headers()["content-type"], "application/json");
@@ -293,7 +296,7 @@ impl std::io::Write for Logs {
 impl Logs {
     /// Takes what was logged so far, checking it has one line per `(level, text)` pair, in
     /// order, each at that level and containing that text.
-    fn take(&self, expected: &[(&str, &str)]) -> String {
+    pub fn take(&self, expected: &[(&str, &str)]) -> String {
         let bytes = std::mem::take(&mut *self.0.lock().expect("lock"));
         let text = String::from_utf8_lossy(&bytes).into_owned();
         assert_eq!(text.lines().count(), expected.len(), "{text}");
@@ -395,21 +398,27 @@ pub async fn one_audit_event_per_request_and_no_secret_in_logs(
     assert!(!text.contains(BASIC.secret), "{text}");
 }
 
-/// The proxy of [`FORWARDED_PROTO_CASES`].
-pub const TRUSTED_PROXY: [u8; 4] = [10, 0, 0, 5];
-
-/// RFC 9700 §4.13 for an adapter's `Transport::BehindProxy { trusted: [TRUSTED_PROXY] }`:
-/// peer address, the `X-Forwarded-Proto` values sent, and whether the request is secure.
-pub const FORWARDED_PROTO_CASES: &[(&str, &[&str], bool)] = &[
-    ("10.0.0.5:4000", &["https"], true),
-    ("10.0.0.5:4000", &[" HTTPS "], true),
-    ("[::ffff:10.0.0.5]:4000", &["https"], true),
-    ("10.0.0.6:4000", &["https"], false),
-    ("10.0.0.5:4000", &[], false),
-    ("10.0.0.5:4000", &["http"], false),
-    ("10.0.0.5:4000", &["https", "https"], false),
-    ("10.0.0.5:4000", &["http, https"], false),
-];
+/// RFC 9700 §4.13 through an adapter's header handling. `is_secure(transport, peer, values)`
+/// builds a request header map with one `X-Forwarded-Proto` line per value and returns the
+/// adapter's TLS decision for it; this checks [`FORWARDED_PROTO_CASES`] behind
+/// `Transport::BehindProxy { trusted: [TRUSTED_PROXY] }`, an unknown peer (never secure),
+/// `Transport::Tls` (always) and `Transport::Plaintext` (never, even from the proxy's address
+/// with `https`).
+pub fn forwarded_proto_decides_as_the_core(
+    is_secure: impl Fn(&Transport, Option<SocketAddr>, &[&'static str]) -> bool,
+) {
+    let proxy = Transport::BehindProxy {
+        trusted: vec![IpAddr::from(TRUSTED_PROXY)],
+    };
+    for &(peer, values, secure) in FORWARDED_PROTO_CASES {
+        let decided = is_secure(&proxy, peer.parse().ok(), values);
+        assert_eq!(decided, secure, "{peer} {values:?}");
+    }
+    assert!(!is_secure(&proxy, None, &["https"]));
+    assert!(is_secure(&Transport::Tls, None, &[]));
+    let loopback = "127.0.0.1:1".parse().ok();
+    assert!(!is_secure(&Transport::Plaintext, loopback, &["https"]));
+}
 
 /// The audience of [`BearerFixture`] tokens.
 pub const API: &str = "https://api.example.com/";
