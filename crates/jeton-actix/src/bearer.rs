@@ -10,37 +10,11 @@ use jeton::time::OffsetDateTime;
 use jeton::{AccessTokenClaims, BearerError, BearerValidator, HeaderValues, Scope};
 use std::fmt;
 use std::future::{Ready, ready};
-use std::sync::Arc;
 
 /// What the [`Bearer`] extractor checks against: a validator and the scope required. Register
 /// it with `.app_data(auth)` on the `App`, a `Scope` or a `Resource`: the innermost one wins,
 /// so each route can require its own scope.
-#[derive(Clone, Debug)]
-pub struct BearerAuth {
-    validator: Arc<BearerValidator>,
-    required: Scope,
-}
-
-impl BearerAuth {
-    /// Requires a valid token granting every token of `required` (an empty scope requires
-    /// none).
-    pub fn new(validator: Arc<BearerValidator>, required: Scope) -> Self {
-        Self {
-            validator,
-            required,
-        }
-    }
-
-    /// The validator.
-    pub fn validator(&self) -> &BearerValidator {
-        &self.validator
-    }
-
-    /// The required scope.
-    pub fn required(&self) -> &Scope {
-        &self.required
-    }
-}
+pub use jeton::BearerAuth;
 
 /// The validated claims of a request's `Authorization: Bearer` token: an extractor (the guard
 /// of a resource server's handlers) checking against the [`BearerAuth`] in app data.
@@ -74,7 +48,7 @@ impl FromRequest for Bearer {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(match req.app_data::<BearerAuth>() {
             Some(auth) => {
-                authorize_bearer(&auth.validator, req.headers(), &auth.required).map(Bearer)
+                authorize_bearer(auth.validator(), req.headers(), auth.required()).map(Bearer)
             }
             None => {
                 tracing::error!(target: "jeton::diagnostic", "no BearerAuth in app data");

@@ -7,37 +7,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use jeton::time::OffsetDateTime;
 use jeton::{AccessTokenClaims, BearerError, BearerValidator, HeaderValues, Scope};
-use std::sync::Arc;
 
 /// What the [`Bearer`] extractor checks against: a validator and the scope a route requires.
 /// Put it in the router's state (directly, or through [`FromRef`] from your own state); give
 /// routes that need another scope their own sub-router with their own `BearerAuth`.
-#[derive(Clone, Debug)]
-pub struct BearerAuth {
-    validator: Arc<BearerValidator>,
-    required: Scope,
-}
-
-impl BearerAuth {
-    /// Requires a valid token granting every token of `required` (an empty scope requires
-    /// none).
-    pub fn new(validator: Arc<BearerValidator>, required: Scope) -> Self {
-        Self {
-            validator,
-            required,
-        }
-    }
-
-    /// The validator.
-    pub fn validator(&self) -> &BearerValidator {
-        &self.validator
-    }
-
-    /// The required scope.
-    pub fn required(&self) -> &Scope {
-        &self.required
-    }
-}
+pub use jeton::BearerAuth;
 
 /// The validated claims of a request's `Authorization: Bearer` token: an extractor for
 /// handlers of a resource server whose state provides a [`BearerAuth`].
@@ -71,7 +45,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, BearerRejection> {
         let auth = BearerAuth::from_ref(state);
-        authorize_bearer(&auth.validator, &parts.headers, &auth.required).map(Bearer)
+        authorize_bearer(auth.validator(), &parts.headers, auth.required()).map(Bearer)
     }
 }
 

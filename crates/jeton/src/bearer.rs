@@ -1011,3 +1011,32 @@ mod tests {
         );
     }
 }
+
+/// A validator and the scope a protected route requires: what the adapters' bearer extractors
+/// hold (in axum state, actix app data, or your own handler). Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct BearerAuth {
+    validator: std::sync::Arc<BearerValidator>,
+    required: Scope,
+}
+
+impl BearerAuth {
+    /// Requires a valid token granting every token of `required` (an empty scope requires
+    /// none).
+    pub fn new(validator: std::sync::Arc<BearerValidator>, required: Scope) -> Self {
+        Self {
+            validator,
+            required,
+        }
+    }
+
+    /// The validator.
+    pub fn validator(&self) -> &BearerValidator {
+        &self.validator
+    }
+
+    /// The required scope.
+    pub fn required(&self) -> &Scope {
+        &self.required
+    }
+}

@@ -130,7 +130,7 @@ mod types;
 pub use audit::{AuditEvent, AuthFailure, Severity};
 pub use basic::encode_basic;
 pub use bearer::{
-    AccessTokenClaims, BearerConfigError, BearerError, BearerFailure, BearerValidator,
+    AccessTokenClaims, BearerAuth, BearerConfigError, BearerError, BearerFailure, BearerValidator,
     BearerValidatorBuilder, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_BYTES, IntrospectedToken,
     Introspector, MAX_LEEWAY, StoreIntrospector,
 };
