@@ -23,9 +23,10 @@
 
 pub use jeton;
 
+use jeton::time::OffsetDateTime;
 use jeton::{
-    ClientId, ClientRecord, ClientStore, RevocationList, SecretVerifier, StoreError, TokenDigest,
-    TokenRecord, TokenStore,
+    ClientId, ClientRecord, ClientRegistry, ClientStore, MAX_LIST_CLIENTS, RegisteredSecret,
+    RevocationList, SecretId, SecretVerifier, StoreError, TokenDigest, TokenRecord, TokenStore,
 };
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError, RwLock};
@@ -106,6 +107,113 @@ impl ClientStore for MemoryClientStore {
             s.verifier = new;
         }
         Ok(())
+    }
+}
+
+// The reference behaviour of client management: the SQL stores pass the same conformance table.
+#[async_trait::async_trait]
+impl ClientRegistry for MemoryClientStore {
+    async fn create_client(&self, client: ClientRecord) -> Result<bool, StoreError> {
+        let mut clients = self.clients.write().unwrap_or_else(PoisonError::into_inner);
+        if clients.contains_key(&client.id) {
+            return Ok(false);
+        }
+        clients.insert(client.id.clone(), client);
+        Ok(true)
+    }
+
+    async fn put_client(&self, client: ClientRecord) -> Result<(), StoreError> {
+        self.put(client);
+        Ok(())
+    }
+
+    async fn update_settings(&self, mut client: ClientRecord) -> Result<bool, StoreError> {
+        self.with_client(&client.id.clone(), |c| {
+            client.secrets = std::mem::take(&mut c.secrets);
+            *c = client;
+            true
+        })
+    }
+
+    async fn add_secret(
+        &self,
+        id: &ClientId,
+        secret: RegisteredSecret,
+    ) -> Result<bool, StoreError> {
+        self.with_client(id, |c| {
+            match c.secrets.iter_mut().find(|s| s.verifier == secret.verifier) {
+                Some(s) => s.expires_at = secret.expires_at,
+                None => c.secrets.push(secret),
+            }
+            true
+        })
+    }
+
+    async fn retire_secret(
+        &self,
+        id: &ClientId,
+        secret: &SecretId,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        self.with_client(id, |c| {
+            match c
+                .secrets
+                .iter_mut()
+                .find(|s| &SecretId::of(&s.verifier) == secret)
+            {
+                Some(s) => {
+                    s.expires_at = Some(at);
+                    true
+                }
+                None => false,
+            }
+        })
+    }
+
+    async fn remove_secret(&self, id: &ClientId, secret: &SecretId) -> Result<bool, StoreError> {
+        self.with_client(id, |c| {
+            let before = c.secrets.len();
+            c.secrets.retain(|s| &SecretId::of(&s.verifier) != secret);
+            c.secrets.len() != before
+        })
+    }
+
+    async fn set_enabled(&self, id: &ClientId, enabled: bool) -> Result<bool, StoreError> {
+        self.with_client(id, |c| {
+            c.enabled = enabled;
+            true
+        })
+    }
+
+    async fn delete_client(&self, id: &ClientId) -> Result<bool, StoreError> {
+        Ok(self.remove(id))
+    }
+
+    async fn list_clients(
+        &self,
+        after: Option<&ClientId>,
+        limit: usize,
+    ) -> Result<Vec<ClientRecord>, StoreError> {
+        let clients = self.clients.read().unwrap_or_else(PoisonError::into_inner);
+        let mut page: Vec<&ClientRecord> = clients
+            .values()
+            .filter(|c| after.is_none_or(|a| c.id.as_str() > a.as_str()))
+            .collect();
+        page.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+        page.truncate(limit.min(MAX_LIST_CLIENTS));
+        Ok(page.into_iter().cloned().collect())
+    }
+}
+
+impl MemoryClientStore {
+    /// Runs `f` on client `id` under the write lock; `Ok(false)` when there is no such client.
+    fn with_client(
+        &self,
+        id: &ClientId,
+        f: impl FnOnce(&mut ClientRecord) -> bool,
+    ) -> Result<bool, StoreError> {
+        let mut clients = self.clients.write().unwrap_or_else(PoisonError::into_inner);
+        Ok(clients.get_mut(id).is_some_and(f))
     }
 }
 

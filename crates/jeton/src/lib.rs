@@ -155,7 +155,7 @@ pub use secret::{
     SECRET_PREFIX, SecretVerifier, SystemRandom, TOKEN_PREFIX, VerifierParseError, generate_secret,
     is_generated_secret,
 };
-pub use store::ClientStore;
+pub use store::{ClientRegistry, ClientStore, MAX_LIST_CLIENTS, SecretId};
 pub use token::{
     OpaqueIssuer, RevocationList, TokenDigest, TokenRecord, TokenStore, opaque_token_digest,
 };

@@ -1,9 +1,11 @@
-//! The client store contract.
+//! The client store contract, and client management on top of it.
 
-use crate::client::ClientRecord;
+use crate::client::{ClientRecord, RegisteredSecret};
 use crate::error::StoreError;
 use crate::secret::SecretVerifier;
 use crate::types::ClientId;
+use std::fmt::Write as _;
+use time::OffsetDateTime;
 
 /// Where registered clients live.
 ///
@@ -33,4 +35,117 @@ pub trait ClientStore: Send + Sync {
         let _ = (id, old, new);
         Ok(())
     }
+}
+
+/// A short, stable name for one registered secret, so that an operator can point at the secret
+/// to retire without holding it: 16 hex characters of SHA-256 over the verifier's string form.
+///
+/// The verifier is already one-way and salted, so this reveals nothing about the secret; two
+/// verifiers of the same secret (different salts) have different ids.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SecretId(String);
+
+impl SecretId {
+    /// The id of a verifier.
+    pub fn of(verifier: &SecretVerifier) -> Self {
+        let d = ring::digest::digest(&ring::digest::SHA256, verifier.to_string().as_bytes());
+        let mut s = String::with_capacity(16);
+        for b in &d.as_ref()[..8] {
+            // Writing to a String cannot fail.
+            let _ = write!(s, "{b:02x}");
+        }
+        Self(s)
+    }
+
+    /// Reads an id as [`SecretId::as_str`] prints it: 16 lowercase hex characters.
+    pub fn parse(s: &str) -> Option<Self> {
+        (s.len() == 16
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+        .then(|| Self(s.to_owned()))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SecretId({})", self.0)
+    }
+}
+
+impl std::fmt::Display for SecretId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The most clients one [`ClientRegistry::list_clients`] call returns, whatever the caller asks:
+/// listing pages through the registry instead of loading it whole.
+pub const MAX_LIST_CLIENTS: usize = 1000;
+
+/// Client management on top of a [`ClientStore`]: what an operator (or `jeton client …`) does.
+///
+/// Every method takes effect for every handle on the same backing store at once: a secret
+/// added through one node is accepted by all, without a restart, because the stores keep no
+/// client cache. `Ok(false)` means "no such client" (or, for [`create_client`], "already
+/// exists"); `Err` is for infrastructure failure only.
+///
+/// Secrets live apart from the other settings, so that rotating a secret never races with a
+/// settings change: [`update_settings`] keeps the stored secrets, and the secret methods touch
+/// one secret each.
+///
+/// [`create_client`]: ClientRegistry::create_client
+/// [`update_settings`]: ClientRegistry::update_settings
+#[async_trait::async_trait]
+pub trait ClientRegistry: ClientStore {
+    /// Registers a new client with its secrets. `Ok(false)`, and nothing changed, when the id is
+    /// taken.
+    async fn create_client(&self, client: ClientRecord) -> Result<bool, StoreError>;
+
+    /// Creates the client or replaces it whole, secrets included: for declarative clients,
+    /// where a configuration file is the truth.
+    async fn put_client(&self, client: ClientRecord) -> Result<(), StoreError>;
+
+    /// Replaces every setting of client `client.id` (enabled, scopes, grant types, lifetimes,
+    /// resources, introspection) with `client`'s, keeping the stored secrets; `client.secrets`
+    /// is ignored. Two concurrent updates: the last one wins.
+    async fn update_settings(&self, client: ClientRecord) -> Result<bool, StoreError>;
+
+    /// Adds a secret (the first step of a rotation). Adding a verifier that is already there
+    /// updates its expiry.
+    async fn add_secret(&self, id: &ClientId, secret: RegisteredSecret)
+    -> Result<bool, StoreError>;
+
+    /// Gives secret `secret` of client `id` an expiry: it keeps working until `at`, so clients
+    /// can move to the new secret meanwhile (rotation with overlap). `at` in the past retires
+    /// it at once. `Ok(false)` if the client or the secret is unknown.
+    async fn retire_secret(
+        &self,
+        id: &ClientId,
+        secret: &SecretId,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+
+    /// Removes secret `secret` of client `id` for good. `Ok(false)` if either is unknown.
+    async fn remove_secret(&self, id: &ClientId, secret: &SecretId) -> Result<bool, StoreError>;
+
+    /// Enables or disables a client; a disabled client fails authentication like a wrong
+    /// secret.
+    async fn set_enabled(&self, id: &ClientId, enabled: bool) -> Result<bool, StoreError>;
+
+    /// Deletes a client and its secrets. Tokens already issued to it stay valid until they
+    /// expire or are revoked.
+    async fn delete_client(&self, id: &ClientId) -> Result<bool, StoreError>;
+
+    /// Up to `limit` clients (at most [`MAX_LIST_CLIENTS`]) whose ids sort after `after`, in
+    /// byte order of their ids: pass the last id of one page to get the next.
+    async fn list_clients(
+        &self,
+        after: Option<&ClientId>,
+        limit: usize,
+    ) -> Result<Vec<ClientRecord>, StoreError>;
 }
