@@ -1,0 +1,212 @@
+//! What is particular to the SQLite store: migrations, restarts, and a database that fails.
+
+use jeton::time::Duration;
+use jeton::{
+    ClientId, ClientRecord, ClientRegistry, ClientStore, Engine, OpaqueIssuer, RawRequest,
+    RevocationList, Scope, SecretVerifier, SystemRandom, TokenDigest, TokenStore, encode_basic,
+};
+use jeton_sqlite::sqlx::{self, Connection, SqliteConnection};
+use jeton_sqlite::{PoolSettings, SCHEMA_VERSION, SchemaError, SqliteStore};
+use jeton_testkit::now;
+use jeton_testkit::store_conformance::token;
+use std::error::Error as _;
+use std::sync::Arc;
+
+async fn open(path: &std::path::Path) -> SqliteStore {
+    SqliteStore::open(path, &PoolSettings::default())
+        .await
+        .expect("open")
+}
+
+#[tokio::test]
+async fn migrate_is_explicit_idempotent_and_versioned() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(&dir.path().join("m.db")).await;
+    assert_eq!(s.schema_version().await.unwrap(), 0);
+    assert!(
+        s.client(&ClientId::new("x").unwrap()).await.is_err(),
+        "not migrated: an error, not a silent empty answer"
+    );
+    let r = s.migrate().await.unwrap();
+    assert_eq!((r.from, r.to), (0, SCHEMA_VERSION));
+    let r = s.migrate().await.unwrap();
+    assert_eq!((r.from, r.to), (SCHEMA_VERSION, SCHEMA_VERSION));
+    assert_eq!(s.schema_version().await.unwrap(), SCHEMA_VERSION);
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM jeton_schema_version")
+        .fetch_one(s.pool())
+        .await
+        .unwrap();
+    assert_eq!(rows, SCHEMA_VERSION);
+}
+
+#[tokio::test]
+async fn a_newer_schema_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(&dir.path().join("new.db")).await;
+    s.migrate().await.unwrap();
+    sqlx::query("INSERT INTO jeton_schema_version (version, name) VALUES (?1, 'from the future')")
+        .bind(SCHEMA_VERSION + 1)
+        .execute(s.pool())
+        .await
+        .unwrap();
+    let e = s.migrate().await.unwrap_err();
+    assert!(
+        matches!(e, SchemaError::TooNew { found, known } if found == SCHEMA_VERSION + 1 && known == SCHEMA_VERSION),
+        "{e:?}"
+    );
+    let msg = e.to_string();
+    assert!(
+        msg.contains("newer") && msg.contains("upgrade jeton"),
+        "{msg}"
+    );
+    assert_eq!(
+        s.schema_version().await.unwrap(),
+        SCHEMA_VERSION + 1,
+        "untouched"
+    );
+}
+
+#[tokio::test]
+async fn tokens_revocations_and_clients_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("restart.db");
+    let t = token("kept", "c", now(), Duration::hours(1));
+    let client = ClientRecord::builder(ClientId::new("c").unwrap())
+        .secret(SecretVerifier::hmac_sha256("c-secret", &SystemRandom::new()).unwrap())
+        .build();
+    {
+        let s = open(&path).await;
+        s.migrate().await.unwrap();
+        s.insert(t.clone()).await.unwrap();
+        s.revoke_jti("jwt-1", now() + Duration::hours(1), now())
+            .await
+            .unwrap();
+        assert!(s.create_client(client.clone()).await.unwrap());
+        s.close().await;
+    }
+    let s = open(&path).await;
+    s.migrate().await.unwrap();
+    assert_eq!(s.get(&t.digest).await.unwrap(), Some(t));
+    assert!(
+        s.is_revoked("jwt-1").await.unwrap(),
+        "RFC 7009 §2: revoked stays revoked"
+    );
+    assert_eq!(s.client(&client.id).await.unwrap(), Some(client));
+}
+
+#[tokio::test]
+async fn a_locked_database_fails_cleanly_and_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("locked.db");
+    let options = SqliteStore::defaults(
+        jeton_sqlite::sqlx::sqlite::SqliteConnectOptions::new().filename(&path),
+    )
+    .busy_timeout(std::time::Duration::from_millis(200));
+    let s = SqliteStore::connect_with(options, &PoolSettings::default())
+        .await
+        .unwrap();
+    s.migrate().await.unwrap();
+    let secret = "locked-client-secret";
+    let client = ClientRecord::builder(ClientId::new("locked").unwrap())
+        .secret(SecretVerifier::hmac_sha256(secret, &SystemRandom::new()).unwrap())
+        .scopes(Scope::parse("read").unwrap())
+        .default_scope(jeton::DefaultScope::AllAllowed)
+        .build();
+    s.create_client(client).await.unwrap();
+    let engine = Engine::builder(
+        Arc::new(s.clone()),
+        Arc::new(OpaqueIssuer::new(
+            Arc::new(s.clone()),
+            Arc::new(SystemRandom::new()),
+        )),
+    )
+    .require_tls(false)
+    .build()
+    .unwrap();
+    let auth = encode_basic("locked", secret);
+    let request = || {
+        RawRequest::new("POST", b"grant_type=client_credentials", now())
+            .content_type(b"application/x-www-form-urlencoded")
+            .authorization(auth.as_bytes())
+    };
+
+    // Another process holds the write lock past the busy timeout.
+    let mut holder = SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    sqlx::raw_sql("BEGIN EXCLUSIVE")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+
+    let e = s
+        .insert(token("blocked", "locked", now(), Duration::hours(1)))
+        .await
+        .expect_err("the write lock is held");
+    assert_eq!(e.to_string(), "storage back end failed", "opaque");
+    assert!(e.source().is_some(), "the cause is kept for the log");
+    assert!(
+        s.revoke_jti("j", now() + Duration::hours(1), now())
+            .await
+            .is_err()
+    );
+
+    let outcome = engine.handle_token_request(&request()).await;
+    assert_eq!(outcome.response.status(), 500);
+    let body = String::from_utf8_lossy(outcome.response.body()).to_string();
+    assert!(
+        body.contains("server_error") && !body.contains("lock"),
+        "{body}"
+    );
+    // Reads go on meanwhile (WAL): the client is still found.
+    assert!(
+        s.client(&ClientId::new("locked").unwrap())
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    sqlx::raw_sql("ROLLBACK")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    drop(holder);
+    let outcome = engine.handle_token_request(&request()).await;
+    assert_eq!(outcome.response.status(), 200, "recovered");
+    s.insert(token("after", "locked", now(), Duration::hours(1)))
+        .await
+        .unwrap();
+    assert!(s.get(&TokenDigest::of("after")).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_a_database_fails_with_store_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("garbage.db");
+    std::fs::write(&path, vec![0x5a; 8192]).unwrap();
+    match SqliteStore::open(&path, &PoolSettings::default()).await {
+        Err(e) => assert_eq!(e.to_string(), "storage back end failed"),
+        Ok(s) => {
+            assert!(matches!(s.migrate().await, Err(SchemaError::Store(_))));
+            assert!(s.get(&TokenDigest::of("x")).await.is_err());
+            assert!(s.client(&ClientId::new("x").unwrap()).await.is_err());
+        }
+    }
+    let missing = dir.path().join("no-such-dir").join("x.db");
+    assert!(
+        SqliteStore::open(&missing, &PoolSettings::default())
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn urls_are_accepted_and_never_echoed() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("url.db").display());
+    let s = SqliteStore::connect(&url, &PoolSettings::default())
+        .await
+        .unwrap();
+    s.migrate().await.unwrap();
+    assert!(!format!("{s:?}").contains("url.db"));
+}
