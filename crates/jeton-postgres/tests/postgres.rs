@@ -1,0 +1,273 @@
+//! What is particular to the PostgreSQL store: migrations, restarts, and the database going
+//! away mid-run.
+
+mod common;
+
+use jeton::time::Duration;
+use jeton::{
+    ClientId, ClientRecord, ClientRegistry, ClientStore, DefaultScope, Engine, OpaqueIssuer,
+    RawRequest, RevocationList, Scope, SecretVerifier, SystemRandom, TokenDigest, TokenStore,
+    encode_basic,
+};
+use jeton_postgres::sqlx;
+use jeton_postgres::{PoolSettings, PostgresStore, SCHEMA_VERSION, SchemaError};
+use jeton_testkit::now;
+use jeton_testkit::store_conformance::token;
+use std::error::Error as _;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+#[tokio::test]
+async fn migrate_is_explicit_idempotent_and_versioned() {
+    let Some(db) = common::db("migrate").await else {
+        return;
+    };
+    let s = db.store().await;
+    assert_eq!(s.schema_version().await.unwrap(), 0);
+    assert!(
+        s.client(&ClientId::new("x").unwrap()).await.is_err(),
+        "not migrated: an error, not a silent empty answer"
+    );
+    // Two nodes starting at once: the advisory lock makes one migrate and the other find it
+    // done.
+    let other = db.store().await;
+    let (a, b) = tokio::join!(s.migrate(), other.migrate());
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.to, SCHEMA_VERSION);
+    assert_eq!(b.to, SCHEMA_VERSION);
+    assert_eq!(a.from.min(b.from), 0);
+    assert_eq!(a.from.max(b.from), SCHEMA_VERSION);
+    let r = s.migrate().await.unwrap();
+    assert_eq!((r.from, r.to), (SCHEMA_VERSION, SCHEMA_VERSION));
+    assert_eq!(s.schema_version().await.unwrap(), SCHEMA_VERSION);
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn a_newer_schema_is_refused_and_left_alone() {
+    let Some(db) = common::db("newer").await else {
+        return;
+    };
+    let s = db.migrated().await;
+    sqlx::query("INSERT INTO jeton_schema_version (version, name) VALUES ($1, 'future')")
+        .bind(SCHEMA_VERSION + 1)
+        .execute(s.pool())
+        .await
+        .unwrap();
+    let e = s.migrate().await.unwrap_err();
+    assert!(
+        matches!(e, SchemaError::TooNew { found, known }
+            if found == SCHEMA_VERSION + 1 && known == SCHEMA_VERSION),
+        "{e:?}"
+    );
+    let msg = e.to_string();
+    assert!(
+        msg.contains("newer") && msg.contains("upgrade jeton"),
+        "{msg}"
+    );
+    assert_eq!(
+        s.schema_version().await.unwrap(),
+        SCHEMA_VERSION + 1,
+        "untouched"
+    );
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn tokens_revocations_and_clients_survive_a_restart() {
+    let Some(db) = common::db("restart").await else {
+        return;
+    };
+    let t = token("kept", "c", now(), Duration::hours(1));
+    let client = ClientRecord::builder(ClientId::new("c").unwrap())
+        .secret(SecretVerifier::hmac_sha256("c-secret", &SystemRandom::new()).unwrap())
+        .build();
+    {
+        let s = db.migrated().await;
+        s.insert(t.clone()).await.unwrap();
+        s.revoke_jti("jwt-1", now() + Duration::hours(1), now())
+            .await
+            .unwrap();
+        assert!(s.create_client(client.clone()).await.unwrap());
+        s.close().await;
+    }
+    let s = db.migrated().await;
+    assert_eq!(s.get(&t.digest).await.unwrap(), Some(t));
+    assert!(
+        s.is_revoked("jwt-1").await.unwrap(),
+        "RFC 7009 §2: revoked stays revoked"
+    );
+    assert_eq!(s.client(&client.id).await.unwrap(), Some(client));
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn terminated_backends_are_replaced() {
+    let Some(db) = common::db("terminate").await else {
+        return;
+    };
+    let s = db.migrated().await;
+    s.insert(token("t", "c", now(), Duration::hours(1)))
+        .await
+        .unwrap();
+    let mut admin = db.admin().await;
+    let killed: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+    )
+    .bind(&db.schema)
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    assert!(!killed.is_empty(), "the pool had a connection to kill");
+    // The next call errors or reconnects (the pool tests a connection before use); it never
+    // panics, and the calls after it succeed.
+    let _ = s.get(&TokenDigest::of("t")).await;
+    for _ in 0..3 {
+        assert!(s.get(&TokenDigest::of("t")).await.unwrap().is_some());
+    }
+    db.drop().await;
+}
+
+/// A TCP relay between the store and the server, to cut the network and bring it back.
+struct Relay {
+    addr: SocketAddr,
+    accept: JoinHandle<()>,
+    links: Arc<Mutex<Vec<JoinHandle<()>>>>,
+}
+
+impl Relay {
+    async fn start(listen: SocketAddr, upstream: SocketAddr) -> Self {
+        let listener = TcpListener::bind(listen).await.expect("bind relay");
+        let addr = listener.local_addr().unwrap();
+        let links: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
+        let l2 = links.clone();
+        let accept = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let link = tokio::spawn(async move {
+                    if let Ok(mut out) = TcpStream::connect(upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut out).await;
+                    }
+                });
+                l2.lock().unwrap().push(link);
+            }
+        });
+        Self {
+            addr,
+            accept,
+            links,
+        }
+    }
+
+    /// Drops every connection and stops listening: the database is gone.
+    async fn stop(self) -> SocketAddr {
+        self.accept.abort();
+        let _ = self.accept.await;
+        let links = std::mem::take(&mut *self.links.lock().unwrap());
+        for l in links {
+            l.abort();
+            let _ = l.await;
+        }
+        self.addr
+    }
+}
+
+#[tokio::test]
+async fn the_database_going_away_gives_clean_500s_and_recovery() {
+    let Some(db) = common::db("outage").await else {
+        return;
+    };
+    db.migrated().await;
+    let upstream: SocketAddr = format!("{}:{}", db.options.get_host(), db.options.get_port())
+        .parse()
+        .expect("DATABASE_URL host is an IP address (the tests use 127.0.0.1)");
+    let relay = Relay::start("127.0.0.1:0".parse().unwrap(), upstream).await;
+    let options = db.options.clone().host("127.0.0.1").port(relay.addr.port());
+    let pool = PoolSettings {
+        max_connections: 3,
+        acquire_timeout: std::time::Duration::from_secs(1),
+        ..PoolSettings::default()
+    };
+    let s = PostgresStore::connect_with(options, &pool).await.unwrap();
+    let secret = "outage-client-secret";
+    s.create_client(
+        ClientRecord::builder(ClientId::new("outage").unwrap())
+            .secret(SecretVerifier::hmac_sha256(secret, &SystemRandom::new()).unwrap())
+            .scopes(Scope::parse("read").unwrap())
+            .default_scope(DefaultScope::AllAllowed)
+            .build(),
+    )
+    .await
+    .unwrap();
+    let engine = Engine::builder(
+        Arc::new(s.clone()),
+        Arc::new(OpaqueIssuer::new(
+            Arc::new(s.clone()),
+            Arc::new(SystemRandom::new()),
+        )),
+    )
+    .require_tls(false)
+    .build()
+    .unwrap();
+    let auth = encode_basic("outage", secret);
+    let status = || async {
+        let req = RawRequest::new("POST", b"grant_type=client_credentials", now())
+            .content_type(b"application/x-www-form-urlencoded")
+            .authorization(auth.as_bytes());
+        let o = engine.handle_token_request(&req).await;
+        (
+            o.response.status(),
+            String::from_utf8_lossy(o.response.body()).to_string(),
+        )
+    };
+    assert_eq!(status().await.0, 200);
+
+    let addr = relay.stop().await;
+    let (code, body) = status().await;
+    assert_eq!(code, 500, "{body}");
+    assert!(
+        body.contains("server_error") && !body.contains("connect"),
+        "{body}"
+    );
+    let e = s.get(&TokenDigest::of("x")).await.unwrap_err();
+    assert_eq!(e.to_string(), "storage back end failed");
+    assert!(e.source().is_some(), "the cause is kept for the log");
+    assert!(
+        s.revoke_jti("j", now() + Duration::hours(1), now())
+            .await
+            .is_err()
+    );
+    assert!(s.client(&ClientId::new("outage").unwrap()).await.is_err());
+
+    let relay = Relay::start(addr, upstream).await;
+    assert_eq!(status().await.0, 200, "recovered without a restart");
+    assert!(
+        s.client(&ClientId::new("outage").unwrap())
+            .await
+            .unwrap()
+            .is_some()
+    );
+    relay.stop().await;
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn connection_errors_never_show_the_password() {
+    if common::db("password").await.is_none() {
+        return;
+    }
+    let pool = PoolSettings {
+        acquire_timeout: std::time::Duration::from_millis(300),
+        ..PoolSettings::default()
+    };
+    // Port 1 on loopback: nothing listens there.
+    let e = PostgresStore::connect("postgres://jeton:hunter2@127.0.0.1:1/db", &pool)
+        .await
+        .unwrap_err();
+    assert!(!format!("{e} {e:?}").contains("hunter2"), "{e:?}");
+    let e = PostgresStore::connect("postgres://jeton:hunter2@[bad/db", &pool)
+        .await
+        .unwrap_err();
+    assert!(!format!("{e} {e:?}").contains("hunter2"), "{e:?}");
+}
