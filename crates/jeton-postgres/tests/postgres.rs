@@ -4,15 +4,11 @@
 mod common;
 
 use jeton::time::Duration;
-use jeton::{
-    ClientId, ClientRecord, ClientRegistry, ClientStore, DefaultScope, Engine, OpaqueIssuer,
-    RawRequest, RevocationList, Scope, SecretVerifier, SystemRandom, TokenDigest, TokenStore,
-    encode_basic,
-};
+use jeton::{ClientId, ClientRegistry, ClientStore, RevocationList, TokenDigest, TokenStore};
 use jeton_postgres::sqlx;
 use jeton_postgres::{PoolSettings, PostgresStore, SCHEMA_VERSION, SchemaError};
 use jeton_testkit::now;
-use jeton_testkit::store_conformance::token;
+use jeton_testkit::store_conformance::{self as table, token};
 use std::error::Error as _;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -80,26 +76,11 @@ async fn tokens_revocations_and_clients_survive_a_restart() {
     let Some(db) = common::db("restart").await else {
         return;
     };
-    let t = token("kept", "c", now(), Duration::hours(1));
-    let client = ClientRecord::builder(ClientId::new("c").unwrap())
-        .secret(SecretVerifier::hmac_sha256("c-secret", &SystemRandom::new()).unwrap())
-        .build();
-    {
-        let s = db.migrated().await;
-        s.insert(t.clone()).await.unwrap();
-        s.revoke_jti("jwt-1", now() + Duration::hours(1), now())
-            .await
-            .unwrap();
-        assert!(s.create_client(client.clone()).await.unwrap());
-        s.close().await;
-    }
     let s = db.migrated().await;
-    assert_eq!(s.get(&t.digest).await.unwrap(), Some(t));
-    assert!(
-        s.is_revoked("jwt-1").await.unwrap(),
-        "RFC 7009 §2: revoked stays revoked"
-    );
-    assert_eq!(s.client(&client.id).await.unwrap(), Some(client));
+    let kept = table::write_before_restart(&s, &s, &s).await;
+    s.close().await;
+    let s = db.migrated().await;
+    table::check_after_restart(&s, &s, &s, &kept).await;
     db.drop().await;
 }
 
@@ -190,46 +171,15 @@ async fn the_database_going_away_gives_clean_500s_and_recovery() {
         ..PoolSettings::default()
     };
     let s = PostgresStore::connect_with(options, &pool).await.unwrap();
-    let secret = "outage-client-secret";
-    s.create_client(
-        ClientRecord::builder(ClientId::new("outage").unwrap())
-            .secret(SecretVerifier::hmac_sha256(secret, &SystemRandom::new()).unwrap())
-            .scopes(Scope::parse("read").unwrap())
-            .default_scope(DefaultScope::AllAllowed)
-            .build(),
-    )
-    .await
-    .unwrap();
-    let engine = Engine::builder(
-        Arc::new(s.clone()),
-        Arc::new(OpaqueIssuer::new(
-            Arc::new(s.clone()),
-            Arc::new(SystemRandom::new()),
-        )),
-    )
-    .require_tls(false)
-    .build()
-    .unwrap();
-    let auth = encode_basic("outage", secret);
-    let status = || async {
-        let req = RawRequest::new("POST", b"grant_type=client_credentials", now())
-            .content_type(b"application/x-www-form-urlencoded")
-            .authorization(auth.as_bytes());
-        let o = engine.handle_token_request(&req).await;
-        (
-            o.response.status(),
-            String::from_utf8_lossy(o.response.body()).to_string(),
-        )
-    };
-    assert_eq!(status().await.0, 200);
+    let (id, secret) = ("outage", "outage-client-secret");
+    s.create_client(table::client_with_secret(id, secret))
+        .await
+        .unwrap();
+    let engine = table::engine_on(Arc::new(s.clone()), Arc::new(s.clone()));
+    assert_eq!(table::token_request(&engine, id, secret).await.0, 200);
 
     let addr = relay.stop().await;
-    let (code, body) = status().await;
-    assert_eq!(code, 500, "{body}");
-    assert!(
-        body.contains("server_error") && !body.contains("connect"),
-        "{body}"
-    );
+    table::assert_clean_500(&table::token_request(&engine, id, secret).await, "connect");
     let e = s.get(&TokenDigest::of("x")).await.unwrap_err();
     assert_eq!(e.to_string(), "storage back end failed");
     assert!(e.source().is_some(), "the cause is kept for the log");
@@ -238,12 +188,13 @@ async fn the_database_going_away_gives_clean_500s_and_recovery() {
             .await
             .is_err()
     );
-    assert!(s.client(&ClientId::new("outage").unwrap()).await.is_err());
+    assert!(s.client(&ClientId::new(id).unwrap()).await.is_err());
 
     let relay = Relay::start(addr, upstream).await;
-    assert_eq!(status().await.0, 200, "recovered without a restart");
+    let again = table::token_request(&engine, id, secret).await;
+    assert_eq!(again.0, 200, "recovered without a restart");
     assert!(
-        s.client(&ClientId::new("outage").unwrap())
+        s.client(&ClientId::new(id).unwrap())
             .await
             .unwrap()
             .is_some()

@@ -1,14 +1,12 @@
 //! What is particular to the SQLite store: migrations, restarts, and a database that fails.
 
 use jeton::time::Duration;
-use jeton::{
-    ClientId, ClientRecord, ClientRegistry, ClientStore, Engine, OpaqueIssuer, RawRequest,
-    RevocationList, Scope, SecretVerifier, SystemRandom, TokenDigest, TokenStore, encode_basic,
-};
+use jeton::{ClientId, ClientRegistry, ClientStore, RevocationList, TokenDigest, TokenStore};
+use jeton_sqlite::sqlx::sqlite::SqliteConnectOptions;
 use jeton_sqlite::sqlx::{self, Connection, SqliteConnection};
 use jeton_sqlite::{PoolSettings, SCHEMA_VERSION, SchemaError, SqliteStore};
 use jeton_testkit::now;
-use jeton_testkit::store_conformance::token;
+use jeton_testkit::store_conformance::{self as table, token};
 use std::error::Error as _;
 use std::sync::Arc;
 
@@ -70,65 +68,31 @@ async fn a_newer_schema_is_refused_and_left_alone() {
 async fn tokens_revocations_and_clients_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("restart.db");
-    let t = token("kept", "c", now(), Duration::hours(1));
-    let client = ClientRecord::builder(ClientId::new("c").unwrap())
-        .secret(SecretVerifier::hmac_sha256("c-secret", &SystemRandom::new()).unwrap())
-        .build();
-    {
-        let s = open(&path).await;
-        s.migrate().await.unwrap();
-        s.insert(t.clone()).await.unwrap();
-        s.revoke_jti("jwt-1", now() + Duration::hours(1), now())
-            .await
-            .unwrap();
-        assert!(s.create_client(client.clone()).await.unwrap());
-        s.close().await;
-    }
     let s = open(&path).await;
     s.migrate().await.unwrap();
-    assert_eq!(s.get(&t.digest).await.unwrap(), Some(t));
-    assert!(
-        s.is_revoked("jwt-1").await.unwrap(),
-        "RFC 7009 §2: revoked stays revoked"
-    );
-    assert_eq!(s.client(&client.id).await.unwrap(), Some(client));
+    let kept = table::write_before_restart(&s, &s, &s).await;
+    s.close().await;
+    let s = open(&path).await;
+    s.migrate().await.unwrap();
+    table::check_after_restart(&s, &s, &s, &kept).await;
 }
 
 #[tokio::test]
 async fn a_locked_database_fails_cleanly_and_recovers() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("locked.db");
-    let options = SqliteStore::defaults(
-        jeton_sqlite::sqlx::sqlite::SqliteConnectOptions::new().filename(&path),
-    )
-    .busy_timeout(std::time::Duration::from_millis(200));
+    let options = SqliteStore::defaults(SqliteConnectOptions::new().filename(&path))
+        .busy_timeout(std::time::Duration::from_millis(200));
     let s = SqliteStore::connect_with(options, &PoolSettings::default())
         .await
         .unwrap();
     s.migrate().await.unwrap();
-    let secret = "locked-client-secret";
-    let client = ClientRecord::builder(ClientId::new("locked").unwrap())
-        .secret(SecretVerifier::hmac_sha256(secret, &SystemRandom::new()).unwrap())
-        .scopes(Scope::parse("read").unwrap())
-        .default_scope(jeton::DefaultScope::AllAllowed)
-        .build();
-    s.create_client(client).await.unwrap();
-    let engine = Engine::builder(
-        Arc::new(s.clone()),
-        Arc::new(OpaqueIssuer::new(
-            Arc::new(s.clone()),
-            Arc::new(SystemRandom::new()),
-        )),
-    )
-    .require_tls(false)
-    .build()
-    .unwrap();
-    let auth = encode_basic("locked", secret);
-    let request = || {
-        RawRequest::new("POST", b"grant_type=client_credentials", now())
-            .content_type(b"application/x-www-form-urlencoded")
-            .authorization(auth.as_bytes())
-    };
+    let (id, secret) = ("locked", "locked-client-secret");
+    s.create_client(table::client_with_secret(id, secret))
+        .await
+        .unwrap();
+    let engine = table::engine_on(Arc::new(s.clone()), Arc::new(s.clone()));
+    assert_eq!(table::token_request(&engine, id, secret).await.0, 200);
 
     // Another process holds the write lock past the busy timeout.
     let mut holder = SqliteConnection::connect(&format!("sqlite://{}", path.display()))
@@ -140,7 +104,7 @@ async fn a_locked_database_fails_cleanly_and_recovers() {
         .unwrap();
 
     let e = s
-        .insert(token("blocked", "locked", now(), Duration::hours(1)))
+        .insert(token("blocked", id, now(), Duration::hours(1)))
         .await
         .expect_err("the write lock is held");
     assert_eq!(e.to_string(), "storage back end failed", "opaque");
@@ -150,17 +114,10 @@ async fn a_locked_database_fails_cleanly_and_recovers() {
             .await
             .is_err()
     );
-
-    let outcome = engine.handle_token_request(&request()).await;
-    assert_eq!(outcome.response.status(), 500);
-    let body = String::from_utf8_lossy(outcome.response.body()).to_string();
-    assert!(
-        body.contains("server_error") && !body.contains("lock"),
-        "{body}"
-    );
+    table::assert_clean_500(&table::token_request(&engine, id, secret).await, "lock");
     // Reads go on meanwhile (WAL): the client is still found.
     assert!(
-        s.client(&ClientId::new("locked").unwrap())
+        s.client(&ClientId::new(id).unwrap())
             .await
             .unwrap()
             .is_some()
@@ -171,9 +128,12 @@ async fn a_locked_database_fails_cleanly_and_recovers() {
         .await
         .unwrap();
     drop(holder);
-    let outcome = engine.handle_token_request(&request()).await;
-    assert_eq!(outcome.response.status(), 200, "recovered");
-    s.insert(token("after", "locked", now(), Duration::hours(1)))
+    assert_eq!(
+        table::token_request(&engine, id, secret).await.0,
+        200,
+        "recovered"
+    );
+    s.insert(token("after", id, now(), Duration::hours(1)))
         .await
         .unwrap();
     assert!(s.get(&TokenDigest::of("after")).await.unwrap().is_some());

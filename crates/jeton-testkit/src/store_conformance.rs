@@ -255,21 +255,13 @@ pub async fn client_listing(r: &dyn ClientRegistry) {
 /// sees at once, down to an engine built on `other`: the new secret works, the retired one
 /// fails, a disabled client fails, a deleted one is unknown.
 pub async fn rotation_across_handles(admin: &dyn ClientRegistry, other: Arc<dyn ClientStore>) {
-    let tokens = Arc::new(jeton_memory::MemoryTokenStore::new());
-    let issuer = OpaqueIssuer::new(tokens, Arc::new(SystemRandom::new()));
-    let engine = Engine::builder(other.clone(), Arc::new(issuer))
-        .require_tls(false)
-        .build()
-        .expect("engine");
+    let engine = engine_on(
+        other.clone(),
+        Arc::new(jeton_memory::MemoryTokenStore::new()),
+    );
     let status = |secret: &'static str| {
         let engine = &engine;
-        async move {
-            let auth = encode_basic("rotating", secret);
-            let req = RawRequest::new("POST", b"grant_type=client_credentials", now())
-                .content_type(b"application/x-www-form-urlencoded")
-                .authorization(auth.as_bytes());
-            engine.handle_token_request(&req).await.response.status()
-        }
+        async move { token_request(engine, "rotating", secret).await.0 }
     };
     let id = cid("rotating");
     let client = ClientRecord::builder(id.clone())
@@ -438,4 +430,86 @@ pub async fn bounded_purge<P, PF, C, CF>(
         );
         assert!(r.is_revoked(&format!("live-{i}")).await.unwrap());
     }
+}
+
+/// What [`write_before_restart`] stored, for [`check_after_restart`].
+#[derive(Debug)]
+pub struct Persisted {
+    token: TokenRecord,
+    jti: &'static str,
+    client: ClientRecord,
+}
+
+/// First half of the restart check: stores a token, a JWT revocation and a client. The caller
+/// then closes the store and opens it again.
+pub async fn write_before_restart(
+    s: &dyn TokenStore,
+    r: &dyn RevocationList,
+    c: &dyn ClientRegistry,
+) -> Persisted {
+    let p = Persisted {
+        token: token("kept", "kept-client", now(), Duration::hours(1)),
+        jti: "kept-jwt",
+        client: full_client("kept-client", "kept-secret"),
+    };
+    s.insert(p.token.clone()).await.unwrap();
+    r.revoke_jti(p.jti, now() + Duration::hours(1), now())
+        .await
+        .unwrap();
+    assert!(c.create_client(p.client.clone()).await.unwrap());
+    p
+}
+
+/// Second half: after the restart, the token is still active, the revoked JWT still revoked
+/// (RFC 7009 §2), the client still there.
+pub async fn check_after_restart(
+    s: &dyn TokenStore,
+    r: &dyn RevocationList,
+    c: &dyn ClientRegistry,
+    p: &Persisted,
+) {
+    assert_eq!(s.get(&p.token.digest).await.unwrap(), Some(p.token.clone()));
+    assert!(r.is_revoked(p.jti).await.unwrap(), "revoked stays revoked");
+    assert_eq!(
+        c.client(&p.client.id).await.unwrap(),
+        Some(p.client.clone())
+    );
+}
+
+/// A client `id` with one secret that may request every scope it has (`read`) without naming
+/// it: the client the failure tests authenticate as.
+pub fn client_with_secret(id: &str, secret: &str) -> ClientRecord {
+    ClientRecord::builder(cid(id))
+        .secret(verifier(secret))
+        .scopes(Scope::parse("read").expect("scope"))
+        .default_scope(DefaultScope::AllAllowed)
+        .build()
+}
+
+/// An engine issuing opaque tokens on these stores (TLS not required).
+pub fn engine_on(clients: Arc<dyn ClientStore>, tokens: Arc<dyn TokenStore>) -> Engine {
+    let issuer = OpaqueIssuer::new(tokens, Arc::new(SystemRandom::new()));
+    Engine::builder(clients, Arc::new(issuer))
+        .require_tls(false)
+        .build()
+        .expect("engine")
+}
+
+/// Status and body of a client-credentials token request as `id`/`secret`, at [`now`].
+pub async fn token_request(engine: &Engine, id: &str, secret: &str) -> (u16, String) {
+    let auth = encode_basic(id, secret);
+    let req = RawRequest::new("POST", b"grant_type=client_credentials", now())
+        .content_type(b"application/x-www-form-urlencoded")
+        .authorization(auth.as_bytes());
+    let o = engine.handle_token_request(&req).await;
+    let body = String::from_utf8_lossy(o.response.body()).into_owned();
+    (o.response.status(), body)
+}
+
+/// What a store failure must look like through the engine: `500 server_error`, nothing
+/// internal in the body (`detail` is a word the driver's error would contain).
+pub fn assert_clean_500((status, body): &(u16, String), detail: &str) {
+    assert_eq!(*status, 500, "{body}");
+    assert!(body.contains("server_error"), "{body}");
+    assert!(!body.to_lowercase().contains(detail), "{body}");
 }
