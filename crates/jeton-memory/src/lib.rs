@@ -2,7 +2,8 @@
 //! [`TokenStore`], and the test double every other crate uses.
 //!
 //! - [`MemoryClientStore`]: clients behind a `RwLock` (reads share it; the hot path never
-//!   waits on another reader).
+//!   waits on another reader). It also implements [`ClientRegistry`], the reference behaviour
+//!   of client management that the SQL stores match (`jeton_testkit::store_conformance`).
 //! - [`MemoryTokenStore`]: token records in 32 shards chosen by digest, each behind its own
 //!   `Mutex`, so concurrent issuers rarely meet on one lock. Expired records are purged as new
 //!   ones arrive, using the new record's `issued_at` as the clock (the store never reads one),
@@ -17,7 +18,8 @@
 //! and one audience URI, about **400 bytes per token**. [`MemoryTokenStore::approx_bytes`]
 //! computes the figure for the records actually held.
 //!
-//! Nothing here survives a restart; for several nodes use `jeton-postgres`.
+//! Nothing here survives a restart: for one node that must, use `jeton-sqlite`; for several
+//! nodes, `jeton-postgres`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

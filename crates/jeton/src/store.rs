@@ -149,3 +149,24 @@ pub trait ClientRegistry: ClientStore {
         limit: usize,
     ) -> Result<Vec<ClientRecord>, StoreError>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SystemRandom;
+
+    #[test]
+    fn secret_ids_are_short_stable_and_per_verifier() {
+        let rng = SystemRandom::new();
+        let a = SecretVerifier::hmac_sha256("same-secret", &rng).unwrap();
+        let b = SecretVerifier::hmac_sha256("same-secret", &rng).unwrap();
+        let id = SecretId::of(&a);
+        assert_eq!(id.as_str().len(), 16);
+        assert_eq!(SecretId::of(&a), id, "stable");
+        assert_ne!(SecretId::of(&b), id, "another salt, another id");
+        assert_eq!(SecretId::parse(id.as_str()), Some(id.clone()));
+        assert_eq!(SecretId::parse("ABCDEF0123456789"), None);
+        assert_eq!(SecretId::parse("0123"), None);
+        assert!(!format!("{id:?}").contains(&a.to_string()));
+    }
+}
