@@ -13,7 +13,7 @@
 //! | `/.well-known/oauth-authorization-server`    | [`Engine::metadata_document`] (RFC 8414 §3)  |
 //! | `/jwks.json`                                 | [`Engine::jwks_document`]                    |
 //!
-//! [`token_route`] is the token endpoint alone, to mount on a path of your own. [`Bearer`] is
+//! [`token_endpoint`] is the token endpoint alone, to mount on a path of your own. [`Bearer`] is
 //! an extractor for resource servers (RFC 6750), configured by a [`BearerAuth`] in app data.
 //!
 //! For the three form endpoints the handler reads the clock, the method, the raw query, every
@@ -35,7 +35,7 @@
 //!
 //! ```no_run
 //! use actix_web::{App, HttpServer};
-//! use jeton_actix::jeton::{self, ClientId, ClientRecord, Engine, Issuer, OpaqueIssuer, Scope,
+//! use jeton_actix::jeton::{self, ClientId, ClientRecord, Engine, IssuerId, OpaqueIssuer, Scope,
 //!                          SystemRandom};
 //! use jeton_actix::Transport;
 //! use jeton_memory::{MemoryClientStore, MemoryTokenStore};
@@ -54,7 +54,7 @@
 //! let issuer = Arc::new(OpaqueIssuer::new(Arc::new(MemoryTokenStore::new()), rng));
 //! let engine = Arc::new(
 //!     Engine::builder(clients, issuer)
-//!         .issuer(Issuer::new("https://as.example.com")?)
+//!         .issuer(IssuerId::new("https://as.example.com")?)
 //!         .build()?,
 //! );
 //!
@@ -66,7 +66,7 @@
 //!         App::new()
 //!             .configure(endpoints.clone())
 //!             // Or the token endpoint alone, on a path of your own:
-//!             .route("/oauth/token", jeton_actix::token_route(engine.clone(), transport.clone()))
+//!             .route("/oauth/token", jeton_actix::token_endpoint(engine.clone(), transport.clone()))
 //!     })
 //!     .bind(("0.0.0.0", 8080))?
 //!     .run(),
@@ -130,7 +130,7 @@ struct Shared {
 /// Adds every endpoint of `engine` to an app, on the paths of its configured URLs (see the
 /// [crate docs](crate)): token, and introspection, revocation and JWKS where configured
 /// (`/token` alone for an engine without endpoints), plus the metadata path
-/// [`jeton::Issuer::metadata_path`] when an issuer is configured: the core's table,
+/// [`jeton::IssuerId::metadata_path`] when an issuer is configured: the core's table,
 /// [`Engine::routes`]. Paths compare exactly; the query of a configured URL reaches the
 /// engine, which ignores it (RFC 6749 §3.2).
 ///
@@ -145,8 +145,8 @@ pub fn configure(
 }
 
 /// The token endpoint (RFC 6749 §4.4.2) alone, answering every method (the engine refuses all
-/// but `POST` with `405`), for a path of your own: `.route("/oauth/token", token_route(..))`.
-pub fn token_route(engine: Arc<Engine>, transport: Transport) -> Route {
+/// but `POST` with `405`), for a path of your own: `.route("/oauth/token", token_endpoint(..))`.
+pub fn token_endpoint(engine: Arc<Engine>, transport: Transport) -> Route {
     Arc::new(Shared { engine, transport }).form_route(RouteKind::Token)
 }
 

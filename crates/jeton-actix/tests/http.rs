@@ -6,7 +6,7 @@ use actix_web::dev::ServerHandle;
 use actix_web::web::{self, ServiceConfig};
 use actix_web::{App, HttpServer};
 use jeton_actix::jeton::{Engine, Scope};
-use jeton_actix::{Bearer, BearerAuth, Transport, configure, token_route};
+use jeton_actix::{Bearer, BearerAuth, Transport, configure, token_endpoint};
 use jeton_testkit::http::{self as scenario, BearerFixture, bounded};
 use jeton_testkit::{Endpoint, Fixture};
 use std::net::{SocketAddr, TcpListener};
@@ -58,11 +58,11 @@ async fn rfc6749_rfc7662_rfc7009_conformance_tables_pass_on_the_engines_paths() 
 }
 
 #[actix_web::test]
-async fn rfc6749_3_2_token_route_on_an_app_path_ignores_a_configured_query() {
+async fn rfc6749_3_2_token_endpoint_on_an_app_path_ignores_a_configured_query() {
     bounded(async {
         let engine = Fixture::new().engine;
         let server = Server::start(move |cfg: &mut ServiceConfig| {
-            let route = token_route(engine.clone(), Transport::Plaintext);
+            let route = token_endpoint(engine.clone(), Transport::Plaintext);
             cfg.route("/oauth/token", route);
         });
         let path = "/oauth/token?tenant=acme";

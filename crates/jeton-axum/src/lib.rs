@@ -34,7 +34,7 @@
 //! log a secret, a token or an `Authorization` value.
 //!
 //! ```no_run
-//! use jeton_axum::jeton::{self, ClientId, ClientRecord, Engine, Issuer, OpaqueIssuer, Scope,
+//! use jeton_axum::jeton::{self, ClientId, ClientRecord, Engine, IssuerId, OpaqueIssuer, Scope,
 //!                         SystemRandom};
 //! use jeton_axum::Transport;
 //! use jeton_memory::{MemoryClientStore, MemoryTokenStore};
@@ -54,7 +54,7 @@
 //! let issuer = Arc::new(OpaqueIssuer::new(Arc::new(MemoryTokenStore::new()), rng));
 //! let engine = Arc::new(
 //!     Engine::builder(clients, issuer)
-//!         .issuer(Issuer::new("https://as.example.com")?)
+//!         .issuer(IssuerId::new("https://as.example.com")?)
 //!         .build()?,
 //! );
 //!
@@ -127,7 +127,7 @@ struct Shared {
 /// Every endpoint of `engine` on the paths of its configured URLs (see the [crate docs](crate)),
 /// as the core's table [`Engine::routes`] lists them: token, and introspection, revocation and
 /// JWKS where configured (`/token` alone for an engine without endpoints), plus the metadata
-/// path [`jeton::Issuer::metadata_path`] when an issuer is configured. Paths compare exactly;
+/// path [`jeton::IssuerId::metadata_path`] when an issuer is configured. Paths compare exactly;
 /// the query of a configured URL reaches the engine, which ignores it (RFC 6749 §3.2).
 pub fn router(engine: Arc<Engine>, transport: Transport) -> Router {
     let shared = Arc::new(Shared { engine, transport });

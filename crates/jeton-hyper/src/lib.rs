@@ -24,14 +24,14 @@
 //! The metadata and JWKS documents are the core's too; the adapter only restricts them to `GET`
 //! and `HEAD` (`405` with `Allow: GET, HEAD` otherwise).
 //!
-//! [`TokenEndpoint`] is the token endpoint alone, on every path, for apps that route by hand.
+//! [`token_endpoint`] is the token endpoint alone, on every path, for apps that route by hand.
 //!
 //! What it never does: buffer more than [`Engine::max_body_bytes`] (+ one read chunk) of a
 //! body, trust `X-Forwarded-Proto` from a peer you did not list, answer `500` to a malformed
 //! request, or log a secret, a token or an `Authorization` value.
 //!
 //! ```no_run
-//! use jeton_hyper::jeton::{self, ClientId, ClientRecord, Engine, Issuer, OpaqueIssuer, Scope,
+//! use jeton_hyper::jeton::{self, ClientId, ClientRecord, Engine, IssuerId, OpaqueIssuer, Scope,
 //!                          SystemRandom};
 //! use jeton_hyper::{Router, Transport};
 //! use jeton_memory::{MemoryClientStore, MemoryTokenStore};
@@ -52,7 +52,7 @@
 //!     Engine::builder(clients, issuer)
 //!         // Endpoints `/token`, `/introspect`, `/revoke`; metadata at
 //!         // `/.well-known/oauth-authorization-server`.
-//!         .issuer(Issuer::new("https://as.example.com")?)
+//!         .issuer(IssuerId::new("https://as.example.com")?)
 //!         .build()?,
 //! );
 //!
@@ -148,7 +148,7 @@ impl Router {
     ///
     /// Routes the core's table, [`Engine::routes`]: the paths of the engine's endpoints
     /// (token, and introspection, revocation and JWKS where configured) and the metadata path
-    /// [`jeton::Issuer::metadata_path`] (RFC 8414 §3) when an issuer is configured. An engine
+    /// [`jeton::IssuerId::metadata_path`] (RFC 8414 §3) when an issuer is configured. An engine
     /// without endpoints gets `/token` only.
     pub fn new(engine: Arc<Engine>, transport: Transport) -> Self {
         let routes = engine.routes().into_iter();
@@ -298,9 +298,14 @@ pub struct TokenEndpoint {
     router: Router,
 }
 
+/// The token endpoint alone, answering with `engine` on every path, deciding TLS by
+/// `transport`: the same name, `token_endpoint`, as in `jeton-axum` and `jeton-actix`.
+pub fn token_endpoint(engine: Arc<Engine>, transport: Transport) -> TokenEndpoint {
+    TokenEndpoint::new(engine, transport)
+}
+
 impl TokenEndpoint {
-    /// An endpoint answering with `engine`, deciding TLS by `transport`.
-    pub fn new(engine: Arc<Engine>, transport: Transport) -> Self {
+    fn new(engine: Arc<Engine>, transport: Transport) -> Self {
         Self {
             router: Router {
                 engine,
@@ -500,7 +505,7 @@ impl fmt::Display for Chain<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use jeton::{Endpoints, Issuer, OpaqueIssuer};
+    use jeton::{Endpoints, IssuerId, OpaqueIssuer};
     use jeton_memory::{MemoryClientStore, MemoryTokenStore};
 
     #[test]
@@ -541,7 +546,7 @@ mod tests {
 
     #[test]
     fn rfc8414_3_routes_follow_the_configured_endpoints_and_issuer_path() {
-        let issuer = Issuer::new("https://as.example.com/tenant/a").unwrap();
+        let issuer = IssuerId::new("https://as.example.com/tenant/a").unwrap();
         let r = router(|b| {
             b.endpoints(Endpoints::new(
                 "https://as.example.com/tenant/a/token?x=1".into(),

@@ -6,7 +6,7 @@ mod support;
 
 use bytes::Bytes;
 use jeton_hyper::jeton::{Engine, OpaqueIssuer};
-use jeton_hyper::{Router, TokenEndpoint, Transport};
+use jeton_hyper::{Router, Transport, token_endpoint};
 use jeton_memory::MemoryTokenStore;
 use jeton_testkit::conformance;
 use jeton_testkit::{
@@ -83,7 +83,7 @@ async fn rfc6749_3_2_token_endpoint_alone_serves_any_path_and_ignores_a_configur
     bounded(async {
         let fixture = Fixture::new();
         let server =
-            Server::token_endpoint(TokenEndpoint::new(fixture.engine, Transport::Plaintext)).await;
+            Server::token_endpoint(token_endpoint(fixture.engine, Transport::Plaintext)).await;
         run_table(&server, Endpoint::Token, "/oauth/token?tenant=acme").await;
     })
     .await;
@@ -169,7 +169,7 @@ async fn failing_server(store_fails: bool) -> Server {
     .require_tls(false)
     .build()
     .expect("engine");
-    Server::token_endpoint(TokenEndpoint::new(Arc::new(engine), Transport::Plaintext)).await
+    Server::token_endpoint(token_endpoint(Arc::new(engine), Transport::Plaintext)).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -196,7 +196,7 @@ async fn rfc6749_5_2_failing_store_or_issuer_is_500_server_error_without_detail(
 /// An engine that requires TLS, behind the given transport.
 async fn tls_server(transport: Transport) -> Server {
     let fixture = Fixture::with(|b| b.require_tls(true));
-    Server::token_endpoint(TokenEndpoint::new(fixture.engine, transport)).await
+    Server::token_endpoint(token_endpoint(fixture.engine, transport)).await
 }
 
 async fn status_and_error(server: &Server, extra_headers: &str) -> (u16, String) {
@@ -322,7 +322,7 @@ mod direct {
         body: OddBody,
     ) -> (u16, bool, serde_json::Value) {
         use http_body_util::BodyExt;
-        let ep = TokenEndpoint::new(fixture.engine, Transport::Plaintext);
+        let ep = token_endpoint(fixture.engine, Transport::Plaintext);
         let req = http::Request::builder()
             .method(method)
             .uri("/token")

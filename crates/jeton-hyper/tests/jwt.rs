@@ -5,7 +5,7 @@
 mod support;
 
 use jeton::{
-    Algorithm, BearerValidator, Engine, Issuer, JwtIssuer, KeySet, Resource, Scope, SigningKey,
+    Algorithm, BearerValidator, Engine, IssuerId, JwtIssuer, KeySet, Resource, Scope, SigningKey,
 };
 use jeton_hyper::{Router, Transport};
 use jeton_testkit::{ALL, FixtureClient, INTROSPECTOR, ISSUER, fixture_clients};
@@ -17,7 +17,7 @@ const AUD: &str = "https://api.example.com/";
 fn jwt_router(alg: Algorithm) -> Router {
     let clients =
         Arc::new(jeton_testkit::jeton_memory::MemoryClientStore::with_clients(fixture_clients()));
-    let issuer = Issuer::new(ISSUER).unwrap();
+    let issuer = IssuerId::new(ISSUER).unwrap();
     let keys = KeySet::new(SigningKey::generate(alg).unwrap());
     let jwt = JwtIssuer::builder(issuer.clone(), keys, Arc::new(jeton::SystemRandom::new()))
         .default_audience([Resource::new(AUD).unwrap()])

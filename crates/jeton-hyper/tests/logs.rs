@@ -5,7 +5,7 @@
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use jeton_hyper::jeton::{Engine, encode_basic};
-use jeton_hyper::{Router, TokenEndpoint, Transport};
+use jeton_hyper::{Router, TokenEndpoint, Transport, token_endpoint};
 use jeton_testkit::http::Logs;
 use jeton_testkit::{BASIC, FailingIssuer, Fixture, FixtureClient, INTERNAL_DETAIL, INTROSPECTOR};
 use std::net::SocketAddr;
@@ -72,7 +72,7 @@ async fn rfc6749_10_3_one_audit_event_per_request_and_no_secret_in_logs() {
     // Issued (info) and failed authentication (warn): one audit line each, with client id,
     // outcome word, status and peer; no secret, token or Authorization value.
     let fixture = Fixture::new();
-    let ep = TokenEndpoint::new(fixture.engine.clone(), Transport::Plaintext);
+    let ep = token_endpoint(fixture.engine.clone(), Transport::Plaintext);
     let peer: SocketAddr = "127.0.0.1:40000".parse().expect("addr");
     let (status, json) = post(&ep, BASIC.secret, Some(peer)).await;
     assert_eq!(status, 200);
@@ -149,7 +149,7 @@ async fn rfc6749_10_3_one_audit_event_per_request_and_no_secret_in_logs() {
         .require_tls(false)
         .build()
         .expect("engine");
-    let ep = TokenEndpoint::new(Arc::new(engine), Transport::Plaintext);
+    let ep = token_endpoint(Arc::new(engine), Transport::Plaintext);
     let (status, json) = post(&ep, BASIC.secret, None).await;
     assert_eq!(
         (status, json["error"].as_str()),

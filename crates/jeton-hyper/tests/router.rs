@@ -6,7 +6,7 @@
 mod support;
 
 use jeton_hyper::jeton::{
-    AuthMethod, ClientId, ClientRecord, Endpoints, Issuer, Scope, SecretVerifier, encode_basic,
+    AuthMethod, ClientId, ClientRecord, Endpoints, IssuerId, Scope, SecretVerifier, encode_basic,
 };
 use jeton_hyper::{Router, Transport};
 use jeton_testkit::http::{no_store_json, post_form};
@@ -380,7 +380,7 @@ async fn unrouted_paths_are_404_and_the_health_path_is_200() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rfc8414_3_well_known_path_is_inserted_before_the_issuer_path() {
     bounded(async {
-        let issuer = Issuer::new("https://as.example.com/tenant/a").expect("issuer");
+        let issuer = IssuerId::new("https://as.example.com/tenant/a").expect("issuer");
         let fixture = Fixture::with(|b| {
             b.require_tls(false)
                 .endpoints(Endpoints::under(&issuer))

@@ -17,7 +17,7 @@ use jeton::time::format_description::well_known::Rfc3339;
 use jeton::time::{Duration, OffsetDateTime};
 use jeton::{
     AuthMethod, ClientId, ClientRecord, DecoyKind, DefaultScope, Endpoints, Engine, GrantType,
-    Issuer, JwtIssuer, KeySet, RegisteredSecret, Resource, Scope, ScopeToken, SecretVerifier,
+    IssuerId, JwtIssuer, KeySet, RegisteredSecret, Resource, Scope, ScopeToken, SecretVerifier,
     SigningKey, SystemRandom, TokenFormat,
 };
 use jeton_hyper::Transport;
@@ -86,7 +86,7 @@ impl Default for ServerOptions {
 /// default) resolves to.
 pub(crate) struct Settings {
     /// The issuer identifier (RFC 8414 §2).
-    pub(crate) issuer: Issuer,
+    pub(crate) issuer: IssuerId,
     /// Where to listen.
     pub(crate) listen: SocketAddr,
     /// How requests reach the process, which decides what counts as TLS.
@@ -138,10 +138,9 @@ impl Settings {
             ),
             None => None,
         };
-        let issuer = self
-            .format
-            .build_issuer(Arc::new(MemoryTokenStore::new()), rng, jwt)
-            .map_err(|e| e.to_string())?;
+        let issuer =
+            jeton::internal::build_issuer(self.format, Arc::new(MemoryTokenStore::new()), rng, jwt)
+                .map_err(|e| e.to_string())?;
         let clients = Arc::new(jeton_memory::MemoryClientStore::with_clients(
             self.clients.iter().cloned(),
         ));
@@ -471,7 +470,7 @@ impl<'a> Source<'a> {
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     #[serde(deserialize_with = "de_issuer")]
-    issuer: Issuer,
+    issuer: IssuerId,
     #[serde(default, deserialize_with = "de_listen")]
     listen: Option<SocketAddr>,
     #[serde(default)]
@@ -756,9 +755,9 @@ fn de_verifier<'de, D: Deserializer<'de>>(d: D) -> Result<SecretVerifier, D::Err
     parse_verifier(&s).map_err(de::Error::custom)
 }
 
-fn de_issuer<'de, D: Deserializer<'de>>(d: D) -> Result<Issuer, D::Error> {
+fn de_issuer<'de, D: Deserializer<'de>>(d: D) -> Result<IssuerId, D::Error> {
     let s = String::deserialize(d)?;
-    Issuer::new(s).map_err(de::Error::custom)
+    IssuerId::new(s).map_err(de::Error::custom)
 }
 
 fn de_listen<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SocketAddr>, D::Error> {
@@ -1188,7 +1187,7 @@ fn resolve(
 }
 
 /// The paths the OAuth endpoints and the metadata document are served on.
-fn endpoint_paths(issuer: &Issuer) -> Vec<String> {
+fn endpoint_paths(issuer: &IssuerId) -> Vec<String> {
     let e = Endpoints::under(issuer);
     std::iter::once(e.token)
         .chain(e.introspection)

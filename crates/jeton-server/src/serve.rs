@@ -27,7 +27,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use jeton::time::Duration;
 use jeton::{
-    Algorithm, AuthMethod, ClientId, ClientRecord, ClientSecret, Issuer, KeySet, Resource, Scope,
+    Algorithm, AuthMethod, ClientId, ClientRecord, ClientSecret, IssuerId, KeySet, Resource, Scope,
     SigningKey, SystemRandom, TokenFormat,
 };
 use jeton_hyper::{Router, Transport};
@@ -142,7 +142,7 @@ async fn bind(addr: SocketAddr) -> Result<TcpListener, String> {
 /// The development default: a demo client with a fresh secret, a fresh ES256 key, JWTs,
 /// in-memory stores, plain HTTP, issuer `http://<bound address>`.
 fn dev_default(local: SocketAddr) -> Result<(Settings, ClientSecret), String> {
-    let issuer = Issuer::new(format!("http://{local}")).map_err(|_| {
+    let issuer = IssuerId::new(format!("http://{local}")).map_err(|_| {
         format!("the development default needs 127.0.0.1 or [::1] to listen on, not {local}")
     })?;
     let key = SigningKey::generate(Algorithm::Es256)

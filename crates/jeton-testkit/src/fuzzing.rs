@@ -14,11 +14,14 @@
 //! | [`jwt`] | `BearerValidator::validate_token` (raw strings, and correctly signed tokens with fuzzed header and claims), `Jwks::from_json`, `SigningKey::from_pkcs8_pem`/`_der` | never panics; an accepted token has our `iss`, our `aud`, is unexpired and carries the required scope; an accepted JWKS re-parses from its JSON |
 
 use crate::{Fixture, block_on, now};
-use jeton::basic::{Authorization, BasicError, MAX_AUTHORIZATION_LEN, parse_authorization};
-use jeton::form::{self, FormLimits};
+use jeton::internal::basic::{
+    Authorization, BasicError, MAX_AUTHORIZATION_LEN, parse_authorization,
+};
+use jeton::internal::form::{self, FormLimits};
+use jeton::internal::opaque_token_digest;
 use jeton::{
     ClientId, ErrorCode, RawRequest, Resource, Scope, SecretVerifier, TokenDigest, TokenStore,
-    encode_basic, opaque_token_digest,
+    encode_basic,
 };
 use std::sync::OnceLock;
 
@@ -437,7 +440,7 @@ pub fn jwt(data: &[u8]) {
                 return;
             };
             let (header, payload) = rest.split_at(usize::from(hl).min(rest.len()));
-            match jeton::sign_compact(jwt_test_key(), header, payload) {
+            match jeton::internal::sign_compact(jwt_test_key(), header, payload) {
                 Ok(t) => t,
                 Err(_) => return,
             }

@@ -305,7 +305,7 @@ impl Fixture {
             Arc::new(SeqRandom::new(seed)),
         ));
         let builder = Engine::builder(clients.clone(), issuer)
-            .issuer(jeton::Issuer::new(ISSUER).expect("fixture issuer"));
+            .issuer(jeton::IssuerId::new(ISSUER).expect("fixture issuer"));
         let engine = f(builder).build().expect("fixture engine");
         Self {
             clients,

@@ -4,7 +4,7 @@
 //! `Authorization`, body, and the current time) into a response, following RFC 6749 §4.4 to
 //! the letter. It has no HTTP crate and no async runtime, and it never reads a clock, an RNG or a
 //! socket of its own: time is an argument, randomness is injected, and storage sits behind the
-//! [`ClientStore`] and [`TokenStore`] traits. Adapters (`jeton-hyper`, ...) bind it to a
+//! [`ClientStore`] and [`TokenStore`] traits (all in one module of storage contracts). Adapters (`jeton-hyper`, ...) bind it to a
 //! framework.
 //!
 //! What it never does: log or echo a secret or token, store a secret in plaintext, tell an
@@ -104,63 +104,74 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+// The shared model: protocol words, clients, secrets, the request and response, the error table,
+// audit events, the transport rule and the storage contracts. It imports none of the three parts
+// below (`store` names the token record, which lives with the token formats).
 mod audit;
-mod authn;
-pub mod basic;
-mod bearer;
+mod basic;
 mod client;
-mod endpoints;
-mod engine;
 mod error;
-pub mod form;
-mod issuer;
-mod jws;
-mod jwt;
-mod keys;
-mod metadata;
+mod form;
+mod issuer_id;
 mod request;
 mod response;
-mod routes;
 mod secret;
 mod store;
-mod token;
 mod transport;
 mod types;
 
+// The three jobs. `tokens` imports neither `server` nor `resource`; `resource` does not import
+// `server`; `server` may use both.
+mod resource;
+mod server;
+mod tokens;
+
 pub use audit::{AuditEvent, AuthFailure, Severity};
 pub use basic::encode_basic;
-pub use bearer::{
-    AccessTokenClaims, BearerAuth, BearerConfigError, BearerError, BearerFailure, BearerValidator,
-    BearerValidatorBuilder, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_BYTES, IntrospectedToken,
-    Introspector, MAX_LEEWAY, StoreIntrospector,
-};
 pub use client::{
     AuthMethod, ClientRecord, ClientRecordBuilder, DefaultScope, GrantType, RegisteredSecret,
 };
-pub use engine::{ConfigError, Engine, EngineBuilder};
-pub use error::{ErrorCode, IssueError, StoreError};
-pub use issuer::{AccessToken, Grant, TokenHandle, TokenInfo, TokenIssuer, TokenType};
-pub use jws::{Algorithm, SignError, UnknownAlgorithm, sign_compact, sign_jwt};
-pub use jwt::{
-    AT_JWT_TYPE, CustomClaims, JwtConfigError, JwtIssuer, JwtIssuerBuilder, REGISTERED_CLAIMS,
-    TokenFormat, UnknownTokenFormat,
-};
-pub use keys::{Jwks, KeyError, KeySet, SigningKey, VerifyingKey};
-pub use metadata::{Endpoints, Issuer};
+pub use error::{ConfigError, ErrorCode, IssueError, StoreError};
+pub use issuer_id::IssuerId;
 pub use request::{HeaderValues, RawRequest};
+pub use resource::{
+    BearerAuth, BearerConfigError, BearerError, BearerFailure, BearerValidator,
+    BearerValidatorBuilder, DEFAULT_LEEWAY, IntrospectedToken, Introspector, MAX_LEEWAY,
+    StoreIntrospector,
+};
 pub use response::{Diagnostic, Outcome, Response};
-pub use routes::{Route, RouteKind};
 pub use secret::{
     DecoyKind, PBKDF2_DEFAULT_ITERATIONS, PBKDF2_MIN_ITERATIONS, RandomError, RandomSource,
     SECRET_PREFIX, SecretVerifier, SystemRandom, TOKEN_PREFIX, VerifierParseError, generate_secret,
     is_generated_secret,
 };
-pub use store::ClientStore;
-pub use token::{
-    OpaqueIssuer, RevocationList, TokenDigest, TokenRecord, TokenStore, opaque_token_digest,
+pub use server::{Endpoints, Engine, EngineBuilder, Route, RouteKind};
+pub use store::{ClientStore, RevocationList, TokenStore};
+pub use tokens::{
+    AT_JWT_TYPE, AccessToken, AccessTokenClaims, Algorithm, CustomClaims, DEFAULT_MAX_TOKEN_BYTES,
+    Grant, Jwks, JwtConfigError, JwtIssuer, JwtIssuerBuilder, KeyError, KeySet, OpaqueIssuer,
+    REGISTERED_CLAIMS, SignError, SigningKey, TokenDigest, TokenFormat, TokenHandle, TokenInfo,
+    TokenIssuer, TokenRecord, TokenType, UnknownAlgorithm, UnknownTokenFormat, VerifyingKey,
+    sign_jwt,
 };
 pub use transport::Transport;
 pub use types::{ClientId, ClientSecret, InvalidValue, Resource, Scope, ScopeToken};
 
 /// Re-exported so adapters and users name one `time`.
 pub use time;
+
+/// Parsers and constructors that fuzz targets, benchmarks, the test kit and the standalone
+/// server reach into. Not part of the stable API: no semver promise, may change in any release.
+#[doc(hidden)]
+pub mod internal {
+    /// The `application/x-www-form-urlencoded` parser (RFC 6749 Appendix B).
+    pub mod form {
+        pub use crate::form::*;
+    }
+    /// The `Authorization: Basic` parser (RFC 7617, RFC 6749 §2.3.1).
+    pub mod basic {
+        pub use crate::basic::*;
+    }
+    pub use crate::server::internal::build_issuer;
+    pub use crate::tokens::internal::{opaque_token_digest, sign_compact};
+}

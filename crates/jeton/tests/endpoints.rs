@@ -341,7 +341,7 @@ fn rfc8414_3_routes_follow_the_configured_endpoints_and_issuer_path() {
         ]
     );
     let f = Fixture::with(|b| {
-        b.issuer(jeton::Issuer::new("https://as.example.com/tenant/a").unwrap())
+        b.issuer(jeton::IssuerId::new("https://as.example.com/tenant/a").unwrap())
             .endpoints(jeton::Endpoints::new(
                 "https://as.example.com/tenant/a/token?x=1".into(),
                 Some("https://as.example.com/tenant/a/introspect".into()),

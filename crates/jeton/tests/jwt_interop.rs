@@ -611,9 +611,13 @@ fn rfc9068_token_format_is_a_configuration_switch() {
         let jwt_settings =
             jeton::JwtIssuer::builder(issuer_id(), KeySet::new(key(Algorithm::Es256)), rng.clone())
                 .default_audience([jeton::Resource::new(AUDIENCE).unwrap()]);
-        let issuer = format
-            .build_issuer(fixture.tokens.clone(), rng.clone(), Some(jwt_settings))
-            .unwrap();
+        let issuer = jeton::internal::build_issuer(
+            format,
+            fixture.tokens.clone(),
+            rng.clone(),
+            Some(jwt_settings),
+        )
+        .unwrap();
         let engine = jeton::Engine::builder(fixture.clients.clone(), issuer)
             .require_tls(false)
             .build()
@@ -651,9 +655,7 @@ fn rfc9068_token_format_is_a_configuration_switch() {
         }
     }
     assert!(
-        TokenFormat::Jwt
-            .build_issuer(fixture.tokens.clone(), rng, None)
-            .is_err()
+        jeton::internal::build_issuer(TokenFormat::Jwt, fixture.tokens.clone(), rng, None).is_err()
     );
 }
 

@@ -291,7 +291,10 @@ fn rfc6749_5_2_grant_type_missing_unsupported_unauthorized() {
     ] {
         let o = f.token_basic(
             BASIC,
-            &format!("grant_type={}&scope=read", jeton::form::encode_component(g)),
+            &format!(
+                "grant_type={}&scope=read",
+                jeton::internal::form::encode_component(g)
+            ),
         );
         assert_error(&o, 400, "unsupported_grant_type");
     }
@@ -727,7 +730,7 @@ fn rfc6749_10_10_tokens_are_random_prefixed_and_stored_only_as_digests() {
         .to_owned();
     assert_ne!(a, b);
     assert_eq!(a.len(), 52);
-    assert!(jeton::opaque_token_digest(&a).is_some());
+    assert!(jeton::internal::opaque_token_digest(&a).is_some());
     let rec = block_on(f.tokens.get(&TokenDigest::of(&a)))
         .unwrap()
         .unwrap();

@@ -13,7 +13,7 @@ use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use jeton_hyper::jeton::{
-    ClientId, ClientRecord, Endpoints, Engine, Issuer, OpaqueIssuer, Scope, SystemRandom,
+    ClientId, ClientRecord, Endpoints, Engine, IssuerId, OpaqueIssuer, Scope, SystemRandom,
     generate_secret,
 };
 use jeton_hyper::{Router, Transport};
@@ -63,7 +63,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     // loopback host only, so on any other address the endpoints are served without an issuer
     // (and without the metadata document).
     let base = format!("http://{local}");
-    let (engine, issuer) = match Issuer::new(base.as_str()) {
+    let (engine, issuer) = match IssuerId::new(base.as_str()) {
         Ok(issuer) => (engine.issuer(issuer.clone()), Some(issuer)),
         Err(_) => {
             let url = |path: &str| format!("{base}{path}");

@@ -3,11 +3,12 @@
 use crate::audit::AuthFailure;
 use crate::basic::{Authorization, parse_authorization};
 use crate::client::{AuthMethod, ClientRecord};
-use crate::engine::{Engine, Rejection};
 use crate::form::Form;
 use crate::request::RawRequest;
 use crate::response::{Diagnostic, desc};
 use crate::secret::SecretVerifier;
+use crate::server::engine::Engine;
+use crate::server::rejection::Rejection;
 use crate::types::{ClientId, ClientSecret};
 use time::OffsetDateTime;
 

@@ -15,7 +15,7 @@
 //! Randomness: key generation, ECDSA nonces and RSA blinding come from ring's own system random
 //! source (ring accepts no other), the only place jeton uses a random source it was not handed.
 
-use crate::jws::{Algorithm, SignError};
+use crate::tokens::algorithm::Algorithm;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL};
 use ring::signature::{self as sig, KeyPair as _};
@@ -23,6 +23,11 @@ use serde_json::{Value, json};
 use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
 use zeroize::Zeroizing;
+
+/// Signing failed (the key or the platform's random source refused).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("JWS signing failed")]
+pub struct SignError;
 
 /// A key could not be loaded, generated or added to a set.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -524,7 +529,7 @@ impl Jwks {
         if json.len() > MAX_JWKS_BYTES {
             return Err(KeyError::BadJwks);
         }
-        let doc = crate::jws::object(json).ok_or(KeyError::BadJwks)?;
+        let doc = crate::tokens::json::object(json).ok_or(KeyError::BadJwks)?;
         let keys = doc
             .get("keys")
             .and_then(Value::as_array)

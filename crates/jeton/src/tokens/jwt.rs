@@ -29,15 +29,18 @@
 //! - Keys can be rotated at run time with [`JwtIssuer::replace_keys`]; see [`KeySet`] for the
 //!   publish-before-use order.
 
-use crate::bearer::{JwtCheck, verify_jwt};
 use crate::client::ClientRecord;
 use crate::error::IssueError;
-use crate::issuer::{AccessToken, Grant, TokenHandle, TokenInfo, TokenIssuer, TokenType};
-use crate::jws::{self, Algorithm, SignError};
-use crate::keys::{Jwks, KeySet, Swap};
-use crate::metadata::Issuer;
+use crate::issuer_id::IssuerId;
 use crate::secret::RandomSource;
-use crate::token::{OpaqueIssuer, RevocationList, TokenStore};
+use crate::store::{RevocationList, TokenStore};
+use crate::tokens::algorithm::Algorithm;
+use crate::tokens::issuer::{AccessToken, Grant, TokenHandle, TokenInfo, TokenIssuer, TokenType};
+use crate::tokens::jws;
+use crate::tokens::jwt_verify::{DEFAULT_MAX_TOKEN_BYTES, JwtCheck, verify_jwt};
+use crate::tokens::keys::SignError;
+use crate::tokens::keys::{Jwks, KeySet, Swap};
+use crate::tokens::opaque::OpaqueIssuer;
 use crate::types::{ClientId, Resource};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
@@ -103,7 +106,7 @@ pub enum JwtConfigError {
 /// The key set can be swapped at run time ([`JwtIssuer::replace_keys`]) for rotation without a
 /// restart; tokens being issued finish with the set they started with.
 pub struct JwtIssuer {
-    issuer: Issuer,
+    issuer: IssuerId,
     keys: Swap<KeySet>,
     rng: Arc<dyn RandomSource>,
     default_audience: Vec<Resource>,
@@ -125,7 +128,7 @@ impl fmt::Debug for JwtIssuer {
 
 /// Builds a [`JwtIssuer`].
 pub struct JwtIssuerBuilder {
-    issuer: Issuer,
+    issuer: IssuerId,
     keys: KeySet,
     rng: Arc<dyn RandomSource>,
     default_audience: Vec<Resource>,
@@ -180,9 +183,9 @@ impl JwtIssuerBuilder {
 
 impl JwtIssuer {
     /// Starts building an issuer for the issuer identifier `issuer` (the `iss` claim: give the
-    /// engine the same [`Issuer`] so metadata and introspection agree), signing with `keys`'
+    /// engine the same [`IssuerId`] so metadata and introspection agree), signing with `keys`'
     /// active key and drawing `jti` values from `rng` (normally [`crate::SystemRandom`]).
-    pub fn builder(issuer: Issuer, keys: KeySet, rng: Arc<dyn RandomSource>) -> JwtIssuerBuilder {
+    pub fn builder(issuer: IssuerId, keys: KeySet, rng: Arc<dyn RandomSource>) -> JwtIssuerBuilder {
         JwtIssuerBuilder {
             issuer,
             keys,
@@ -194,7 +197,7 @@ impl JwtIssuer {
     }
 
     /// The issuer identifier (`iss`).
-    pub fn issuer(&self) -> &Issuer {
+    pub fn issuer(&self) -> &IssuerId {
         &self.issuer
     }
 
@@ -218,7 +221,7 @@ impl JwtIssuer {
     /// Verifies a token as one of ours: signature with a key of the current set, `typ`, `iss`
     /// and the claims RFC 9068 §2.2 requires. No audience or time check.
     fn verify_own(&self, token: &str) -> Option<TokenInfo> {
-        if token.len() > crate::bearer::DEFAULT_MAX_TOKEN_BYTES {
+        if token.len() > DEFAULT_MAX_TOKEN_BYTES {
             return None;
         }
         let keys = self.jwk_set();
@@ -397,7 +400,7 @@ impl TokenFormat {
     ///
     /// `Opaque` uses `store` and `rng`; `Jwt` builds `jwt`, which must then be given
     /// (otherwise [`JwtConfigError::MissingJwtIssuer`]).
-    pub fn build_issuer(
+    pub(crate) fn build_issuer(
         self,
         store: Arc<dyn TokenStore>,
         rng: Arc<dyn RandomSource>,
@@ -438,9 +441,9 @@ impl FromStr for TokenFormat {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jws::Algorithm;
-    use crate::keys::SigningKey;
     use crate::secret::SystemRandom;
+    use crate::tokens::algorithm::Algorithm;
+    use crate::tokens::keys::SigningKey;
     use crate::types::{ClientId, Scope};
     use time::{Duration, OffsetDateTime};
 
@@ -468,7 +471,7 @@ mod tests {
     fn issuer() -> JwtIssuerBuilder {
         let key = SigningKey::generate(Algorithm::Es256).unwrap();
         JwtIssuer::builder(
-            Issuer::new("https://as.example.com").unwrap(),
+            IssuerId::new("https://as.example.com").unwrap(),
             KeySet::new(key),
             Arc::new(SystemRandom::new()),
         )

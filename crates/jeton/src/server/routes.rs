@@ -1,9 +1,10 @@
 //! The route table every adapter mounts, and the dispatch from a route to the engine.
 
-use crate::engine::{Engine, Rejection};
-use crate::metadata::Endpoints;
 use crate::request::RawRequest;
 use crate::response::{Outcome, Response};
+use crate::server::engine::Engine;
+use crate::server::metadata::Endpoints;
+use crate::server::rejection::Rejection;
 
 /// What answers a routed path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -61,7 +62,7 @@ pub struct Route {
 
 impl Route {
     /// A route of `path` to `kind`.
-    pub fn new(path: impl Into<String>, kind: RouteKind) -> Self {
+    pub(crate) fn new(path: impl Into<String>, kind: RouteKind) -> Self {
         Self {
             path: path.into(),
             kind,
@@ -73,7 +74,7 @@ impl Engine {
     /// The paths adapters route to this engine, in matching order: the paths
     /// ([`Endpoints::path_of`]) of the token, introspection, revocation and JWKS URLs of
     /// [`Engine::endpoints`] where configured (`/token` alone for an engine without
-    /// endpoints), then the metadata path [`Issuer::metadata_path`](crate::Issuer::metadata_path)
+    /// endpoints), then the metadata path [`IssuerId::metadata_path`](crate::IssuerId::metadata_path)
     /// (RFC 8414 §3) when an issuer is configured.
     ///
     /// Each path appears once: where two URLs share a path, the first in that order keeps it.
