@@ -114,7 +114,7 @@ async fn rfc6750_3_bearer_extractor_answers_401_400_403_and_200() {
         let read = Scope::parse("read").expect("scope");
         let auth = BearerAuth::new(fixture.validator.clone(), read);
         let server = Server::start(move |cfg: &mut ServiceConfig| {
-            let handler = |Bearer(claims): Bearer| async move { claims.client_id };
+            let handler = |Bearer(claims): Bearer| async move { claims.client_id.to_string() };
             cfg.service(
                 web::resource("/invoices")
                     .app_data(auth.clone())
@@ -130,7 +130,7 @@ async fn rfc6750_3_bearer_extractor_answers_401_400_403_and_200() {
 async fn bearer_extractor_without_bearer_auth_is_500_server_error() {
     bounded(async {
         let server = Server::start(|cfg: &mut ServiceConfig| {
-            let handler = |Bearer(claims): Bearer| async move { claims.client_id };
+            let handler = |Bearer(claims): Bearer| async move { claims.client_id.to_string() };
             cfg.route("/invoices", web::get().to(handler));
         });
         let url = format!("http://{}/invoices", server.addr);

@@ -106,7 +106,7 @@ async fn rfc6750_3_bearer_extractor_answers_401_400_403_and_200() {
         let fixture = BearerFixture::new();
         let read = Scope::parse("read").expect("scope");
         let auth = BearerAuth::new(fixture.validator.clone(), read);
-        let handler = |Bearer(claims): Bearer| async move { claims.client_id };
+        let handler = |Bearer(claims): Bearer| async move { claims.client_id.to_string() };
         let app = Router::new()
             .route("/invoices", get(handler))
             .with_state(auth);

@@ -335,9 +335,12 @@ pub fn check_token_outcome(f: &Fixture, method: &str, outcome: &jeton::Outcome) 
         let record = block_on(f.tokens.get(&digest))
             .expect("memory store")
             .expect("the issued token is stored");
-        assert_eq!(Some(&record.client_id), outcome.event.client_id());
+        assert_eq!(Some(&record.claims.client_id), outcome.event.client_id());
         if let Some(scope) = body.get("scope") {
-            assert_eq!(scope.as_str(), Some(record.scope.to_string().as_str()));
+            assert_eq!(
+                scope.as_str(),
+                Some(record.claims.scope.to_string().as_str())
+            );
         }
         assert!(block_on(f.tokens.revoke(&digest)).expect("memory store"));
         return;

@@ -136,8 +136,7 @@ pub use issuer_id::IssuerId;
 pub use request::{HeaderValues, RawRequest};
 pub use resource::{
     BearerAuth, BearerConfigError, BearerError, BearerFailure, BearerValidator,
-    BearerValidatorBuilder, DEFAULT_LEEWAY, IntrospectedToken, Introspector, MAX_LEEWAY,
-    StoreIntrospector,
+    BearerValidatorBuilder, DEFAULT_LEEWAY, Introspector, MAX_LEEWAY, StoreIntrospector,
 };
 pub use response::{Diagnostic, Outcome, Response};
 pub use secret::{
@@ -150,9 +149,9 @@ pub use store::{ClientStore, RevocationList, TokenStore};
 pub use tokens::{
     AT_JWT_TYPE, AccessToken, AccessTokenClaims, Algorithm, CustomClaims, DEFAULT_MAX_TOKEN_BYTES,
     Grant, Jwks, JwtConfigError, JwtIssuer, JwtIssuerBuilder, KeyError, KeySet, OpaqueIssuer,
-    REGISTERED_CLAIMS, SignError, SigningKey, TokenDigest, TokenFormat, TokenHandle, TokenInfo,
-    TokenIssuer, TokenRecord, TokenType, UnknownAlgorithm, UnknownTokenFormat, VerifyingKey,
-    sign_jwt,
+    REGISTERED_CLAIMS, SignError, SigningKey, TokenClaims, TokenDigest, TokenFormat, TokenHandle,
+    TokenInfo, TokenIssuer, TokenRecord, TokenType, UnknownAlgorithm, UnknownTokenFormat,
+    VerifyingKey, sign_jwt,
 };
 pub use transport::Transport;
 pub use types::{ClientId, ClientSecret, InvalidValue, Resource, Scope, ScopeToken};

@@ -657,8 +657,8 @@ fn rfc9700_4_15_subject_prefix_keeps_client_subjects_apart() {
     let v = assert_issued(&f.token_basic(ALL, CC));
     let digest = TokenDigest::of(v["access_token"].as_str().unwrap());
     let rec = block_on(f.tokens.get(&digest)).unwrap().unwrap();
-    assert_eq!(rec.subject, "client:all-client");
-    assert_eq!(rec.client_id.as_str(), "all-client");
+    assert_eq!(rec.claims.subject, "client:all-client");
+    assert_eq!(rec.claims.client_id.as_str(), "all-client");
     // Without a prefix the subject is the client id (RFC 9068 §2.2).
     let f = Fixture::new();
     let v = assert_issued(&f.token_basic(ALL, CC));
@@ -668,7 +668,7 @@ fn rfc9700_4_15_subject_prefix_keeps_client_subjects_apart() {
     )
     .unwrap()
     .unwrap();
-    assert_eq!(rec.subject, "all-client");
+    assert_eq!(rec.claims.subject, "all-client");
 }
 
 #[test]
@@ -735,7 +735,10 @@ fn rfc6749_10_10_tokens_are_random_prefixed_and_stored_only_as_digests() {
         .unwrap()
         .unwrap();
     assert!(!format!("{rec:?}").contains(&a[3..]));
-    assert_eq!(rec.expires_at, now() + jeton::time::Duration::minutes(5));
+    assert_eq!(
+        rec.claims.expires_at,
+        now() + jeton::time::Duration::minutes(5)
+    );
 }
 
 #[test]

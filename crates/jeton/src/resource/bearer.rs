@@ -28,7 +28,6 @@ use crate::tokens::jwt_verify::{
 };
 use crate::tokens::keys::{Jwks, Swap};
 use crate::types::Scope;
-use serde_json::Map;
 use std::fmt;
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
@@ -315,22 +314,11 @@ impl BearerValidator {
                 ..self.fail(BearerFailure::Unavailable)
             })?;
         let t = found.ok_or_else(|| self.fail(BearerFailure::Inactive))?;
-        if !t.audience.contains(&self.audience) {
+        if !t.audience.iter().any(|a| a.as_str() == self.audience) {
             return Err(self.fail(BearerFailure::WrongAudience));
         }
         check_expiry(t.expires_at, now, self.leeway).map_err(|f| self.fail(f.into()))?;
-        let claims = AccessTokenClaims {
-            issuer: self.issuer.clone(),
-            subject: t.subject,
-            client_id: t.client_id,
-            audience: t.audience,
-            expires_at: t.expires_at,
-            issued_at: t.issued_at,
-            not_before: None,
-            jti: None,
-            scope: t.scope,
-            extra: Map::new(),
-        };
+        let claims = AccessTokenClaims::new(self.issuer.clone(), t);
         self.check_scope(claims, required)
     }
 

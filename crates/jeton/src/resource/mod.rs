@@ -7,4 +7,4 @@ mod introspect;
 
 pub use bearer::{BearerAuth, BearerValidator, BearerValidatorBuilder, DEFAULT_LEEWAY, MAX_LEEWAY};
 pub use errors::{BearerConfigError, BearerError, BearerFailure};
-pub use introspect::{IntrospectedToken, Introspector, StoreIntrospector};
+pub use introspect::{Introspector, StoreIntrospector};

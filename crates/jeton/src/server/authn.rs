@@ -10,6 +10,7 @@ use crate::secret::SecretVerifier;
 use crate::server::engine::Engine;
 use crate::server::rejection::Rejection;
 use crate::types::{ClientId, ClientSecret};
+use std::num::NonZeroU32;
 use time::OffsetDateTime;
 
 /// A client that proved who it is. Only [`authenticate`] makes one.
@@ -119,27 +120,43 @@ pub(crate) fn extract_credentials(
     ))
 }
 
-/// Checks credentials against the store.
+/// What authentication needs from the engine's settings.
+pub(crate) struct AuthnPolicy<'a> {
+    /// The verifier the unknown-client path runs, so that it costs what a wrong secret costs.
+    pub(crate) decoy: &'a SecretVerifier,
+    /// Whether `client_secret_post` is allowed deployment-wide.
+    pub(crate) allow_client_secret_post: bool,
+    /// Verifiers below this PBKDF2 iteration count are reported for upgrade.
+    pub(crate) pbkdf2_target: Option<NonZeroU32>,
+}
+
+/// A successful authentication: the client, and the verifier that matched if it is weaker than
+/// the engine's policy (the engine re-hashes the secret and writes the upgrade).
+pub(crate) struct Authenticated {
+    pub(crate) client: AuthenticatedClient,
+    pub(crate) upgrade: Option<SecretVerifier>,
+}
+
+/// Checks credentials against the record the engine looked up (`None`: no such client). A pure
+/// function: no store, no clock, no engine. All the slow work (the secret verification,
+/// PBKDF2 for some verifiers) happens in this one call, which is the seam where a bounded
+/// verification pool can take it off the async executor.
 ///
 /// RFC 6749 §5.2 / §10.10: unknown client, wrong secret, expired secret, disabled client, public
 /// client and method not allowed all fail the same way, and the unknown path verifies against a
-/// decoy so that it costs the same as a wrong secret. Returns a diagnostic if a best-effort hash
-/// upgrade failed.
-pub(crate) async fn authenticate(
-    engine: &Engine,
-    creds: Credentials,
+/// decoy so that it costs the same as a wrong secret.
+pub(crate) fn authenticate(
+    creds: &Credentials,
+    record: Option<ClientRecord>,
+    policy: &AuthnPolicy<'_>,
     now: OffsetDateTime,
-) -> Result<(AuthenticatedClient, Option<Diagnostic>), Rejection> {
+) -> Result<Authenticated, Rejection> {
     let Credentials { id, secret, method } = creds;
-    let record = engine
-        .clients
-        .client(&id)
-        .await
-        .map_err(|e| Rejection::infra(Some(id.clone()), "client_lookup", e))?;
+    let method = *method;
     let fail = |reason| Rejection::auth(Some(id.clone()), Some(method), reason);
 
     let Some(record) = record else {
-        let _ = engine.config.decoy.verify(&secret);
+        let _ = policy.decoy.verify(secret);
         return Err(fail(AuthFailure::UnknownClient));
     };
     // Verify against every registered secret (active or not) so the work does not depend on
@@ -147,7 +164,7 @@ pub(crate) async fn authenticate(
     let mut active_match: Option<&SecretVerifier> = None;
     let mut expired_match = false;
     for s in &record.secrets {
-        if s.verifier.verify(&secret) {
+        if s.verifier.verify(secret) {
             if s.is_active(now) {
                 active_match.get_or_insert(&s.verifier);
             } else {
@@ -156,7 +173,7 @@ pub(crate) async fn authenticate(
         }
     }
     if record.secrets.is_empty() {
-        let _ = engine.config.decoy.verify(&secret);
+        let _ = policy.decoy.verify(secret);
     }
 
     if !record.enabled {
@@ -166,7 +183,7 @@ pub(crate) async fn authenticate(
         return Err(fail(AuthFailure::PublicClient));
     }
     let deployment_allows =
-        method != AuthMethod::ClientSecretPost || engine.config.allow_client_secret_post;
+        method != AuthMethod::ClientSecretPost || policy.allow_client_secret_post;
     if !record.auth_methods.contains(&method) || !deployment_allows {
         return Err(fail(AuthFailure::MethodNotAllowed));
     }
@@ -177,19 +194,49 @@ pub(crate) async fn authenticate(
             AuthFailure::WrongSecret
         }));
     };
+    let upgrade = policy
+        .pbkdf2_target
+        .filter(|target| verifier.needs_upgrade(*target))
+        .map(|_| verifier.clone());
+    Ok(Authenticated {
+        client: AuthenticatedClient { record },
+        upgrade,
+    })
+}
 
-    let mut diagnostic = None;
-    if let (Some(target), Some(rng)) = (engine.config.pbkdf2_target, &engine.config.rng)
-        && verifier.needs_upgrade(target)
-    {
-        match SecretVerifier::pbkdf2_sha256(secret.expose(), target, &**rng) {
-            Ok(new) => {
-                if let Err(e) = engine.clients.upgrade_verifier(&id, verifier, new).await {
-                    diagnostic = Some(Box::new(e) as Diagnostic);
+impl Engine {
+    /// Authenticates the client of a request: the store read, the pure check
+    /// ([`authenticate`]), then the best-effort verifier upgrade (a store write). Returns a
+    /// diagnostic if the upgrade failed; it never fails the request.
+    pub(crate) async fn authenticate_client(
+        &self,
+        creds: Credentials,
+        now: OffsetDateTime,
+    ) -> Result<(AuthenticatedClient, Option<Diagnostic>), Rejection> {
+        let record = self
+            .clients
+            .client(&creds.id)
+            .await
+            .map_err(|e| Rejection::infra(Some(creds.id.clone()), "client_lookup", e))?;
+        let policy = AuthnPolicy {
+            decoy: &self.config.decoy,
+            allow_client_secret_post: self.config.allow_client_secret_post,
+            pbkdf2_target: self.config.pbkdf2_target,
+        };
+        let Authenticated { client, upgrade } = authenticate(&creds, record, &policy, now)?;
+        let mut diagnostic = None;
+        if let (Some(old), Some(target), Some(rng)) =
+            (upgrade, self.config.pbkdf2_target, &self.config.rng)
+        {
+            match SecretVerifier::pbkdf2_sha256(creds.secret.expose(), target, &**rng) {
+                Ok(new) => {
+                    if let Err(e) = self.clients.upgrade_verifier(&creds.id, &old, new).await {
+                        diagnostic = Some(Box::new(e) as Diagnostic);
+                    }
                 }
+                Err(e) => diagnostic = Some(Box::new(e) as Diagnostic),
             }
-            Err(e) => diagnostic = Some(Box::new(e) as Diagnostic),
         }
+        Ok((client, diagnostic))
     }
-    Ok((AuthenticatedClient { record }, diagnostic))
 }

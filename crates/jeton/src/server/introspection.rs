@@ -75,7 +75,7 @@ impl Engine {
         let form = parse_post_form(&self.config, req, &[])?;
         let creds = authn::extract_credentials(req, &form)?;
         let method = creds.method();
-        let (caller, diagnostic) = authn::authenticate(self, creds, req.now).await?;
+        let (caller, diagnostic) = self.authenticate_client(creds, req.now).await?;
         let caller = caller.record;
         // RFC 7662 §2.1: "the endpoint MUST also require some form of authorization".
         if !caller.may_introspect {
@@ -95,30 +95,31 @@ impl Engine {
             .await
             .map_err(|e| Rejection::infra(Some(caller.id.clone()), "inspect_token", e))?;
         let visible = |i: &TokenInfo| {
-            i.is_active(req.now)
+            i.claims.is_active(req.now)
                 && (caller.introspect_audiences.is_empty()
-                    || i.audience
+                    || i.claims
+                        .audience
                         .iter()
                         .any(|a| caller.introspect_audiences.contains(a)))
         };
         let (body, token_client_id) = match info.filter(visible) {
             None => (INACTIVE.to_vec(), None),
             Some(i) => {
-                let scope = (!i.scope.is_empty()).then(|| i.scope.to_string());
+                let scope = (!i.claims.scope.is_empty()).then(|| i.claims.scope.to_string());
                 let body = serde_json::to_vec(&Active {
                     active: true,
                     scope,
-                    client_id: i.client_id.as_str(),
+                    client_id: i.claims.client_id.as_str(),
                     token_type: i.token_type.as_str(),
-                    exp: i.expires_at.unix_timestamp(),
-                    iat: i.issued_at.unix_timestamp(),
-                    sub: &i.subject,
-                    aud: Audience::of(&i.audience),
+                    exp: i.claims.expires_at.unix_timestamp(),
+                    iat: i.claims.issued_at.unix_timestamp(),
+                    sub: &i.claims.subject,
+                    aud: Audience::of(&i.claims.audience),
                     iss: self.config.issuer.as_ref().map(|u| u.as_str()),
-                    jti: i.jti.as_deref(),
+                    jti: i.claims.jti.as_deref(),
                 })
                 .map_err(|e| Rejection::infra(Some(caller.id.clone()), "render", e))?;
-                (body, Some(i.client_id))
+                (body, Some(i.claims.client_id))
             }
         };
         Ok(Outcome {

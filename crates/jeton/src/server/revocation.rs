@@ -26,7 +26,7 @@ impl Engine {
     async fn revoke(&self, req: &RawRequest<'_>) -> Result<Outcome, Rejection> {
         let form = parse_post_form(&self.config, req, &[])?;
         let creds = authn::extract_credentials(req, &form)?;
-        let (caller, diagnostic) = authn::authenticate(self, creds, req.now).await?;
+        let (caller, diagnostic) = self.authenticate_client(creds, req.now).await?;
         let caller = caller.record.id;
         let token = form.get("token").ok_or_else(|| {
             Rejection::policy(&caller, ErrorCode::InvalidRequest, desc::TOKEN_REQUIRED)
@@ -44,7 +44,7 @@ impl Engine {
             None => false,
             // RFC 7009 §2.1: the server "verifies whether the token was issued to the client
             // making the revocation request. If this validation fails, the request is refused".
-            Some(i) if i.client_id != caller => {
+            Some(i) if i.claims.client_id != caller => {
                 return Err(Rejection::policy(
                     &caller,
                     ErrorCode::UnauthorizedClient,

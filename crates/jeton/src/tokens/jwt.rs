@@ -41,7 +41,7 @@ use crate::tokens::jwt_verify::{DEFAULT_MAX_TOKEN_BYTES, JwtCheck, verify_jwt};
 use crate::tokens::keys::SignError;
 use crate::tokens::keys::{Jwks, KeySet, Swap};
 use crate::tokens::opaque::OpaqueIssuer;
-use crate::types::{ClientId, Resource};
+use crate::types::Resource;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use serde_json::{Map, Value};
@@ -234,24 +234,8 @@ impl JwtIssuer {
             now: None,
         };
         let c = verify_jwt(token, &check).ok()?;
-        let client_id = ClientId::new(c.client_id).ok()?;
-        let audience = c
-            .audience
-            .into_iter()
-            .map(Resource::new)
-            .collect::<Result<Vec<_>, _>>()
-            .ok()?;
-        let jti = c.jti?;
-        Some(TokenInfo::new(
-            client_id,
-            c.subject,
-            c.scope,
-            audience,
-            c.issued_at?,
-            c.expires_at,
-            Some(jti.clone()),
-            TokenHandle::Jti(jti),
-        ))
+        let jti = c.claims.jti.clone()?;
+        Some(TokenInfo::new(c.claims, TokenHandle::Jti(jti)))
     }
 
     /// Builds the claims and signs them.
@@ -359,7 +343,7 @@ impl TokenIssuer for JwtIssuer {
         let (Some(list), TokenHandle::Jti(jti)) = (&self.revocations, &info.handle) else {
             return Err(IssueError::msg("this JWT issuer has no revocation list"));
         };
-        list.revoke_jti(jti, info.expires_at, now)
+        list.revoke_jti(jti, info.claims.expires_at, now)
             .await
             .map_err(IssueError::new)
     }

@@ -2,10 +2,11 @@
 //! tokens for introspection and revocation) and the resource server's validator.
 
 use crate::tokens::algorithm::Algorithm;
+use crate::tokens::claims::TokenClaims;
 use crate::tokens::jws;
 use crate::tokens::jwt::AT_JWT_TYPE;
 use crate::tokens::keys::Jwks;
-use crate::types::Scope;
+use crate::types::{ClientId, Resource, Scope};
 use serde_json::{Map, Value};
 use time::{Duration, OffsetDateTime};
 
@@ -30,30 +31,43 @@ pub(crate) enum JwtFailure {
     MissingClaim,
 }
 
-/// The claims of a validated access token.
+/// A validated access token: its [`TokenClaims`] (also reachable through `Deref`, so
+/// `claims.client_id` reads as before), plus what only a JWT carries.
+///
+/// A JWT whose `client_id` is not a valid client identifier, or whose `aud` holds a value that is
+/// not a resource indicator (an absolute URI, RFC 8707 §2, as RFC 9068 §3 makes `aud`), is
+/// refused as malformed.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AccessTokenClaims {
-    /// `iss`: the expected issuer.
+    /// `iss`: the expected issuer (for an introspected opaque token, the validator's issuer).
     pub issuer: String,
-    /// `sub`.
-    pub subject: String,
-    /// `client_id`.
-    pub client_id: String,
-    /// `aud`, as a list (it contains this resource server).
-    pub audience: Vec<String>,
-    /// `exp`.
-    pub expires_at: OffsetDateTime,
-    /// `iat` (always present for JWTs; from introspection when known).
-    pub issued_at: Option<OffsetDateTime>,
+    /// `sub`, `client_id`, `aud`, `scope`, `iat`, `exp` and `jti`.
+    pub claims: TokenClaims,
     /// `nbf`, when present.
     pub not_before: Option<OffsetDateTime>,
-    /// `jti` (always present for JWTs; `None` for opaque tokens).
-    pub jti: Option<String>,
-    /// `scope` (empty when absent).
-    pub scope: Scope,
     /// Every other claim (custom claims), unverified in meaning.
     pub extra: Map<String, Value>,
+}
+
+impl AccessTokenClaims {
+    /// Claims known from outside a JWT (an introspected opaque token): no `nbf`, no extra claims.
+    pub fn new(issuer: impl Into<String>, claims: TokenClaims) -> Self {
+        Self {
+            issuer: issuer.into(),
+            claims,
+            not_before: None,
+            extra: Map::new(),
+        }
+    }
+}
+
+impl std::ops::Deref for AccessTokenClaims {
+    type Target = TokenClaims;
+
+    fn deref(&self) -> &TokenClaims {
+        &self.claims
+    }
 }
 
 /// A NumericDate claim (RFC 7519 §2): seconds since the epoch, possibly fractional.
@@ -231,16 +245,19 @@ pub(crate) fn verify_jwt(
         Some(Value::String(s)) => Scope::parse(&s).map_err(|_| JwtFailure::Malformed)?,
         Some(_) => return Err(JwtFailure::Malformed),
     };
+    // The shared claim types: a client id is VSCHAR, an audience a resource indicator.
+    let client_id = ClientId::new(client_id).map_err(|_| JwtFailure::Malformed)?;
+    let audience = audience
+        .into_iter()
+        .map(Resource::new)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| JwtFailure::Malformed)?;
+    let token =
+        TokenClaims::new(client_id, subject, scope, audience, issued_at, expires_at).with_jti(jti);
     Ok(AccessTokenClaims {
         issuer,
-        subject,
-        client_id,
-        audience,
-        expires_at,
-        issued_at: Some(issued_at),
+        claims: token,
         not_before,
-        jti: Some(jti),
-        scope,
         extra: claims,
     })
 }

@@ -12,7 +12,7 @@ pub(crate) mod keys;
 pub(crate) mod opaque;
 
 pub use algorithm::{Algorithm, UnknownAlgorithm};
-pub use claims::{TokenDigest, TokenRecord};
+pub use claims::{TokenClaims, TokenDigest, TokenRecord};
 pub use issuer::{AccessToken, Grant, TokenHandle, TokenInfo, TokenIssuer, TokenType};
 pub use jws::sign_jwt;
 pub use jwt::{

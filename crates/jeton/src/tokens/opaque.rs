@@ -43,15 +43,7 @@ impl OpaqueIssuer {
 impl TokenIssuer for OpaqueIssuer {
     async fn issue(&self, grant: &Grant) -> Result<AccessToken, IssueError> {
         let value = prefixed_random(TOKEN_PREFIX, &*self.rng).map_err(IssueError::new)?;
-        let record = TokenRecord::new(
-            TokenDigest::of(&value),
-            grant.client_id().clone(),
-            grant.subject().to_owned(),
-            grant.scope().clone(),
-            grant.audience().to_vec(),
-            grant.issued_at(),
-            grant.expires_at(),
-        );
+        let record = TokenRecord::new(TokenDigest::of(&value), grant.claims());
         self.store.insert(record).await.map_err(IssueError::new)?;
         Ok(AccessToken::new(value, TokenType::Bearer, grant.lifetime()))
     }
@@ -66,18 +58,7 @@ impl TokenIssuer for OpaqueIssuer {
             return Ok(None);
         };
         let record = self.store.get(&digest).await.map_err(IssueError::new)?;
-        Ok(record.map(|r| {
-            TokenInfo::new(
-                r.client_id,
-                r.subject,
-                r.scope,
-                r.audience,
-                r.issued_at,
-                r.expires_at,
-                None,
-                TokenHandle::Digest(r.digest),
-            )
-        }))
+        Ok(record.map(|r| TokenInfo::new(r.claims, TokenHandle::Digest(r.digest))))
     }
 
     async fn revoke(&self, info: &TokenInfo, _now: OffsetDateTime) -> Result<(), IssueError> {
