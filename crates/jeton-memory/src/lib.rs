@@ -17,7 +17,8 @@
 //! and one audience URI, about **400 bytes per token**. [`MemoryTokenStore::approx_bytes`]
 //! computes the figure for the records actually held.
 //!
-//! Nothing here survives a restart; for several nodes use `jeton-postgres`.
+//! Nothing here survives a restart; for several nodes, implement the store traits over a shared
+//! database.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

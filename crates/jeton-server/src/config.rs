@@ -146,7 +146,7 @@ impl Settings {
         ));
         let mut b = Engine::builder(clients, issuer)
             .issuer(self.issuer.clone())
-            .require_tls(!matches!(self.transport, Transport::Plaintext))
+            .transport(self.transport.clone())
             .default_token_lifetime(self.token_lifetime)
             .max_token_lifetime(self.max_token_lifetime)
             .default_audience(self.default_audience.iter().cloned())
@@ -163,7 +163,7 @@ impl Settings {
         if let Some(prefix) = &self.subject_prefix {
             b = b.subject_prefix(prefix.clone());
         }
-        // RFC 6749 §10.10 / RFC-CHECKLIST: an unknown client must cost what a known one costs, so
+        // RFC 6749 §10.10: an unknown client must cost what a known one costs, so
         // the decoy imitates the slowest verifier in use.
         if let Some(n) = self
             .clients

@@ -280,7 +280,7 @@ fn header_value<'a>(line: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
 /// required, so the `secure` line matters.
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
-    FIXTURE.get_or_init(|| Fixture::with(|b| b.require_tls(true)))
+    FIXTURE.get_or_init(|| Fixture::with(|b| b.transport(jeton::Transport::Direct)))
 }
 
 /// The errors a token request may answer with (RFC 6749 §5.2, RFC 8707 §2); `server_error` is

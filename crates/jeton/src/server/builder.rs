@@ -8,6 +8,7 @@ use crate::server::engine::Engine;
 use crate::server::metadata::Endpoints;
 use crate::store::ClientStore;
 use crate::tokens::TokenIssuer;
+use crate::transport::Transport;
 use crate::types::{Resource, Scope};
 use std::fmt;
 use std::num::NonZeroU32;
@@ -16,7 +17,7 @@ use time::Duration;
 
 pub(crate) struct Config {
     pub(crate) realm: String,
-    pub(crate) require_tls: bool,
+    pub(crate) transport: Transport,
     pub(crate) max_body_bytes: usize,
     pub(crate) form_limits: FormLimits,
     pub(crate) max_resources: usize,
@@ -37,7 +38,7 @@ impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
             .field("realm", &self.realm)
-            .field("require_tls", &self.require_tls)
+            .field("transport", &self.transport)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("default_token_lifetime", &self.default_token_lifetime)
             .field("max_token_lifetime", &self.max_token_lifetime)
@@ -73,10 +74,11 @@ impl EngineBuilder {
         self
     }
 
-    /// Whether requests must arrive over TLS (RFC 6749 §2.3.1, §3.2). Default `true`. Turn it
-    /// off only for loopback development, or rely on the adapter's trusted-proxy setting.
-    pub fn require_tls(mut self, yes: bool) -> Self {
-        self.config.require_tls = yes;
+    /// How requests reach the process, which decides whether each one arrived over TLS (RFC
+    /// 6749 §2.3.1, §3.2 require it). Default [`Transport::Direct`]: only connections reported
+    /// as TLS. [`Transport::Plaintext`] is for loopback development only.
+    pub fn transport(mut self, transport: Transport) -> Self {
+        self.config.transport = transport;
         self
     }
 
@@ -206,7 +208,7 @@ impl Engine {
             issuer,
             config: Config {
                 realm: "jeton".to_owned(),
-                require_tls: true,
+                transport: Transport::default(),
                 max_body_bytes: 8 * 1024,
                 form_limits: FormLimits::default(),
                 max_resources: 16,

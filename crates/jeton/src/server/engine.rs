@@ -11,6 +11,7 @@ use crate::server::intake::{parse_post_form, parse_resources};
 use crate::server::rejection::Rejection;
 use crate::store::ClientStore;
 use crate::tokens::{Grant, TokenIssuer};
+use crate::transport::Transport;
 use crate::types::Scope;
 use std::fmt;
 use std::sync::Arc;
@@ -36,6 +37,11 @@ impl Engine {
     /// The largest request body the engine accepts; adapters stop reading past it.
     pub fn max_body_bytes(&self) -> usize {
         self.config.max_body_bytes
+    }
+
+    /// The transport setting the engine decides TLS by.
+    pub fn transport(&self) -> &Transport {
+        &self.config.transport
     }
 
     /// The realm used in `WWW-Authenticate` challenges.

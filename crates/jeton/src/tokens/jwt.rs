@@ -69,7 +69,7 @@ pub const REGISTERED_CLAIMS: &[&str] = &[
     "cnf",
 ];
 
-/// The bytes of randomness in a `jti`: 160 bits (RFC-CHECKLIST item 50).
+/// The bytes of randomness in a `jti`: 160 bits.
 const JTI_BYTES: usize = 20;
 
 /// Adds claims to a client's JWT access tokens, for example `roles` or a tenant id
@@ -240,7 +240,7 @@ impl JwtIssuer {
 
     /// Builds the claims and signs them.
     fn mint(&self, grant: &Grant) -> Result<String, IssueError> {
-        // RFC 9068 §2.2: `aud` is REQUIRED. RFC-CHECKLIST item 45: never the client id.
+        // RFC 9068 §2.2: `aud` is REQUIRED. never the client id.
         let audience = if grant.audience().is_empty() {
             &self.default_audience[..]
         } else {

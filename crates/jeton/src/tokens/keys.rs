@@ -5,7 +5,7 @@
 //!   it keeps for export are wiped on drop.
 //! - [`VerifyingKey`]: a public key with its `kid` and algorithm, from a signing key or a JWK.
 //! - [`KeySet`]: one active signing key and older (or not yet active) verification-only keys,
-//!   so keys rotate with overlap (RFC-CHECKLIST item 58).
+//!   so keys rotate with overlap.
 //! - [`Jwks`]: the public keys as a JSON Web Key Set, rendered for a `jwks_uri` or parsed from
 //!   one by a resource server.
 //!
@@ -551,7 +551,7 @@ impl Jwks {
 
 /// One active signing key plus verification-only keys, for rotation with overlap.
 ///
-/// RFC-CHECKLIST item 58 (RFC 9700 §2.6, RFC 8414 §2): publish the next key before it signs,
+/// RFC 9700 §2.6, RFC 8414 §2: publish the next key before it signs,
 /// keep the old one until every token it signed has expired. With jeton:
 ///
 /// 1. `KeySet::new(current).with_verification_key(next.verifying_key().clone())` — the next
