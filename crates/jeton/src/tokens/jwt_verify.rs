@@ -5,7 +5,7 @@ use crate::tokens::algorithm::Algorithm;
 use crate::tokens::claims::TokenClaims;
 use crate::tokens::jws;
 use crate::tokens::jwt::AT_JWT_TYPE;
-use crate::tokens::keys::Jwks;
+use crate::tokens::key_set::Jwks;
 use crate::types::{ClientId, Resource, Scope};
 use serde_json::{Map, Value};
 use time::{Duration, OffsetDateTime};
