@@ -423,6 +423,54 @@ mod tests {
     }
 
     #[test]
+    fn outcomes_come_back_as_values_and_go_to_the_hook() {
+        use jeton_testkit::{BASIC, Fixture, block_on};
+        use std::sync::Mutex;
+        let engine = Fixture::new().engine;
+        type Seen = Vec<(RouteKind, &'static str, u16)>;
+        let seen: Arc<Mutex<Seen>> = Arc::default();
+        let sink = seen.clone();
+        let hook: OnOutcome = Arc::new(move |kind, outcome, _peer| {
+            let word = outcome.event.outcome();
+            let status = outcome.response.status();
+            sink.lock().unwrap().push((kind, word, status));
+        });
+        let router = Router::new(Jeton::new(engine).on_outcome(hook)).with_health("/healthz");
+        let request = |path: &str| {
+            Request::post(path)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("authorization", jeton::encode_basic(BASIC.id, BASIC.secret))
+                .body(Full::new(Bytes::from_static(
+                    b"grant_type=client_credentials&scope=read",
+                )))
+                .unwrap()
+        };
+        // The value: the endpoint and the core's outcome beside the response; no hook call.
+        let handled = block_on(router.handle_with_outcome(request("/token"), None));
+        let (kind, outcome) = handled.outcome.expect("a token request is audited");
+        assert_eq!(
+            (kind, outcome.event.outcome()),
+            (RouteKind::Token, "issued")
+        );
+        assert_eq!(handled.response.status(), outcome.response.status());
+        assert!(seen.lock().unwrap().is_empty());
+        // The hook: once per form request; never for unrouted paths or liveness.
+        assert_eq!(
+            block_on(router.handle(request("/token"), None)).status(),
+            200
+        );
+        assert_eq!(
+            block_on(router.handle(request("/nope"), None)).status(),
+            404
+        );
+        assert_eq!(
+            block_on(router.handle(request("/healthz"), None)).status(),
+            405
+        );
+        assert_eq!(*seen.lock().unwrap(), [(RouteKind::Token, "issued", 200)]);
+    }
+
+    #[test]
     fn an_engine_without_endpoints_is_routed_on_token_only() {
         assert_eq!(router(|b| b).paths().collect::<Vec<_>>(), ["/token"]);
     }

@@ -240,3 +240,46 @@ impl Engine {
         Ok((client, diagnostic))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::{DecoyKind, SystemRandom};
+
+    fn creds(secret: &str) -> Credentials {
+        Credentials {
+            id: ClientId::new("billing").unwrap(),
+            secret: ClientSecret::new(secret).unwrap(),
+            method: AuthMethod::ClientSecretBasic,
+        }
+    }
+
+    fn reason(r: Result<Authenticated, Rejection>) -> Option<AuthFailure> {
+        match r.err()?.kind {
+            crate::server::rejection::RejectionKind::Auth { reason, .. } => Some(reason),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn rfc6749_2_3_1_authentication_is_a_function_of_credentials_and_record() {
+        let rng = SystemRandom::new();
+        let verifier = SecretVerifier::hmac_sha256("s3cret-s3cret", &rng).unwrap();
+        let record = ClientRecord::builder(ClientId::new("billing").unwrap())
+            .secret(verifier)
+            .build();
+        let decoy = SecretVerifier::decoy(DecoyKind::HmacSha256);
+        let policy = AuthnPolicy {
+            decoy: &decoy,
+            allow_client_secret_post: true,
+            pbkdf2_target: None,
+        };
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let ok = authenticate(&creds("s3cret-s3cret"), Some(record.clone()), &policy, now);
+        assert!(ok.is_ok_and(|a| a.client.record.id == record.id && a.upgrade.is_none()));
+        let wrong = authenticate(&creds("guess-guess"), Some(record), &policy, now);
+        assert_eq!(reason(wrong), Some(AuthFailure::WrongSecret));
+        let unknown = authenticate(&creds("s3cret-s3cret"), None, &policy, now);
+        assert_eq!(reason(unknown), Some(AuthFailure::UnknownClient));
+    }
+}
