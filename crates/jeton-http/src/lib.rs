@@ -218,7 +218,7 @@ pub fn to_http<B: From<Vec<u8>>>(resp: &jeton::Response) -> http::Response<B> {
 /// [`severity`](jeton::AuditEvent::severity), as structured fields
 /// (`endpoint`, then [`AuditEvent::fields`](jeton::AuditEvent::fields) with the status:
 /// `client_id`, `outcome`, `status`, `reason`, `method`, `scope`, `audience`,
-/// `token_client_id`, and `peer`), and
+/// `token_client_id`, `jti`, and `peer`), and
 /// the diagnostic, if any, at `error` on target `jeton::diagnostic` with its source chain (it
 /// may name hosts of your infrastructure: your logs only, never the client).
 pub fn log_outcome(endpoint: RouteKind, outcome: &Outcome, peer: Option<SocketAddr>) {
@@ -229,12 +229,12 @@ pub fn log_outcome(endpoint: RouteKind, outcome: &Outcome, peer: Option<SocketAd
     let peer = peer.map(tracing::field::display);
     let (client_id, word, reason, method) = (f.client_id, f.outcome, f.reason, f.method);
     let (scope, audience) = (f.scope.as_deref(), f.audience.as_deref());
-    let token_client_id = f.token_client_id;
+    let (token_client_id, jti) = (f.token_client_id, f.jti);
     macro_rules! audit {
         ($level:expr) => {
             tracing::event!(
                 target: "jeton::audit", $level, endpoint, client_id, outcome = word, status,
-                reason, method, scope, audience, token_client_id, peer, "{endpoint} request"
+                reason, method, scope, audience, token_client_id, jti, peer, "{endpoint} request"
             )
         };
     }

@@ -374,6 +374,7 @@ impl Handler {
         let auth_method = f.and_then(|f| f.method);
         let scope = f.and_then(|f| f.scope.as_deref());
         let audience = f.and_then(|f| f.audience.as_deref());
+        let jti = f.and_then(|f| f.jti);
         macro_rules! line {
             ($mac:ident) => {
                 tracing::$mac!(
@@ -387,6 +388,7 @@ impl Handler {
                     auth_method,
                     scope,
                     audience,
+                    jti,
                     latency_ms,
                     peer = %peer,
                     "request"

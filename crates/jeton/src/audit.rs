@@ -73,6 +73,9 @@ pub struct AuditFields<'a> {
     pub audience: Option<String>,
     /// The client the introspected token belongs to.
     pub token_client_id: Option<&'a str>,
+    /// The token's identifier (JWT `jti`), for issued, introspected and revoked tokens that
+    /// have one.
+    pub jti: Option<&'a str>,
 }
 
 /// How loud an [`AuditEvent`] is in the application's logs ([`AuditEvent::severity`]).
@@ -102,6 +105,8 @@ pub enum AuditEvent {
         audience: Vec<Resource>,
         /// Expiry.
         expires_at: OffsetDateTime,
+        /// The token's identifier, when its format has one (JWT `jti`); never the token.
+        jti: Option<String>,
     },
     /// A token was introspected (RFC 7662).
     TokenIntrospected {
@@ -111,6 +116,8 @@ pub enum AuditEvent {
         active: bool,
         /// The client the token belongs to, when active.
         token_client_id: Option<ClientId>,
+        /// The token's identifier (JWT `jti`), when active and known.
+        jti: Option<String>,
     },
     /// A revocation request was answered with success (RFC 7009).
     TokenRevoked {
@@ -118,6 +125,8 @@ pub enum AuditEvent {
         client_id: ClientId,
         /// Whether a token was found and revoked (unknown tokens also answer 200).
         found: bool,
+        /// The revoked token's identifier (JWT `jti`), when known.
+        jti: Option<String>,
     },
     /// Client authentication failed.
     ClientAuthenticationFailed {
@@ -183,11 +192,16 @@ impl AuditEvent {
             scope: None,
             audience: None,
             token_client_id: None,
+            jti: None,
         };
         match self {
             Self::TokenIssued {
-                scope, audience, ..
+                scope,
+                audience,
+                jti,
+                ..
             } => {
+                f.jti = jti.as_deref();
                 f.scope = (!scope.is_empty()).then(|| scope.to_string());
                 f.audience = (!audience.is_empty()).then(|| {
                     let all: Vec<&str> = audience.iter().map(Resource::as_str).collect();
@@ -197,12 +211,15 @@ impl AuditEvent {
             Self::TokenIntrospected {
                 active,
                 token_client_id,
+                jti,
                 ..
             } => {
+                f.jti = jti.as_deref();
                 f.reason = Some(if *active { "active" } else { "inactive" });
                 f.token_client_id = token_client_id.as_ref().map(ClientId::as_str);
             }
-            Self::TokenRevoked { found, .. } => {
+            Self::TokenRevoked { found, jti, .. } => {
+                f.jti = jti.as_deref();
                 f.reason = Some(if *found { "found" } else { "not_found" });
             }
             Self::ClientAuthenticationFailed { method, reason, .. } => {
@@ -252,11 +269,13 @@ mod tests {
             AuditEvent::TokenRevoked {
                 client_id: id.clone(),
                 found: true,
+                jti: None,
             },
             AuditEvent::TokenIntrospected {
                 caller: id.clone(),
                 active: false,
                 token_client_id: None,
+                jti: None,
             },
             AuditEvent::RequestRejected {
                 client_id: Some(id),
@@ -279,8 +298,10 @@ mod tests {
                 Resource::new("https://b.example/").unwrap(),
             ],
             expires_at: OffsetDateTime::UNIX_EPOCH,
+            jti: Some("j-1".into()),
         };
         let f = issued.fields();
+        assert_eq!(f.jti, Some("j-1"));
         assert_eq!(f.client_id, Some("billing"));
         assert_eq!(f.outcome, "issued");
         assert_eq!(f.scope.as_deref(), Some("a b"));

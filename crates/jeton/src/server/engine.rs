@@ -113,6 +113,7 @@ impl Engine {
         };
         let body = serde_json::to_vec(&body)
             .map_err(|e| Rejection::infra(Some(grant.client_id().clone()), "render", e))?;
+        let jti = token.jti().map(str::to_owned);
         let Grant {
             client,
             scope,
@@ -127,6 +128,7 @@ impl Engine {
                 scope,
                 audience,
                 expires_at,
+                jti,
             },
             diagnostic: upgrade_diag,
         })

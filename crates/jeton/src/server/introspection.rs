@@ -102,8 +102,8 @@ impl Engine {
                         .iter()
                         .any(|a| caller.introspect_audiences.contains(a)))
         };
-        let (body, token_client_id) = match info.filter(visible) {
-            None => (INACTIVE.to_vec(), None),
+        let (body, token_client_id, jti) = match info.filter(visible) {
+            None => (INACTIVE.to_vec(), None, None),
             Some(i) => {
                 let scope = (!i.claims.scope.is_empty()).then(|| i.claims.scope.to_string());
                 let body = serde_json::to_vec(&Active {
@@ -119,7 +119,7 @@ impl Engine {
                     jti: i.claims.jti.as_deref(),
                 })
                 .map_err(|e| Rejection::infra(Some(caller.id.clone()), "render", e))?;
-                (body, Some(i.claims.client_id))
+                (body, Some(i.claims.client_id), i.claims.jti)
             }
         };
         Ok(Outcome {
@@ -128,6 +128,7 @@ impl Engine {
                 caller: caller.id,
                 active: token_client_id.is_some(),
                 token_client_id,
+                jti,
             },
             diagnostic,
         })
