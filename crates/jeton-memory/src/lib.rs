@@ -370,10 +370,15 @@ impl MemoryTokenStore {
 }
 
 fn record_heap_bytes(r: &TokenRecord) -> usize {
-    r.client_id.as_str().len()
-        + r.subject.capacity()
-        + r.scope.iter().map(|t| t.as_str().len() + 24).sum::<usize>()
-        + r.audience
+    r.claims.client_id.as_str().len()
+        + r.claims.subject.capacity()
+        + r.claims
+            .scope
+            .iter()
+            .map(|t| t.as_str().len() + 24)
+            .sum::<usize>()
+        + r.claims
+            .audience
             .iter()
             .map(|a| a.as_str().len() + 24)
             .sum::<usize>()
@@ -387,7 +392,7 @@ impl TokenStore for MemoryTokenStore {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         if shard.records.len() >= shard.next_purge_at {
-            let now = record.issued_at;
+            let now = record.claims.issued_at;
             shard.records.retain(|_, r| r.is_active(now));
             // Amortised O(1): the next sweep waits until the live set has doubled.
             shard.next_purge_at = (shard.records.len() * 2).max(64);

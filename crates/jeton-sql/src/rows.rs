@@ -3,8 +3,8 @@
 use crate::corrupt;
 use jeton::time::OffsetDateTime;
 use jeton::{
-    ClientId, ClientRecord, RegisteredSecret, Resource, Scope, SecretId, StoreError, TokenDigest,
-    TokenRecord,
+    ClientId, ClientRecord, RegisteredSecret, Resource, Scope, SecretId, StoreError, TokenClaims,
+    TokenDigest, TokenRecord,
 };
 
 /// An instant as stored: microseconds since the Unix epoch (saturating far outside ±290,000
@@ -53,7 +53,7 @@ pub struct TokenRow {
     pub issued_at_us: i64,
     /// Expiry instant, [`micros`]; indexed for the purge.
     pub expires_at_us: i64,
-    /// The JWT id, for records that carry one (none today; the column is ready for it).
+    /// The token's `jti` ([`TokenClaims::jti`]), for records that carry one.
     pub jti: Option<String>,
 }
 
@@ -75,15 +75,16 @@ impl From<TokenTuple> for TokenRow {
 impl TokenRow {
     /// The row for a record.
     pub fn from_record(r: &TokenRecord) -> Self {
+        let c = &r.claims;
         Self {
             digest: r.digest.as_bytes().to_vec(),
-            client_id: r.client_id.as_str().to_owned(),
-            subject: r.subject.clone(),
-            scope: r.scope.to_string(),
-            audience: join(r.audience.iter().map(Resource::as_str)),
-            issued_at_us: micros(r.issued_at),
-            expires_at_us: micros(r.expires_at),
-            jti: None,
+            client_id: c.client_id.as_str().to_owned(),
+            subject: c.subject.clone(),
+            scope: c.scope.to_string(),
+            audience: join(c.audience.iter().map(Resource::as_str)),
+            issued_at_us: micros(c.issued_at),
+            expires_at_us: micros(c.expires_at),
+            jti: c.jti.clone(),
         }
     }
 
@@ -97,15 +98,18 @@ impl TokenRow {
             ClientId::new(self.client_id).map_err(|_| corrupt("stored client id is invalid"))?;
         let scope =
             Scope::try_from(self.scope).map_err(|_| corrupt("stored token scope is invalid"))?;
-        Ok(TokenRecord::new(
-            TokenDigest::from_bytes(digest),
+        let mut claims = TokenClaims::new(
             client_id,
             self.subject,
             scope,
             resources(&self.audience)?,
             from_micros(self.issued_at_us)?,
             from_micros(self.expires_at_us)?,
-        ))
+        );
+        if let Some(jti) = self.jti {
+            claims = claims.with_jti(jti);
+        }
+        Ok(TokenRecord::new(TokenDigest::from_bytes(digest), claims))
     }
 }
 
@@ -209,8 +213,7 @@ mod tests {
 
     #[test]
     fn token_rows_round_trip() {
-        let r = TokenRecord::new(
-            TokenDigest::of("t"),
+        let claims = TokenClaims::new(
             ClientId::new("c").unwrap(),
             "c".into(),
             Scope::parse("a b").unwrap(),
@@ -221,7 +224,12 @@ mod tests {
             at(1_893_456_000_000_001),
             at(1_893_459_600_000_000),
         );
+        let r = TokenRecord::new(TokenDigest::of("t"), claims.clone());
         assert_eq!(TokenRow::from_record(&r).into_record().unwrap(), r);
+        let with_jti = TokenRecord::new(TokenDigest::of("j"), claims.with_jti("id-1"));
+        let row = TokenRow::from_record(&with_jti);
+        assert_eq!(row.jti.as_deref(), Some("id-1"));
+        assert_eq!(row.into_record().unwrap(), with_jti);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use jeton::time::{Duration, OffsetDateTime};
 use jeton::{
     ClientId, ClientRecord, ClientRegistry, ClientStore, DefaultScope, Engine, OpaqueIssuer,
     RawRequest, RegisteredSecret, Resource, RevocationList, Scope, SecretId, SecretVerifier,
-    SystemRandom, TokenDigest, TokenRecord, TokenStore, encode_basic,
+    SystemRandom, TokenClaims, TokenDigest, TokenRecord, TokenStore, Transport, encode_basic,
 };
 use std::future::Future;
 use std::sync::Arc;
@@ -20,8 +20,7 @@ use std::sync::Arc;
 /// A token record: the one place this table builds one, so a change of the record's shape
 /// touches one function.
 pub fn token(name: &str, client: &str, issued_at: OffsetDateTime, life: Duration) -> TokenRecord {
-    TokenRecord::new(
-        TokenDigest::of(name),
+    let claims = TokenClaims::new(
         ClientId::new(client).expect("client id"),
         client.to_owned(),
         Scope::parse("read write").expect("scope"),
@@ -31,7 +30,14 @@ pub fn token(name: &str, client: &str, issued_at: OffsetDateTime, life: Duration
         ],
         issued_at,
         issued_at + life,
-    )
+    );
+    TokenRecord::new(TokenDigest::of(name), claims)
+}
+
+/// [`token`] with a `jti` in its claims, which a store must round-trip too.
+pub fn token_with_jti(name: &str, client: &str, issued_at: OffsetDateTime) -> TokenRecord {
+    let r = token(name, client, issued_at, Duration::hours(1));
+    TokenRecord::new(r.digest, r.claims.with_jti(format!("jti-{name}")))
 }
 
 fn verifier(secret: &str) -> SecretVerifier {
@@ -67,9 +73,12 @@ pub async fn token_store(s: &dyn TokenStore) {
 
     let a = token("a", "client-a", t0, Duration::hours(1));
     let b = token("b", "client-b", t0, Duration::seconds(1));
+    let c = token_with_jti("c", "client-c", t0);
     s.insert(a.clone()).await.unwrap();
     s.insert(b.clone()).await.unwrap();
+    s.insert(c.clone()).await.unwrap();
     assert_eq!(s.get(&a.digest).await.unwrap(), Some(a.clone()));
+    assert_eq!(s.get(&c.digest).await.unwrap(), Some(c), "jti kept");
     let got_b = s.get(&b.digest).await.unwrap().expect("b stored");
     assert!(
         !got_b.is_active(t0 + Duration::seconds(1)),
@@ -486,11 +495,11 @@ pub fn client_with_secret(id: &str, secret: &str) -> ClientRecord {
         .build()
 }
 
-/// An engine issuing opaque tokens on these stores (TLS not required).
+/// An engine issuing opaque tokens on these stores (every request counts as TLS).
 pub fn engine_on(clients: Arc<dyn ClientStore>, tokens: Arc<dyn TokenStore>) -> Engine {
     let issuer = OpaqueIssuer::new(tokens, Arc::new(SystemRandom::new()));
     Engine::builder(clients, Arc::new(issuer))
-        .require_tls(false)
+        .transport(Transport::Tls)
         .build()
         .expect("engine")
 }
