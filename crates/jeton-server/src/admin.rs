@@ -215,8 +215,9 @@ fn write_private(path: &Path, bytes: &[u8], force: bool) -> Result<(), String> {
 pub(crate) fn config_check(file: &Path) -> Result<(), String> {
     let mut settings = config::load(file, None).map_err(|e| e.to_string())?;
     let summary = settings.summary();
+    // The engine is built on memory stores: `config check` does not connect to the database.
     settings
-        .build_engine()
+        .build_engine(&crate::store::Backend::memory())
         .map_err(|e| format!("{}: {e}", file.display()))?;
     print!("{summary}");
     println!("{}: OK", file.display());

@@ -1,6 +1,6 @@
 //! The command line (clap derive).
 
-use crate::config::{LogFormat, parse_listen};
+use crate::config::{DurationValue, LogFormat, parse_listen};
 use clap::{Args, Parser, Subcommand};
 use jeton::Algorithm;
 use std::net::SocketAddr;
@@ -59,7 +59,127 @@ pub(crate) struct ServeArgs {
 pub(crate) enum ClientCommand {
     /// Register a client: generates its secret, prints the secret once (stderr) and the
     /// `[[clients]]` snippet with the secret's verifier (stdout, ready to append to the file).
+    /// Needs no store.
     New(ClientNewArgs),
+    /// Create a client in the configured store; prints its secret once (stdout).
+    Create(ClientCreateArgs),
+    /// Change a stored client's settings (only those given); its secrets are kept.
+    Update(ClientUpdateArgs),
+    /// Add a secret to a stored client (the first step of a rotation); prints it once (stdout).
+    AddSecret(AddSecretArgs),
+    /// Retire a secret: it keeps working for --overlap (default: none), then stops.
+    RetireSecret(RetireSecretArgs),
+    /// Remove a secret at once.
+    RemoveSecret(SecretRefArgs),
+    /// Disable a client: it fails authentication until enabled again.
+    Disable(ClientRefArgs),
+    /// Enable a disabled client.
+    Enable(ClientRefArgs),
+    /// Delete a client and its secrets (tokens already issued stay valid until they expire).
+    Delete(ClientRefArgs),
+    /// List the stored clients with their secret ids and expiries (never a secret).
+    List(StoreArgs),
+}
+
+/// The store a `jeton client` command works on.
+#[derive(Debug, Args)]
+pub(crate) struct StoreArgs {
+    /// The server's configuration file; its `[store] url` names the store (PostgreSQL or
+    /// SQLite).
+    #[arg(long, short, value_name = "FILE")]
+    pub(crate) config: PathBuf,
+}
+
+/// A client in the configured store.
+#[derive(Debug, Args)]
+pub(crate) struct ClientRefArgs {
+    /// The store.
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
+    /// The client id.
+    #[arg(long)]
+    pub(crate) id: String,
+}
+
+/// `jeton client create`.
+#[derive(Debug, Args)]
+pub(crate) struct ClientCreateArgs {
+    /// The store and the client id.
+    #[command(flatten)]
+    pub(crate) client: ClientRefArgs,
+    /// Scopes, resources, introspection, lifetime.
+    #[command(flatten)]
+    pub(crate) settings: ClientSettingsArgs,
+}
+
+/// Client settings given on the command line.
+#[derive(Debug, Args)]
+pub(crate) struct ClientSettingsArgs {
+    /// An allowed scope; repeat the flag or give several space-separated. For `update`: the
+    /// new scope set, replacing the old.
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub(crate) scopes: Vec<String>,
+    /// What a request without `scope` gets: `deny`, `all`, or a space-separated scope.
+    #[arg(long, value_name = "DEFAULT")]
+    pub(crate) default_scope: Option<String>,
+    /// An allowed resource (RFC 8707 audience URI); repeatable. The first is also the default
+    /// audience. For `update`: the new set, replacing the old.
+    #[arg(long = "resource", value_name = "URI")]
+    pub(crate) resources: Vec<String>,
+    /// Whether the client may call the introspection endpoint.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub(crate) may_introspect: Option<bool>,
+    /// The client's token lifetime (`"15m"`, `"1h"`, seconds).
+    #[arg(long, value_name = "DURATION", value_parser = parse_dur)]
+    pub(crate) token_lifetime: Option<DurationValue>,
+}
+
+/// `jeton client update`.
+#[derive(Debug, Args)]
+pub(crate) struct ClientUpdateArgs {
+    /// The store and the client id.
+    #[command(flatten)]
+    pub(crate) client: ClientRefArgs,
+    /// What to change.
+    #[command(flatten)]
+    pub(crate) settings: ClientSettingsArgs,
+}
+
+/// `jeton client add-secret`.
+#[derive(Debug, Args)]
+pub(crate) struct AddSecretArgs {
+    /// The store and the client id.
+    #[command(flatten)]
+    pub(crate) client: ClientRefArgs,
+    /// The new secret stops working after this long (default: never).
+    #[arg(long, value_name = "DURATION", value_parser = parse_dur)]
+    pub(crate) expires_in: Option<DurationValue>,
+}
+
+/// A secret of a client in the configured store.
+#[derive(Debug, Args)]
+pub(crate) struct SecretRefArgs {
+    /// The store and the client id.
+    #[command(flatten)]
+    pub(crate) client: ClientRefArgs,
+    /// The secret's id, as `jeton client list` shows it (16 hex characters).
+    #[arg(long, value_name = "SECRET_ID")]
+    pub(crate) secret_id: String,
+}
+
+/// `jeton client retire-secret`.
+#[derive(Debug, Args)]
+pub(crate) struct RetireSecretArgs {
+    /// The secret.
+    #[command(flatten)]
+    pub(crate) secret: SecretRefArgs,
+    /// How long the old secret keeps working, so clients can move to the new one (`"1h"`).
+    #[arg(long, value_name = "DURATION", value_parser = parse_dur)]
+    pub(crate) overlap: Option<DurationValue>,
+}
+
+fn parse_dur(s: &str) -> Result<DurationValue, String> {
+    crate::config::parse_duration(s).map(DurationValue)
 }
 
 /// `jeton client new`.

@@ -8,6 +8,13 @@
 //! ```text
 //! jeton serve [--config FILE] [--listen ADDR] [--log-format text|json]
 //! jeton client new --id ID [--scope S]... [--resource URI]... [--may-introspect]
+//! jeton client create|update --config FILE --id ID [--scope S]... [--default-scope D]
+//!                            [--resource URI]... [--may-introspect[=BOOL]] [--token-lifetime DUR]
+//! jeton client add-secret --config FILE --id ID [--expires-in DUR]
+//! jeton client retire-secret --config FILE --id ID --secret-id SID [--overlap DUR]
+//! jeton client remove-secret --config FILE --id ID --secret-id SID
+//! jeton client disable|enable|delete --config FILE --id ID
+//! jeton client list --config FILE
 //! jeton secret hash [--pbkdf2] [--iterations N]      < secret
 //! jeton key new [--alg ES256|EdDSA|RS256] --out FILE [--force]
 //! jeton config check FILE
@@ -34,9 +41,17 @@
 //! ...`); the config file holds secret verifiers only, and a plaintext-looking secret is refused
 //! without being echoed.
 //!
+//! **Storage**: `[store] url` is `"memory"` (the default, and the development default's:
+//! nothing survives a restart), `"sqlite:///path/jeton.db"` (one node that survives restarts)
+//! or `"postgres://user@host:5432/db"` (any number of nodes sharing clients, tokens and
+//! revocations). `serve` applies the embedded migrations at start (a schema newer than the
+//! binary is refused, exit 1), upserts the file's `[[clients]]` (the file is the truth for the
+//! clients it declares, secrets included), and purges expired rows every `purge_interval`. The
+//! `client` commands other than `new` manage clients in that store: no node caches clients,
+//! so a change applies to every node at its next request.
+//!
 //! What this server does not do: terminate TLS (run it behind a TLS-terminating proxy with
-//! `transport.mode = "behind_proxy"`, or on loopback with `"plaintext"`), or keep tokens across
-//! restarts or share them between processes (its stores are in memory).
+//! `transport.mode = "behind_proxy"`, or on loopback with `"plaintext"`).
 //!
 //! Exit status: 0 on success (and after a signal-initiated shutdown), 1 when anything is
 //! refused or fails, 2 for a malformed command line.
@@ -45,8 +60,10 @@
 
 mod admin;
 mod cli;
+mod client_admin;
 mod config;
 mod serve;
+mod store;
 
 use clap::Parser as _;
 use cli::{ClientCommand, Command, ConfigCommand, KeyCommand, SecretCommand};
@@ -59,6 +76,15 @@ pub fn run() -> ExitCode {
     let result = match &cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Client(ClientCommand::New(args)) => admin::client_new(args),
+        Command::Client(ClientCommand::Create(args)) => client_admin::create(args),
+        Command::Client(ClientCommand::Update(args)) => client_admin::update(args),
+        Command::Client(ClientCommand::AddSecret(args)) => client_admin::add_secret(args),
+        Command::Client(ClientCommand::RetireSecret(args)) => client_admin::retire_secret(args),
+        Command::Client(ClientCommand::RemoveSecret(args)) => client_admin::remove_secret(args),
+        Command::Client(ClientCommand::Disable(args)) => client_admin::set_enabled(args, false),
+        Command::Client(ClientCommand::Enable(args)) => client_admin::set_enabled(args, true),
+        Command::Client(ClientCommand::Delete(args)) => client_admin::delete(args),
+        Command::Client(ClientCommand::List(args)) => client_admin::list(args),
         Command::Secret(SecretCommand::Hash(args)) => admin::secret_hash(args),
         Command::Key(KeyCommand::New(args)) => admin::key_new(args),
         Command::Config(ConfigCommand::Check { file }) => admin::config_check(file),

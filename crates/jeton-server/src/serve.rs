@@ -17,6 +17,7 @@
 
 use crate::cli::ServeArgs;
 use crate::config::{self, LogFormat, ServerOptions, Settings, is_loopback};
+use crate::store::{Backend, StoreSettings, spawn_purge};
 use bytes::Bytes;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA};
 use http::{HeaderValue, Request, Response, StatusCode};
@@ -92,10 +93,24 @@ async fn serve(args: &ServeArgs) -> Result<(), String> {
         }
     };
     init_logging(args.log_format.unwrap_or(settings.server.log_format));
+    let store = Backend::open(&settings.store).await?;
+    store.upsert_declared(&settings.clients).await?;
+    if settings.store.url.is_memory() && settings.format == TokenFormat::Jwt && demo.is_none() {
+        tracing::warn!(
+            "store is memory and tokens are JWTs: revocations do not survive a restart (a \
+             revoked JWT is active again after one, until it expires); set [store] url to a \
+             SQLite or PostgreSQL database to keep them"
+        );
+    }
     let engine = Arc::new(
         settings
-            .build_engine()
+            .build_engine(&store)
             .map_err(|e| format!("cannot build the engine: {e}"))?,
+    );
+    spawn_purge(
+        store.clone(),
+        settings.store.purge_interval,
+        settings.store.purge_batch,
     );
     // 2. Bind.
     let listener = match early {
@@ -118,6 +133,7 @@ async fn serve(args: &ServeArgs) -> Result<(), String> {
     tracing::info!(
         issuer = %settings.issuer,
         token_format = %settings.format,
+        store = %settings.store.url,
         clients = settings.clients.len(),
         transport = ?settings.transport,
         listen = %local,
@@ -173,6 +189,7 @@ fn dev_default(local: SocketAddr) -> Result<(Settings, ClientSecret), String> {
         allow_client_secret_post: true,
         clients: vec![client],
         server: ServerOptions::default(),
+        store: StoreSettings::default(),
     };
     Ok((settings, secret))
 }

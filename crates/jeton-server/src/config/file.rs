@@ -33,7 +33,37 @@ pub(super) struct FileConfig {
     pub(super) server: ServerSection,
     #[serde(default)]
     pub(super) signing: Option<SigningSection>,
+    #[serde(default)]
+    pub(super) store: StoreSection,
+    #[serde(default)]
     pub(super) clients: Vec<ClientSection>,
+}
+
+/// `[store]`: where clients, tokens and revocations live, and the pool's bounds.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct StoreSection {
+    #[serde(default, deserialize_with = "de_store_url")]
+    pub(super) url: StoreUrl,
+    #[serde(default)]
+    pub(super) max_connections: Option<u32>,
+    #[serde(default)]
+    pub(super) min_connections: Option<u32>,
+    #[serde(default)]
+    pub(super) acquire_timeout: Option<DurationValue>,
+    #[serde(default)]
+    pub(super) idle_timeout: Option<DurationValue>,
+    #[serde(default)]
+    pub(super) max_lifetime: Option<DurationValue>,
+    #[serde(default)]
+    pub(super) purge_interval: Option<DurationValue>,
+    #[serde(default)]
+    pub(super) purge_batch: Option<u32>,
+}
+
+pub(super) fn de_store_url<'de, D: Deserializer<'de>>(d: D) -> Result<StoreUrl, D::Error> {
+    let s = String::deserialize(d)?;
+    StoreUrl::parse(&s).map_err(de::Error::custom)
 }
 
 pub(super) fn yes() -> bool {

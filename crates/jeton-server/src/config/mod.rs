@@ -16,14 +16,17 @@
 mod errors;
 mod file;
 mod resolve;
+#[cfg(test)]
+mod store_tests;
 
 pub(crate) use errors::ConfigError;
 use errors::{Problem, Source};
 use file::FileConfig;
-pub(crate) use file::{DurationValue, parse_listen};
+pub(crate) use file::{DurationValue, parse_duration, parse_listen};
 pub(crate) use resolve::default_iterations;
 use resolve::resolve;
 
+use crate::store::{Backend, StoreSettings, StoreUrl};
 use jeton::time::format_description::well_known::Rfc3339;
 use jeton::time::{Duration, OffsetDateTime};
 use jeton::{
@@ -32,7 +35,6 @@ use jeton::{
     SigningKey, SystemRandom, TokenFormat,
 };
 use jeton_hyper::Transport;
-use jeton_memory::{MemoryRevocationList, MemoryTokenStore};
 use serde::Deserialize;
 use std::fmt;
 use std::io::Read;
@@ -120,6 +122,8 @@ pub(crate) struct Settings {
     pub(crate) clients: Vec<ClientRecord>,
     /// Listener settings.
     pub(crate) server: ServerOptions,
+    /// The `[store]` table.
+    pub(crate) store: StoreSettings,
 }
 
 impl fmt::Debug for Settings {
@@ -131,29 +135,27 @@ impl fmt::Debug for Settings {
             .field("format", &self.format)
             .field("keys", &self.keys)
             .field("clients", &self.clients)
+            .field("store", &self.store)
             .finish_non_exhaustive()
     }
 }
 
 impl Settings {
-    /// Builds the engine (stores, issuer, policy) from these settings. Consumes the keys.
-    pub(crate) fn build_engine(&mut self) -> Result<Engine, String> {
+    /// Builds the engine (issuer, policy) on `store`'s clients, tokens and revocations.
+    /// Consumes the keys.
+    pub(crate) fn build_engine(&mut self, store: &Backend) -> Result<Engine, String> {
         let rng = Arc::new(SystemRandom::new());
         let jwt = match self.keys.take() {
             Some(keys) => Some(
                 JwtIssuer::builder(self.issuer.clone(), keys, rng.clone())
                     .default_audience(self.default_audience.iter().cloned())
-                    .revocation_list(Arc::new(MemoryRevocationList::new())),
+                    .revocation_list(store.revocations()),
             ),
             None => None,
         };
-        let issuer =
-            jeton::internal::build_issuer(self.format, Arc::new(MemoryTokenStore::new()), rng, jwt)
-                .map_err(|e| e.to_string())?;
-        let clients = Arc::new(jeton_memory::MemoryClientStore::with_clients(
-            self.clients.iter().cloned(),
-        ));
-        let mut b = Engine::builder(clients, issuer)
+        let issuer = jeton::internal::build_issuer(self.format, store.tokens(), rng, jwt)
+            .map_err(|e| e.to_string())?;
+        let mut b = Engine::builder(store.clients(), issuer)
             .issuer(self.issuer.clone())
             .transport(self.transport.clone())
             .default_token_lifetime(self.token_lifetime)
@@ -250,7 +252,8 @@ impl Settings {
             self.issuer.metadata_path(),
             self.server.health_path
         );
-        let _ = writeln!(s, "clients:         {}", self.clients.len());
+        let _ = writeln!(s, "store:           {}", self.store.url);
+        let _ = writeln!(s, "clients:         {} in the file", self.clients.len());
         for c in &self.clients {
             let methods: Vec<&str> = c.auth_methods.iter().map(|m| m.as_str()).collect();
             let default = match &c.default_scope {

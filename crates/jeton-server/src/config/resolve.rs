@@ -2,7 +2,8 @@
 //! one function per section, each reporting every problem it finds.
 
 use super::file::{
-    ClientSection, DefaultScopeValue, SigningSection, TransportMode, TransportSection, items,
+    ClientSection, DefaultScopeValue, SigningSection, StoreSection, TransportMode,
+    TransportSection, items,
 };
 use super::*;
 
@@ -27,7 +28,16 @@ pub(super) fn resolve(
     let (token_lifetime, max_token_lifetime) = lifetimes(&file, bad);
     let server = server_options(&file, bad);
     let keys = signing_keys(&file, base, bad);
+    let store = store_settings(&file.store, bad);
     let sections = std::mem::take(&mut file.clients);
+    if sections.is_empty() && file.store.url.is_memory() {
+        bad(
+            "clients",
+            "at least one [[clients]] entry is needed with the memory store (with a SQL store, \
+             clients may also be created with `jeton client create`)"
+                .to_owned(),
+        );
+    }
     let clients = clients(sections, &file, max_token_lifetime, bad);
 
     if !problems.is_empty() {
@@ -47,7 +57,64 @@ pub(super) fn resolve(
         allow_client_secret_post: file.allow_client_secret_post,
         clients,
         server,
+        store,
     })
+}
+
+/// The `[store]` table: the URL and the pool's bounds.
+fn store_settings(s: &StoreSection, bad: &mut Bad<'_>) -> StoreSettings {
+    let d = StoreSettings::default();
+    let std_dur = |v: Option<DurationValue>, default: std::time::Duration| {
+        v.map_or(default, |v| {
+            std::time::Duration::from_secs(v.0.whole_seconds().unsigned_abs())
+        })
+    };
+    let max_connections = s.max_connections.unwrap_or(d.pool.max_connections);
+    if max_connections == 0 || max_connections > 1000 {
+        bad(
+            "store.max_connections",
+            "must be between 1 and 1000".to_owned(),
+        );
+    }
+    let min_connections = s.min_connections.unwrap_or(d.pool.min_connections);
+    if min_connections > max_connections {
+        bad(
+            "store.min_connections",
+            format!("must be at most max_connections ({max_connections})"),
+        );
+    }
+    let purge_batch = s.purge_batch.unwrap_or(d.purge_batch);
+    if purge_batch == 0 || purge_batch > jeton_sql::MAX_PURGE_BATCH {
+        bad(
+            "store.purge_batch",
+            format!("must be between 1 and {}", jeton_sql::MAX_PURGE_BATCH),
+        );
+    }
+    if s.url.is_memory()
+        && (s.max_connections.is_some()
+            || s.min_connections.is_some()
+            || s.acquire_timeout.is_some()
+            || s.idle_timeout.is_some()
+            || s.max_lifetime.is_some())
+    {
+        bad(
+            "store",
+            "pool settings apply to a SQL store only: set url = \"postgres://…\" or \"sqlite://…\""
+                .to_owned(),
+        );
+    }
+    StoreSettings {
+        url: s.url.clone(),
+        pool: jeton_postgres::PoolSettings {
+            max_connections,
+            min_connections,
+            acquire_timeout: std_dur(s.acquire_timeout, d.pool.acquire_timeout),
+            idle_timeout: std_dur(s.idle_timeout, d.pool.idle_timeout),
+            max_lifetime: std_dur(s.max_lifetime, d.pool.max_lifetime),
+        },
+        purge_interval: std_dur(s.purge_interval, d.purge_interval),
+        purge_batch,
+    }
 }
 
 /// The listen address (`--listen` over the file's) and the transport, with its rules.
@@ -219,12 +286,6 @@ fn clients(
     max_token_lifetime: Duration,
     bad: &mut Bad<'_>,
 ) -> Vec<ClientRecord> {
-    if sections.is_empty() {
-        bad(
-            "clients",
-            "at least one [[clients]] entry is needed".to_owned(),
-        );
-    }
     let mut clients: Vec<ClientRecord> = Vec::with_capacity(sections.len());
     for (i, c) in sections.into_iter().enumerate() {
         let at = |k: &str| format!("clients[{i}].{k}");
