@@ -122,6 +122,12 @@ mod request;
 mod response;
 mod routes;
 mod secret;
+/// The authorization server's parts. (Issue 8 moves the engine, authentication and policy here;
+/// until then it holds only the hardening seams, which the engine does not call yet.)
+mod server {
+    pub(crate) mod limiter;
+    pub(crate) mod verify;
+}
 mod store;
 mod token;
 mod transport;
@@ -155,6 +161,10 @@ pub use secret::{
     SECRET_PREFIX, SecretVerifier, SystemRandom, TOKEN_PREFIX, VerifierParseError, generate_secret,
     is_generated_secret,
 };
+pub use server::limiter::{
+    AuthLimiter, BoundedLimiter, Budget, LimiterConfig, NoLimiter, RetryAfter,
+};
+pub use server::verify::{Inline, Overloaded, VerifyExecutor, VerifyJob};
 pub use store::ClientStore;
 pub use token::{
     OpaqueIssuer, RevocationList, TokenDigest, TokenRecord, TokenStore, opaque_token_digest,
