@@ -108,6 +108,7 @@ mod audit;
 mod authn;
 pub mod basic;
 mod bearer;
+mod capacity;
 mod client;
 mod endpoints;
 mod engine;
@@ -140,6 +141,7 @@ pub use bearer::{
     BearerValidatorBuilder, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_BYTES, IntrospectedToken,
     Introspector, MAX_LEEWAY, StoreIntrospector,
 };
+pub use capacity::CapacityExceeded;
 pub use client::{
     AuthMethod, ClientRecord, ClientRecordBuilder, DefaultScope, GrantType, RegisteredSecret,
 };
