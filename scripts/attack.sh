@@ -20,33 +20,9 @@ cd "$(dirname "$0")/.."
 seconds="${1:-20}"
 flood_conns="${2:-48}"
 
-if ! command -v wrk >/dev/null 2>&1; then
-  (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null
-fi
-cargo build --release -q -p jeton-server
-bin="${CARGO_TARGET_DIR:-target}/release/jeton"
-
-dir=$(mktemp -d)
-server_pid=""
-cleanup() {
-  if [ -n "$server_pid" ]; then kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-base="http://127.0.0.1:$port"
-cat > "$dir/jeton.toml" <<TOML
-issuer = "$base"
-listen = "127.0.0.1:$port"
-token_format = "opaque"
-default_audience = ["https://api.example.com"]
-[server]
-max_connections = 4096
-TOML
-"$bin" client new --id legit --scope read >> "$dir/jeton.toml" 2> "$dir/secret.txt"
-secret=$(grep -o 'jcs_[A-Za-z0-9_-]*' "$dir/secret.txt" | head -n1)
-[ -n "$secret" ] || { echo "no secret printed" >&2; exit 1; }
+. scripts/server-lib.sh
+jeton_prepare
+secret=$(jeton_client legit)
 human_secret="correct-horse-battery-staple"
 verifier=$(printf '%s' "$human_secret" | "$bin" secret hash 2>/dev/null | grep -o '\$pbkdf2[^"]*' | head -n1)
 [ -n "$verifier" ] || { echo "no PBKDF2 verifier" >&2; exit 1; }
@@ -59,29 +35,11 @@ scopes = ["read"]
 auth_methods = ["client_secret_basic", "client_secret_post"]
 TOML
 
-RUST_LOG=error "$bin" serve --config "$dir/jeton.toml" > "$dir/out.txt" 2> "$dir/err.txt" &
-server_pid=$!
-for _ in $(seq 1 100); do grep -q "listening" "$dir/out.txt" && break; sleep 0.1; done
-grep -q "listening" "$dir/out.txt" || { cat "$dir/err.txt" >&2; exit 1; }
+jeton_start
 curl -sf -u "legit:$secret" -d grant_type=client_credentials -d scope=read "$base/token" | grep -q access_token
 curl -sf -u "pbkdf2-client:$human_secret" -d grant_type=client_credentials -d scope=read "$base/token" | grep -q access_token
 
-# Counts statuses across wrk threads (each thread has its own Lua state).
-cat > "$dir/count.lua" <<'LUA'
-local threads = {}
-function setup(thread) table.insert(threads, thread) end
-function init(args) counts = {} end
-function response(status, headers, body) counts[status] = (counts[status] or 0) + 1 end
-function done(summary, latency, requests)
-  local total = {}
-  for _, t in ipairs(threads) do
-    for status, n in pairs(t:get("counts")) do total[status] = (total[status] or 0) + n end
-  end
-  local line = "statuses:"
-  for status, n in pairs(total) do line = line .. " " .. status .. "=" .. n end
-  io.write(line .. "\n")
-end
-LUA
+jeton_count_lua > "$dir/count.lua"
 cat > "$dir/flood.lua" <<LUA
 $(cat "$dir/count.lua")
 wrk.method = "POST"

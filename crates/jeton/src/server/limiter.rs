@@ -14,31 +14,7 @@
 //!   the same client from any other address is untouched. Nobody can lock a client out by
 //!   knowing its id.
 //!
-//! ## Bounded memory: a count-min sketch of leaky buckets
-//!
-//! Each budget is a fixed-size table (allocated once, never grown) of `ROWS` rows of leaky
-//! buckets. A key (source, or client id + source) is hashed with HMAC-SHA256 under a secret key
-//! the caller supplies; one digest gives the key's slot in every row. A failure adds one to each
-//! of the key's slots, levels leak linearly at `failures / window`, and a key's estimate is the
-//! smallest level of its slots.
-//!
-//! Why collisions are acceptable: a slot's level is at least the level each key mapped to it
-//! would have on its own (adding arrivals to a leaky bucket never lowers it, and decay is
-//! rounded down), so the estimate of a key is never below its true count. A collision can only
-//! make a key's limit *stricter*, never looser; this is checked against an exact model by a
-//! property test. The key is secret and random, so an attacker cannot choose ids or addresses
-//! that land on a victim's slots; to push an innocent pair over its budget by chance, they must
-//! raise *every* row of the table, which the per-source budget makes cost many addresses.
-//! Success is not used to reset a slot for the same reason: a slot is shared, and clearing it
-//! would loosen the limit of whatever else maps there.
-//!
-//! Why HMAC-SHA256 rather than SipHash: `ring` is already the core's only crypto dependency,
-//! it is keyed (so the placement is unpredictable), and one call yields the indices of all
-//! rows. It costs about a microsecond, against the 0.3 s of a PBKDF2 verification it can spare.
-//!
-//! Why IPv6 /64: one subscriber is routinely given a whole /64 and picks addresses from it at
-//! will (RFC 4941 temporary addresses), so counting per full address would hand an attacker
-//! 2^64 fresh budgets. A /64 is the smallest block that one party is assumed to control.
+//! [`BoundedLimiter`]'s docs say how its memory stays bounded and why collisions are safe.
 
 use crate::ClientId;
 use crate::secret::{RandomError, RandomSource};
@@ -203,9 +179,35 @@ const MAX_SLOTS: usize = 1 << 20;
 /// One failure in the 16.16 fixed-point level.
 const ONE: u64 = 1 << 16;
 
-/// The bounded in-memory [`AuthLimiter`]: two count-min sketches of leaky buckets (see the
-/// [module docs](self)). Lock-free (one CAS per row), fixed memory, never allocates after
-/// [`new`](Self::new).
+/// The bounded in-memory [`AuthLimiter`]: two count-min sketches of leaky buckets, one per
+/// source address and one per (client id, source address). Lock-free (one CAS per row), fixed
+/// memory, never allocates after [`new`](Self::new). Defaults: [`LimiterConfig::default`].
+///
+/// # Bounded memory: a count-min sketch of leaky buckets
+///
+/// Each budget is a fixed-size table (allocated once, never grown) of `ROWS` rows of leaky
+/// buckets. A key (source, or client id + source) is hashed with HMAC-SHA256 under a secret key
+/// the caller supplies; one digest gives the key's slot in every row. A failure adds one to each
+/// of the key's slots, levels leak linearly at `failures / window`, and a key's estimate is the
+/// smallest level of its slots.
+///
+/// Why collisions are acceptable: a slot's level is at least the level each key mapped to it
+/// would have on its own (adding arrivals to a leaky bucket never lowers it, and decay is
+/// rounded down), so the estimate of a key is never below its true count. A collision can only
+/// make a key's limit *stricter*, never looser; this is checked against an exact model by a
+/// property test. The key is secret and random, so an attacker cannot choose ids or addresses
+/// that land on a victim's slots; to push an innocent pair over its budget by chance, they must
+/// raise *every* row of the table, which the per-source budget makes cost many addresses.
+/// Success is not used to reset a slot for the same reason: a slot is shared, and clearing it
+/// would loosen the limit of whatever else maps there.
+///
+/// Why HMAC-SHA256 rather than SipHash: `ring` is already the core's only crypto dependency,
+/// it is keyed (so the placement is unpredictable), and one call yields the indices of all
+/// rows. It costs about a microsecond, against the 0.3 s of a PBKDF2 verification it can spare.
+///
+/// Why IPv6 /64: one subscriber is routinely given a whole /64 and picks addresses from it at
+/// will (RFC 4941 temporary addresses), so counting per full address would hand an attacker
+/// 2^64 fresh budgets. A /64 is the smallest block that one party is assumed to control.
 pub struct BoundedLimiter {
     key: hmac::Key,
     per_source: Sketch,

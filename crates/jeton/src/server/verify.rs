@@ -14,8 +14,7 @@
 //!
 //! The trait takes a job that returns nothing, so that it stays object-safe (`Arc<dyn
 //! VerifyExecutor>` in the engine, no type parameters in adapter signatures); the typed
-//! result travels back through [`execute`](trait.VerifyExecutor.html#method.execute), which
-//! every caller uses.
+//! result travels back through `<dyn VerifyExecutor>::execute`, which every caller uses.
 
 use super::limiter::RetryAfter;
 use std::fmt;
@@ -82,6 +81,13 @@ impl fmt::Display for Overloaded {
 impl std::error::Error for Overloaded {}
 
 /// Runs slow secret verification somewhere the async reactor does not wait on.
+///
+/// PBKDF2 (the decoy of an unknown id included) takes about 0.3 s of CPU: run inline on an
+/// async worker, a few such requests stall everything else on that thread. The core has no
+/// runtime, so the embedder supplies this: a bounded blocking pool in the adapters and the
+/// server (`jeton_tokio::BlockingPool`), [`Inline`] for tests and HMAC-only deployments.
+/// The job returns nothing so the trait stays object-safe; callers get a typed result through
+/// [`execute`](#method.execute).
 ///
 /// `run` either completes the job (it has run when `run` returns `Ok`) or refuses it at once
 /// with [`Overloaded`]; it must never queue without bound. A job that panics may propagate its
