@@ -5,9 +5,9 @@
 mod support;
 
 use jeton::{
-    Algorithm, BearerValidator, Engine, Issuer, JwtIssuer, KeySet, Resource, Scope, SigningKey,
+    Algorithm, BearerValidator, Engine, IssuerId, JwtIssuer, KeySet, Resource, Scope, SigningKey,
 };
-use jeton_hyper::{Router, Transport};
+use jeton_hyper::Router;
 use jeton_testkit::{ALL, FixtureClient, INTROSPECTOR, ISSUER, fixture_clients};
 use std::sync::Arc;
 use support::{FORM, Server, bounded, client};
@@ -17,7 +17,7 @@ const AUD: &str = "https://api.example.com/";
 fn jwt_router(alg: Algorithm) -> Router {
     let clients =
         Arc::new(jeton_testkit::jeton_memory::MemoryClientStore::with_clients(fixture_clients()));
-    let issuer = Issuer::new(ISSUER).unwrap();
+    let issuer = IssuerId::new(ISSUER).unwrap();
     let keys = KeySet::new(SigningKey::generate(alg).unwrap());
     let jwt = JwtIssuer::builder(issuer.clone(), keys, Arc::new(jeton::SystemRandom::new()))
         .default_audience([Resource::new(AUD).unwrap()])
@@ -28,10 +28,10 @@ fn jwt_router(alg: Algorithm) -> Router {
         .unwrap();
     let engine = Engine::builder(clients, Arc::new(jwt))
         .issuer(issuer)
-        .require_tls(false)
+        .transport(jeton::Transport::Plaintext)
         .build()
         .unwrap();
-    Router::new(Arc::new(engine), Transport::Plaintext)
+    Router::new(Arc::new(engine))
 }
 
 async fn form(server: &Server, path: &str, who: FixtureClient, body: String) -> reqwest::Response {

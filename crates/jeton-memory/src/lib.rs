@@ -7,7 +7,8 @@
 //!   client ([`TokenLimits`]), purged in bounded steps; see [`tokens`] for the design and the
 //!   memory per token.
 //!
-//! Nothing here survives a restart; for several nodes use `jeton-postgres`.
+//! Nothing here survives a restart; for several nodes, implement the store traits over a shared
+//! database.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -75,7 +75,7 @@ struct Shard {
 impl Shard {
     fn remove(&mut self, digest: &TokenDigest) -> Option<TokenRecord> {
         let r = self.records.remove(digest)?;
-        self.by_expiry.remove(&(r.expires_at, *digest));
+        self.by_expiry.remove(&(r.claims.expires_at, *digest));
         Some(r)
     }
 
@@ -86,7 +86,7 @@ impl Shard {
                 Some(&(expires_at, digest)) if expires_at <= now => {
                     self.by_expiry.pop_first();
                     if let Some(r) = self.records.remove(&digest) {
-                        dropped.push(r.client_id);
+                        dropped.push(r.claims.client_id);
                     }
                 }
                 _ => break,
@@ -236,10 +236,15 @@ impl MemoryTokenStore {
 }
 
 fn record_heap_bytes(r: &TokenRecord) -> usize {
-    r.client_id.as_str().len()
-        + r.subject.capacity()
-        + r.scope.iter().map(|t| t.as_str().len() + 24).sum::<usize>()
-        + r.audience
+    r.claims.client_id.as_str().len()
+        + r.claims.subject.capacity()
+        + r.claims
+            .scope
+            .iter()
+            .map(|t| t.as_str().len() + 24)
+            .sum::<usize>()
+        + r.claims
+            .audience
             .iter()
             .map(|a| a.as_str().len() + 24)
             .sum::<usize>()
@@ -248,26 +253,26 @@ fn record_heap_bytes(r: &TokenRecord) -> usize {
 #[async_trait::async_trait]
 impl TokenStore for MemoryTokenStore {
     async fn insert(&self, record: TokenRecord) -> Result<(), StoreError> {
-        let now = record.issued_at;
+        let now = record.claims.issued_at;
         let mut dropped = Vec::new();
         lock(self.shard(&record.digest)).purge(now, PURGE_PER_INSERT, &mut dropped);
         self.forget(dropped);
-        if let Err(cap) = self.reserve(&record.client_id) {
+        if let Err(cap) = self.reserve(&record.claims.client_id) {
             // Full: what has expired may still be counted; drop it and try once more. The
             // sweep visits expired records only, each once, so repeated refusals stay cheap.
             self.purge_expired(now);
-            self.reserve(&record.client_id)
+            self.reserve(&record.claims.client_id)
                 .map_err(|_| StoreError::capacity_exceeded(cap))?;
         }
         let replaced = {
             let mut shard = lock(self.shard(&record.digest));
             let replaced = shard.remove(&record.digest);
-            shard.by_expiry.insert((record.expires_at, record.digest));
+            shard.by_expiry.insert((record.claims.expires_at, record.digest));
             shard.records.insert(record.digest, record);
             replaced
         };
         // A digest seen twice (a caller re-inserting a record) keeps one slot, not two.
-        self.forget(replaced.map(|r| r.client_id));
+        self.forget(replaced.map(|r| r.claims.client_id));
         Ok(())
     }
 
@@ -278,7 +283,7 @@ impl TokenStore for MemoryTokenStore {
     async fn revoke(&self, digest: &TokenDigest) -> Result<bool, StoreError> {
         let removed = lock(self.shard(digest)).remove(digest);
         let found = removed.is_some();
-        self.forget(removed.map(|r| r.client_id));
+        self.forget(removed.map(|r| r.claims.client_id));
         Ok(found)
     }
 }
@@ -287,18 +292,20 @@ impl TokenStore for MemoryTokenStore {
 mod tests {
     use super::*;
     use jeton::time::Duration;
-    use jeton::{Scope, TokenStore};
+    use jeton::{Scope, TokenClaims, TokenStore};
     use jeton_testkit::{block_on, now};
 
     fn record(n: u64, client: &str, issued_at: OffsetDateTime, life: Duration) -> TokenRecord {
         TokenRecord::new(
             TokenDigest::of(&format!("token-{n}")),
-            ClientId::new(client).unwrap(),
-            client.to_owned(),
-            Scope::parse("read").unwrap(),
-            vec![],
-            issued_at,
-            issued_at + life,
+            TokenClaims::new(
+                ClientId::new(client).unwrap(),
+                client.to_owned(),
+                Scope::parse("read").unwrap(),
+                vec![],
+                issued_at,
+                issued_at + life,
+            ),
         )
     }
 

@@ -1,7 +1,7 @@
 //! The memory stores: contract, purge, concurrency.
 
 use jeton::time::Duration;
-use jeton::{ClientId, ClientStore, Scope, TokenDigest, TokenRecord, TokenStore};
+use jeton::{ClientId, ClientStore, Scope, TokenClaims, TokenDigest, TokenRecord, TokenStore};
 use jeton_memory::{MemoryClientStore, MemoryTokenStore};
 use jeton_testkit::{block_on, fixture_clients, now};
 use std::sync::Arc;
@@ -9,12 +9,14 @@ use std::sync::Arc;
 fn record(n: u64, issued_at: jeton::time::OffsetDateTime, life: Duration) -> TokenRecord {
     TokenRecord::new(
         TokenDigest::of(&format!("token-{n}")),
-        ClientId::new("c").unwrap(),
-        "c".to_owned(),
-        Scope::parse("read write").unwrap(),
-        vec![jeton::Resource::new("https://api.example.com/").unwrap()],
-        issued_at,
-        issued_at + life,
+        TokenClaims::new(
+            ClientId::new("c").unwrap(),
+            "c".to_owned(),
+            Scope::parse("read write").unwrap(),
+            vec![jeton::Resource::new("https://api.example.com/").unwrap()],
+            issued_at,
+            issued_at + life,
+        ),
     )
 }
 

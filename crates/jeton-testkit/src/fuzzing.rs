@@ -14,11 +14,14 @@
 //! | [`jwt`] | `BearerValidator::validate_token` (raw strings, and correctly signed tokens with fuzzed header and claims), `Jwks::from_json`, `SigningKey::from_pkcs8_pem`/`_der` | never panics; an accepted token has our `iss`, our `aud`, is unexpired and carries the required scope; an accepted JWKS re-parses from its JSON |
 
 use crate::{Fixture, block_on, now};
-use jeton::basic::{Authorization, BasicError, MAX_AUTHORIZATION_LEN, parse_authorization};
-use jeton::form::{self, FormLimits};
+use jeton::internal::basic::{
+    Authorization, BasicError, MAX_AUTHORIZATION_LEN, parse_authorization,
+};
+use jeton::internal::form::{self, FormLimits};
+use jeton::internal::opaque_token_digest;
 use jeton::{
     ClientId, ErrorCode, RawRequest, Resource, Scope, SecretVerifier, TokenDigest, TokenStore,
-    encode_basic, opaque_token_digest,
+    encode_basic,
 };
 use std::sync::OnceLock;
 
@@ -277,7 +280,7 @@ fn header_value<'a>(line: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
 /// required, so the `secure` line matters.
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
-    FIXTURE.get_or_init(|| Fixture::with(|b| b.require_tls(true)))
+    FIXTURE.get_or_init(|| Fixture::with(|b| b.transport(jeton::Transport::Direct)))
 }
 
 /// The errors a token request may answer with (RFC 6749 §5.2, RFC 8707 §2); `server_error` is
@@ -332,9 +335,12 @@ pub fn check_token_outcome(f: &Fixture, method: &str, outcome: &jeton::Outcome) 
         let record = block_on(f.tokens.get(&digest))
             .expect("memory store")
             .expect("the issued token is stored");
-        assert_eq!(Some(&record.client_id), outcome.event.client_id());
+        assert_eq!(Some(&record.claims.client_id), outcome.event.client_id());
         if let Some(scope) = body.get("scope") {
-            assert_eq!(scope.as_str(), Some(record.scope.to_string().as_str()));
+            assert_eq!(
+                scope.as_str(),
+                Some(record.claims.scope.to_string().as_str())
+            );
         }
         assert!(block_on(f.tokens.revoke(&digest)).expect("memory store"));
         return;
@@ -437,7 +443,7 @@ pub fn jwt(data: &[u8]) {
                 return;
             };
             let (header, payload) = rest.split_at(usize::from(hl).min(rest.len()));
-            match jeton::sign_compact(jwt_test_key(), header, payload) {
+            match jeton::internal::sign_compact(jwt_test_key(), header, payload) {
                 Ok(t) => t,
                 Err(_) => return,
             }

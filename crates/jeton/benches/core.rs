@@ -7,8 +7,8 @@
 //! (RFC 6749 §10.10).
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use jeton::basic::parse_authorization;
-use jeton::form::{self, FormLimits};
+use jeton::internal::basic::parse_authorization;
+use jeton::internal::form::{self, FormLimits};
 use jeton::time::Duration;
 use jeton::{ClientSecret, Engine, RawRequest, Scope, SecretVerifier, encode_basic};
 use jeton_testkit::{BASIC, Fixture, SeqRandom, VECTOR_HEADER, block_on, now};

@@ -140,6 +140,33 @@ opaque_error!(
     "token issuer failed"
 );
 
+/// An engine setting was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The realm must be printable ASCII without `"` or `\`.
+    #[error("realm must be printable ASCII without '\"' or '\\'")]
+    BadRealm,
+    /// Lifetimes must be positive and the default within the maximum.
+    #[error("token lifetimes must be positive, and the default at most the maximum")]
+    BadLifetime,
+    /// The body limit must be at least 64 bytes.
+    #[error("max_body_bytes must be at least 64")]
+    BadBodyLimit,
+    /// The subject prefix must be `VSCHAR`.
+    #[error("subject prefix must be printable ASCII")]
+    BadSubjectPrefix,
+    /// The issuer must be an `https` URL (or `http` on a loopback host) with no query, no
+    /// fragment and no trailing `/` (RFC 8414 §2).
+    #[error(
+        "issuer must be an https URL (http only for localhost/127.0.0.1/[::1]) with no query, no fragment and no trailing '/'"
+    )]
+    BadIssuer,
+    /// An endpoint URL must be absolute `http(s)` without fragment (RFC 6749 §3.1, §3.2).
+    #[error("endpoint URLs must be absolute http(s) URLs without fragment")]
+    BadEndpoint,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,7 @@
 //! `Authorization`, body, and the current time) into a response, following RFC 6749 §4.4 to
 //! the letter. It has no HTTP crate and no async runtime, and it never reads a clock, an RNG or a
 //! socket of its own: time is an argument, randomness is injected, and storage sits behind the
-//! [`ClientStore`] and [`TokenStore`] traits. Adapters (`jeton-hyper`, ...) bind it to a
+//! [`ClientStore`] and [`TokenStore`] traits (all in one module of storage contracts). Adapters (`jeton-hyper`, ...) bind it to a
 //! framework.
 //!
 //! What it never does: log or echo a secret or token, store a secret in plaintext, tell an
@@ -81,98 +81,109 @@
 //! method, transport, `Content-Type`, size and query checks → form parse (Appendix B, repeats
 //! refused) → `grant_type`, `scope`, `resource` syntax → one client authentication method
 //! (Basic, form-decoded; or body, if the client allows it) → [`ClientStore::client`] →
-//! constant-time verification (a decoy for unknown clients) → policy → [`TokenIssuer::issue`]
-//! → a JSON response with `no-store`, and an [`AuditEvent`].
+//! verification, a pure function of the credentials and the record (a decoy for unknown
+//! clients) → policy → [`TokenIssuer::issue`] → a JSON response with `no-store`, and an
+//! [`AuditEvent`]. The code is in three folders: `server/` (the endpoints), `tokens/` (token
+//! formats and keys) and `resource/` (the resource server's checks), over a shared model; see
+//! `ARCHITECTURE.md` in the repository.
 //!
 //! Errors map through one table, [`ErrorCode`]. `server_error` with status 500 is not in
 //! RFC 6749 §5.2; jeton uses it for infrastructure failure, with no detail in the body.
 //!
 //! ## For adapter authors
 //!
-//! An adapter translates and decides nothing about OAuth: every rule that is not about its
-//! framework's types lives here, once, so the adapters cannot drift apart.
+//! An adapter translates and decides nothing: every rule that is not about its framework's
+//! types lives here, once, so the adapters cannot drift apart.
 //!
-//! - Routing: [`Engine::routes`] is the table to mount (paths in matching order, the first of
-//!   two equal paths kept); a [`RouteKind`] that [`is_form`](RouteKind::is_form) is answered by
-//!   [`Engine::handle`], the others by [`Engine::document`] (`GET` and `HEAD` only).
-//! - TLS: [`Transport::is_secure`] takes the peer address and every `X-Forwarded-Proto` value
-//!   (a [`HeaderValues`]) and gives [`RawRequest::secure`].
-//! - Logs: [`AuditEvent::severity`] is the level to emit each event at,
-//!   [`RouteKind::name`] its `endpoint` field.
-//! - Resource servers: [`BearerError::status`], [`BearerError::www_authenticate`] and
-//!   [`BearerError::body`] are the whole RFC 6750 answer.
+//! - Routing: [`Engine::route`] finds what answers a path ([`Engine::routes`] is the table);
+//!   a [`RouteKind`] that [`is_form`](RouteKind::is_form) is answered by [`Engine::handle`],
+//!   the others by [`Engine::answer_document`] (the document, `HEAD`, `405`), and an unrouted
+//!   path by [`Response::not_found`].
+//! - TLS: the engine's [`Transport`] decides, from what the adapter puts on the request:
+//!   [`RawRequest::peer`] and every [`RawRequest::forwarded_proto`] value.
+//! - Logs: each form request returns an [`Outcome`]: the response to send, the
+//!   [`AuditEvent`] (its [`fields`](AuditEvent::fields) are the structured log fields, its
+//!   [`severity`](AuditEvent::severity) the level, [`RouteKind::name`] the `endpoint`), and a
+//!   diagnostic for the application's logs.
+//! - Resource servers: [`BearerError::response`] is the whole RFC 6750 answer.
+//!
+//! The shared pieces of adapters on `http` 1.x (body reading, the request from `http` parts,
+//! response conversion, outcome logging) are in the `jeton-http` crate.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+// The shared model: protocol words, clients, secrets, the request and response, the error table,
+// audit events, the transport rule and the storage contracts. It imports none of the three parts
+// below (`store` names the token record, which lives with the token formats).
 mod audit;
-mod authn;
-pub mod basic;
-mod bearer;
+mod basic;
 mod capacity;
 mod client;
-mod endpoints;
-mod engine;
 mod error;
-pub mod form;
-mod issuer;
-mod jws;
-mod jwt;
-mod keys;
-mod metadata;
+mod form;
+mod issuer_id;
 mod request;
 mod response;
-mod routes;
 mod secret;
-/// The authorization server's parts. (Issue 8 moves the engine, authentication and policy here;
-/// until then it holds only the hardening seams, which the engine does not call yet.)
-mod server {
-    pub(crate) mod limiter;
-    pub(crate) mod verify;
-}
 mod store;
-mod token;
 mod transport;
 mod types;
 
-pub use audit::{AuditEvent, AuthFailure, Severity};
+// The three jobs. `tokens` imports neither `server` nor `resource`; `resource` does not import
+// `server`; `server` may use both.
+mod resource;
+mod server;
+mod tokens;
+
+pub use audit::{AuditEvent, AuditFields, AuthFailure, Severity};
 pub use basic::encode_basic;
-pub use bearer::{
-    AccessTokenClaims, BearerAuth, BearerConfigError, BearerError, BearerFailure, BearerValidator,
-    BearerValidatorBuilder, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_BYTES, IntrospectedToken,
-    Introspector, MAX_LEEWAY, StoreIntrospector,
-};
 pub use capacity::CapacityExceeded;
 pub use client::{
     AuthMethod, ClientRecord, ClientRecordBuilder, DefaultScope, GrantType, RegisteredSecret,
 };
-pub use engine::{ConfigError, Engine, EngineBuilder};
-pub use error::{ErrorCode, IssueError, StoreError};
-pub use issuer::{AccessToken, Grant, TokenHandle, TokenInfo, TokenIssuer, TokenType};
-pub use jws::{Algorithm, SignError, UnknownAlgorithm, sign_compact, sign_jwt};
-pub use jwt::{
-    AT_JWT_TYPE, CustomClaims, JwtConfigError, JwtIssuer, JwtIssuerBuilder, REGISTERED_CLAIMS,
-    TokenFormat, UnknownTokenFormat,
-};
-pub use keys::{Jwks, KeyError, KeySet, SigningKey, VerifyingKey};
-pub use metadata::{Endpoints, Issuer};
+pub use error::{ConfigError, ErrorCode, IssueError, StoreError};
+pub use issuer_id::IssuerId;
 pub use request::{HeaderValues, RawRequest};
+pub use resource::{
+    BearerAuth, BearerConfigError, BearerError, BearerFailure, BearerValidator,
+    BearerValidatorBuilder, DEFAULT_LEEWAY, Introspector, MAX_LEEWAY, StoreIntrospector,
+};
 pub use response::{Diagnostic, Outcome, Response};
-pub use routes::{Route, RouteKind};
 pub use secret::{
     DecoyKind, PBKDF2_DEFAULT_ITERATIONS, PBKDF2_MIN_ITERATIONS, RandomError, RandomSource,
     SECRET_PREFIX, SecretVerifier, SystemRandom, TOKEN_PREFIX, VerifierParseError, generate_secret,
     is_generated_secret,
 };
-pub use server::limiter::{
-    AuthLimiter, BoundedLimiter, Budget, LimiterConfig, NoLimiter, RetryAfter,
+pub use server::{
+    AuthLimiter, BoundedLimiter, Budget, Endpoints, Engine, EngineBuilder, Inline, LimiterConfig,
+    NoLimiter, Overloaded, RetryAfter, Route, RouteKind, VerifyExecutor, VerifyJob,
 };
-pub use server::verify::{Inline, Overloaded, VerifyExecutor, VerifyJob};
-pub use store::ClientStore;
-pub use token::{
-    OpaqueIssuer, RevocationList, TokenDigest, TokenRecord, TokenStore, opaque_token_digest,
+pub use store::{ClientStore, RevocationList, TokenStore};
+pub use tokens::{
+    AT_JWT_TYPE, AccessToken, AccessTokenClaims, Algorithm, CustomClaims, DEFAULT_MAX_TOKEN_BYTES,
+    Grant, Jwks, JwtConfigError, JwtIssuer, JwtIssuerBuilder, KeyError, KeySet, OpaqueIssuer,
+    REGISTERED_CLAIMS, SignError, SigningKey, TokenClaims, TokenDigest, TokenFormat, TokenHandle,
+    TokenInfo, TokenIssuer, TokenRecord, TokenType, UnknownAlgorithm, UnknownTokenFormat,
+    VerifyingKey, sign_jwt,
 };
 pub use transport::Transport;
 pub use types::{ClientId, ClientSecret, InvalidValue, Resource, Scope, ScopeToken};
 
 /// Re-exported so adapters and users name one `time`.
 pub use time;
+
+/// Parsers and constructors that fuzz targets, benchmarks, the test kit and the standalone
+/// server reach into. Not part of the stable API: no semver promise, may change in any release.
+#[doc(hidden)]
+pub mod internal {
+    /// The `application/x-www-form-urlencoded` parser (RFC 6749 Appendix B).
+    pub mod form {
+        pub use crate::form::*;
+    }
+    /// The `Authorization: Basic` parser (RFC 7617, RFC 6749 §2.3.1).
+    pub mod basic {
+        pub use crate::basic::*;
+    }
+    pub use crate::server::internal::build_issuer;
+    pub use crate::tokens::internal::{opaque_token_digest, sign_compact};
+}

@@ -1,6 +1,7 @@
 //! The raw request an adapter hands to the engine.
 
 use std::fmt;
+use std::net::IpAddr;
 use time::OffsetDateTime;
 
 /// The values of one header field as received: how many times it occurred and the first value.
@@ -55,6 +56,8 @@ pub struct RawRequest<'a> {
     pub(crate) body: &'a [u8],
     pub(crate) now: OffsetDateTime,
     pub(crate) secure: bool,
+    pub(crate) peer: Option<IpAddr>,
+    pub(crate) forwarded_proto: HeaderValues<'a>,
     pub(crate) body_state: BodyState,
 }
 
@@ -79,6 +82,8 @@ impl fmt::Debug for RawRequest<'_> {
             .field("body_len", &self.body.len())
             .field("now", &self.now)
             .field("secure", &self.secure)
+            .field("peer", &self.peer)
+            .field("forwarded_proto", &self.forwarded_proto.count)
             .field("body_state", &self.body_state)
             .finish()
     }
@@ -95,6 +100,8 @@ impl<'a> RawRequest<'a> {
             body,
             now,
             secure: false,
+            peer: None,
+            forwarded_proto: HeaderValues::default(),
             body_state: BodyState::Complete,
         }
     }
@@ -133,11 +140,31 @@ impl<'a> RawRequest<'a> {
         self
     }
 
-    /// Marks the request as received over TLS (directly, or through a trusted TLS-terminating
-    /// proxy: deciding that is the adapter's job).
+    /// Marks the connection itself as TLS (a listener that terminates TLS knows this). Whether
+    /// that, or a trusted proxy's forwarded scheme, is required is the engine's
+    /// [`Transport`](crate::Transport) setting.
     pub fn secure(mut self, secure: bool) -> Self {
         self.secure = secure;
         self
+    }
+
+    /// Sets the connection's peer address (`None` when unknown): the engine checks it against
+    /// trusted proxies, and it is the source address for per-source limits.
+    pub fn peer(mut self, peer: Option<IpAddr>) -> Self {
+        self.peer = peer;
+        self
+    }
+
+    /// Adds one `X-Forwarded-Proto` value (call once per occurrence, or per list element as
+    /// received: the engine trusts only a single value).
+    pub fn forwarded_proto(mut self, value: &'a [u8]) -> Self {
+        self.forwarded_proto.push(value);
+        self
+    }
+
+    /// The peer address, if the adapter knows it.
+    pub fn peer_addr(&self) -> Option<IpAddr> {
+        self.peer
     }
 
     /// The request time.

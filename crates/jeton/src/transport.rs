@@ -1,19 +1,30 @@
 //! Whether a request arrived over TLS: the deployment's transport setting and the one rule for
-//! forwarded headers, shared by every adapter.
+//! forwarded headers. The engine holds the setting and decides per request, from the facts the
+//! adapter puts on the [`RawRequest`](crate::RawRequest) (peer address, `X-Forwarded-Proto`
+//! values, and whether the connection itself is TLS).
 
-use crate::request::HeaderValues;
+use crate::request::{HeaderValues, RawRequest};
 use std::net::IpAddr;
 
 /// How requests reach the process, which decides whether a request counts as sent over TLS
 /// (RFC 6749 §2.3.1, §3.2: the token endpoint MUST require TLS; RFC 9700 §4.13: forwarded
-/// headers are trusted only from configured proxies). RFC-CHECKLIST item 4.
+/// headers are trusted only from configured proxies).
 ///
-/// Adapters take one of these, ask [`Transport::is_secure`] per request with the connection's
-/// peer address and every `X-Forwarded-Proto` value, and pass the answer to
-/// [`RawRequest::secure`](crate::RawRequest::secure).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Set once, on the engine ([`EngineBuilder::transport`](crate::EngineBuilder::transport)).
+/// Adapters decide nothing: they pass the connection's peer address
+/// ([`RawRequest::peer`](crate::RawRequest::peer)) and every `X-Forwarded-Proto` value
+/// ([`RawRequest::forwarded_proto`](crate::RawRequest::forwarded_proto)), and the engine applies
+/// this setting.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Transport {
+    /// The default: only a request whose connection the adapter (or the embedding code)
+    /// reports as TLS with [`RawRequest::secure`](crate::RawRequest::secure) is secure;
+    /// forwarded headers are never trusted. An adapter that knows nothing of the connection
+    /// reports nothing, so every request is refused until the deployment says how TLS reaches
+    /// it: refusing is the safe failure.
+    #[default]
+    Direct,
     /// The application terminates TLS itself (hyper behind `tokio-rustls`, actix-web's
     /// `bind_rustls_0_23`, ...): every request is secure.
     Tls,
@@ -26,16 +37,14 @@ pub enum Transport {
         /// (IPv4-mapped IPv6 addresses match their IPv4 form).
         trusted: Vec<IpAddr>,
     },
-    /// Plain HTTP for loopback development. No request is marked secure, so an engine that
-    /// requires TLS (the default) refuses everything with `400 invalid_request`: build the
-    /// engine with [`EngineBuilder::require_tls`](crate::EngineBuilder::require_tls)`(false)`
-    /// to use this, and never in production.
+    /// Plain HTTP for loopback development: TLS is not required and every request is accepted
+    /// without it. Never in production.
     Plaintext,
 }
 
 impl Transport {
-    /// The header a TLS-terminating proxy sets, lower-case: adapters push each of its values
-    /// into the [`HeaderValues`] they pass to [`Transport::is_secure`].
+    /// The header a TLS-terminating proxy sets, lower-case: adapters pass each of its values to
+    /// [`RawRequest::forwarded_proto`](crate::RawRequest::forwarded_proto).
     pub const FORWARDED_PROTO: &'static str = "x-forwarded-proto";
 
     /// Whether a request from `peer` (the connection's remote address; `None` when unknown)
@@ -53,7 +62,7 @@ impl Transport {
     pub fn is_secure(&self, peer: Option<IpAddr>, forwarded_proto: &HeaderValues<'_>) -> bool {
         match self {
             Self::Tls => true,
-            Self::Plaintext => false,
+            Self::Plaintext | Self::Direct => false,
             Self::BehindProxy { trusted } => {
                 let Some(peer) = peer.map(|p| p.to_canonical()) else {
                     return false;
@@ -64,6 +73,15 @@ impl Transport {
                         .is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"https"))
             }
         }
+    }
+}
+
+impl Transport {
+    /// Whether the engine accepts `req` on an endpoint that requires TLS (RFC 6749 §3.2): always
+    /// with [`Transport::Plaintext`]; otherwise when the connection itself is TLS or this
+    /// setting finds the request secure.
+    pub fn admits(&self, req: &RawRequest<'_>) -> bool {
+        *self == Self::Plaintext || req.secure || self.is_secure(req.peer, &req.forwarded_proto)
     }
 }
 
@@ -105,6 +123,26 @@ mod tests {
         };
         assert!(proxy.is_secure(ip("10.0.0.5"), &proto(&["https"])));
         assert!(!proxy.is_secure(ip("10.0.0.6"), &proto(&["https"])));
+    }
+
+    #[test]
+    fn rfc6749_3_2_the_engine_admits_by_its_setting() {
+        let now = time::OffsetDateTime::UNIX_EPOCH;
+        let plain = RawRequest::new("POST", b"", now).peer(ip("127.0.0.1"));
+        let forwarded = plain.clone().forwarded_proto(b"https");
+        let tls = plain.clone().secure(true);
+        assert!(Transport::Plaintext.admits(&plain));
+        assert!(Transport::Tls.admits(&plain));
+        assert!(!Transport::Direct.admits(&plain));
+        assert!(!Transport::Direct.admits(&forwarded));
+        assert!(Transport::Direct.admits(&tls));
+        let proxy = Transport::BehindProxy {
+            trusted: vec![ip("127.0.0.1").unwrap()],
+        };
+        assert!(!proxy.admits(&plain));
+        assert!(proxy.admits(&forwarded));
+        assert!(proxy.admits(&tls));
+        assert_eq!(Transport::default(), Transport::Direct);
     }
 
     #[test]

@@ -14,7 +14,8 @@ pub(crate) fn is_nqchar(b: u8) -> bool {
 }
 
 /// The conversions every validated string newtype shares: `TryFrom<String>` (validating through
-/// `new`), `From<Self> for String`, `Debug` in the given format, and `Display` as the bare string.
+/// `new`), `From<Self> for String`, `Debug` in the given format, `Display` as the bare string,
+/// and equality with a string (so that `claims.client_id == "billing"` reads naturally).
 macro_rules! string_newtype_impls {
     ($name:ident, $debug:literal) => {
         impl TryFrom<String> for $name {
@@ -39,6 +40,18 @@ macro_rules! string_newtype_impls {
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(&self.0)
+            }
+        }
+
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                self.0 == other
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.0 == *other
             }
         }
     };

@@ -111,7 +111,7 @@ fn rfc7662_2_2_unknown_malformed_expired_revoked_are_just_inactive() {
     let t = f.issue(ALL, "");
     // Malformed, unknown (valid shape, never issued), garbage.
     let unknown = {
-        let other = Fixture::seeded(7, |b| b.require_tls(false));
+        let other = Fixture::seeded(7, |b| b.transport(jeton::Transport::Plaintext));
         other.issue(BASIC, "&scope=read")
     };
     for bad in ["x", "jt_nope", &unknown, "%E2%82%AC"] {
@@ -291,7 +291,7 @@ fn rfc8414_2_metadata_matches_the_behaviour() {
 #[test]
 fn rfc8414_2_body_credentials_off_means_not_advertised_and_refused() {
     let f = Fixture::with(|b| {
-        b.require_tls(false)
+        b.transport(jeton::Transport::Plaintext)
             .allow_client_secret_post(false)
             .scopes_supported(jeton::Scope::parse("read write").unwrap())
     });
@@ -341,7 +341,7 @@ fn rfc8414_3_routes_follow_the_configured_endpoints_and_issuer_path() {
         ]
     );
     let f = Fixture::with(|b| {
-        b.issuer(jeton::Issuer::new("https://as.example.com/tenant/a").unwrap())
+        b.issuer(jeton::IssuerId::new("https://as.example.com/tenant/a").unwrap())
             .endpoints(jeton::Endpoints::new(
                 "https://as.example.com/tenant/a/token?x=1".into(),
                 Some("https://as.example.com/tenant/a/introspect".into()),

@@ -9,10 +9,11 @@ mod jwt_common;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+use jeton::internal::sign_compact;
 use jeton::time::{Duration, OffsetDateTime};
 use jeton::{
     Algorithm, BearerValidator, HeaderValues, Jwks, KeySet, Scope, SigningKey, VerifyingKey,
-    sign_compact, sign_jwt,
+    sign_jwt,
 };
 use jwt_common::*;
 use proptest::prelude::*;

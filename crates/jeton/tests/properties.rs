@@ -1,7 +1,7 @@
 //! Properties of the token endpoint over generated inputs (proptest).
 
 use jeton::RawRequest;
-use jeton::basic::{Authorization, parse_authorization};
+use jeton::internal::basic::{Authorization, parse_authorization};
 use jeton_testkit::strategies::*;
 use jeton_testkit::*;
 use proptest::prelude::*;
@@ -102,7 +102,7 @@ proptest! {
         prop_assert_eq!(r.header("content-type"), Some("application/json"));
         let v: serde_json::Value = serde_json::from_slice(r.body()).expect("JSON");
         if r.status() == 200 {
-            prop_assert!(v["access_token"].as_str().is_some_and(|t| jeton::opaque_token_digest(t).is_some()));
+            prop_assert!(v["access_token"].as_str().is_some_and(|t| jeton::internal::opaque_token_digest(t).is_some()));
             prop_assert_eq!(&v["token_type"], "Bearer");
             prop_assert!(v["expires_in"].as_i64().is_some_and(|e| e > 0));
             prop_assert!(v.get("refresh_token").is_none());
@@ -225,13 +225,13 @@ proptest! {
     /// The parsers are total on arbitrary bytes.
     #[test]
     fn parsers_never_panic(b in bytes()) {
-        let _ = jeton::form::parse(&b, jeton::form::FormLimits::default());
+        let _ = jeton::internal::form::parse(&b, jeton::internal::form::FormLimits::default());
         let _ = parse_authorization(&b);
         if let Ok(s) = std::str::from_utf8(&b) {
             let _ = jeton::Scope::parse(s);
             let _ = jeton::Resource::new(s);
             let _ = s.parse::<jeton::SecretVerifier>();
-            let _ = jeton::opaque_token_digest(s);
+            let _ = jeton::internal::opaque_token_digest(s);
         }
     }
 }

@@ -6,14 +6,14 @@
 //! RFC 8414 metadata, and `/healthz`), registers one demo client whose secret is generated at
 //! start and printed once (only its verifier is stored), and stops on Ctrl-C.
 //!
-//! The engine is built with `require_tls(false)` and the adapter with `Transport::Plaintext`:
+//! The engine is built with `transport(jeton::Transport::Plaintext)` and the adapter with `Transport::Plaintext`:
 //! a development setting, never one for production (RFC 6749 §3.2 requires TLS).
 
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use jeton_hyper::jeton::{
-    ClientId, ClientRecord, Endpoints, Engine, Issuer, OpaqueIssuer, Scope, SystemRandom,
+    ClientId, ClientRecord, Endpoints, Engine, IssuerId, OpaqueIssuer, Scope, SystemRandom,
     generate_secret,
 };
 use jeton_hyper::{Router, Transport};
@@ -58,12 +58,12 @@ async fn main() -> Result<(), Box<dyn Error>> {
         Arc::new(OpaqueIssuer::new(Arc::new(MemoryTokenStore::new()), rng)),
     )
     // DEVELOPMENT ONLY: accept requests over plain HTTP.
-    .require_tls(false);
+    .transport(Transport::Plaintext);
     // The issuer is this server's own URL. RFC 8414 wants https; jeton accepts http for a
     // loopback host only, so on any other address the endpoints are served without an issuer
     // (and without the metadata document).
     let base = format!("http://{local}");
-    let (engine, issuer) = match Issuer::new(base.as_str()) {
+    let (engine, issuer) = match IssuerId::new(base.as_str()) {
         Ok(issuer) => (engine.issuer(issuer.clone()), Some(issuer)),
         Err(_) => {
             let url = |path: &str| format!("{base}{path}");
@@ -81,10 +81,10 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .endpoints()
         .cloned()
         .ok_or("no endpoints configured")?;
-    let router = Router::new(engine, Transport::Plaintext).with_health("/healthz");
+    let router = Router::new(engine).with_health("/healthz");
 
     println!("=====================================================================");
-    println!(" DEVELOPMENT SETTING: TLS is NOT required (require_tls(false),");
+    println!(" DEVELOPMENT SETTING: TLS is NOT required (transport(jeton::Transport::Plaintext),");
     println!(" Transport::Plaintext). Never run a token endpoint like this in");
     println!(" production: RFC 6749 section 3.2 requires TLS.");
     if !local.ip().is_loopback() {

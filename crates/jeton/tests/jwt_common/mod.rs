@@ -4,7 +4,7 @@
 use jeton::time::{Duration, OffsetDateTime};
 use jeton::{
     AccessTokenClaims, Algorithm, BearerError, BearerValidator, ClientId, ClientRecord,
-    ClientStore, Engine, HeaderValues, Issuer, Jwks, JwtIssuer, KeySet, RawRequest, Resource,
+    ClientStore, Engine, HeaderValues, IssuerId, Jwks, JwtIssuer, KeySet, RawRequest, Resource,
     Scope, SigningKey, StoreError,
 };
 use jeton_testkit::{BASIC, FixtureClient, RESOURCE, SeqRandom, block_on, fixture_clients};
@@ -35,8 +35,8 @@ impl ClientStore for Clients {
     }
 }
 
-pub fn issuer_id() -> Issuer {
-    Issuer::new(ISSUER).expect("issuer")
+pub fn issuer_id() -> IssuerId {
+    IssuerId::new(ISSUER).expect("issuer")
 }
 
 /// A JWT issuer over `keys`, with a deterministic `jti` source and a default audience.
@@ -52,7 +52,7 @@ pub fn issuer(keys: KeySet) -> Arc<JwtIssuer> {
 /// An engine over the testkit's fixture clients issuing with `issuer`.
 pub fn engine(issuer: Arc<JwtIssuer>) -> Engine {
     Engine::builder(Arc::new(Clients(fixture_clients())), issuer)
-        .require_tls(false)
+        .transport(jeton::Transport::Plaintext)
         .build()
         .expect("engine")
 }

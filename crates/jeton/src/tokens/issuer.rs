@@ -2,6 +2,7 @@
 
 use crate::client::ClientRecord;
 use crate::error::IssueError;
+use crate::tokens::claims::TokenClaims;
 use crate::types::{ClientId, Resource, Scope};
 use std::fmt;
 use time::{Duration, OffsetDateTime};
@@ -63,6 +64,18 @@ impl Grant {
         self.expires_at
     }
 
+    /// The claims of the token this grant becomes (no `jti`; a JWT issuer adds its own).
+    pub fn claims(&self) -> TokenClaims {
+        TokenClaims::new(
+            self.client.id.clone(),
+            self.subject.clone(),
+            self.scope.clone(),
+            self.audience.clone(),
+            self.issued_at,
+            self.expires_at,
+        )
+    }
+
     /// `expires_at - issued_at`.
     pub fn lifetime(&self) -> Duration {
         self.expires_at - self.issued_at
@@ -92,6 +105,7 @@ pub struct AccessToken {
     value: String,
     token_type: TokenType,
     expires_in: Duration,
+    jti: Option<String>,
 }
 
 impl AccessToken {
@@ -101,7 +115,19 @@ impl AccessToken {
             value,
             token_type,
             expires_in,
+            jti: None,
         }
+    }
+
+    /// The same token with its identifier (`jti`): not a secret, it names the token in logs.
+    pub fn with_jti(mut self, jti: impl Into<String>) -> Self {
+        self.jti = Some(jti.into());
+        self
+    }
+
+    /// Its identifier, when the format has one (JWTs).
+    pub fn jti(&self) -> Option<&str> {
+        self.jti.as_deref()
     }
 
     /// The token value. Never log it.
@@ -132,29 +158,18 @@ impl fmt::Debug for AccessToken {
             .field("value", &"***")
             .field("token_type", &self.token_type)
             .field("expires_in", &self.expires_in)
+            .field("jti", &self.jti)
             .finish()
     }
 }
 
 /// What an issuer knows about one of its tokens, for introspection (RFC 7662) and revocation
-/// (RFC 7009).
+/// (RFC 7009): its claims and how to find it again.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TokenInfo {
-    /// The client it was issued to.
-    pub client_id: ClientId,
-    /// Its subject.
-    pub subject: String,
-    /// Granted scope.
-    pub scope: Scope,
-    /// Audience.
-    pub audience: Vec<Resource>,
-    /// Issue instant.
-    pub issued_at: OffsetDateTime,
-    /// Expiry instant.
-    pub expires_at: OffsetDateTime,
-    /// Its `jti`, for JWTs.
-    pub jti: Option<String>,
+    /// What the token grants.
+    pub claims: TokenClaims,
     /// Its type.
     pub token_type: TokenType,
     /// How the issuer finds it again to revoke it.
@@ -162,35 +177,13 @@ pub struct TokenInfo {
 }
 
 impl TokenInfo {
-    /// Builds the description of a token.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        client_id: ClientId,
-        subject: String,
-        scope: Scope,
-        audience: Vec<Resource>,
-        issued_at: OffsetDateTime,
-        expires_at: OffsetDateTime,
-        jti: Option<String>,
-        handle: TokenHandle,
-    ) -> Self {
+    /// Describes a bearer token with these claims, found again by `handle`.
+    pub fn new(claims: TokenClaims, handle: TokenHandle) -> Self {
         Self {
-            client_id,
-            subject,
-            scope,
-            audience,
-            issued_at,
-            expires_at,
-            jti,
+            claims,
             token_type: TokenType::Bearer,
             handle,
         }
-    }
-
-    /// Whether the token is within its lifetime at `now` (RFC 7662 §2.2: an expired token is
-    /// inactive).
-    pub fn is_active(&self, now: OffsetDateTime) -> bool {
-        self.issued_at <= now && now < self.expires_at
     }
 }
 
@@ -199,7 +192,7 @@ impl TokenInfo {
 #[non_exhaustive]
 pub enum TokenHandle {
     /// An opaque token, by the digest of its value.
-    Digest(crate::TokenDigest),
+    Digest(crate::tokens::claims::TokenDigest),
     /// A JWT, by its `jti` (revocation adds it to a revocation list until it expires).
     Jti(String),
 }
@@ -233,7 +226,7 @@ pub trait TokenIssuer: Send + Sync {
 
     /// Revokes a token found by [`TokenIssuer::inspect`], so that `inspect` no longer finds it.
     ///
-    /// Already validated by the engine: the caller authenticated as `info.client_id`; `now` is
+    /// Already validated by the engine: the caller authenticated as `info.claims.client_id`; `now` is
     /// the request time. The default cannot revoke and says so with an error.
     async fn revoke(&self, info: &TokenInfo, now: OffsetDateTime) -> Result<(), IssueError> {
         let _ = (info, now);

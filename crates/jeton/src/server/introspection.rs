@@ -1,15 +1,17 @@
-//! Introspection (RFC 7662) and revocation (RFC 7009).
+//! Introspection (RFC 7662).
 //!
-//! Both endpoints authenticate the caller exactly as the token endpoint does (same code path,
+//! The endpoint authenticates the caller exactly as the token endpoint does (same code path,
 //! same enumeration resistance) before looking at the token.
 
 use crate::audit::{AuditEvent, AuthFailure};
-use crate::authn;
-use crate::engine::{Engine, Rejection, parse_post_form};
 use crate::error::ErrorCode;
-use crate::issuer::TokenInfo;
 use crate::request::RawRequest;
 use crate::response::{Outcome, Response, desc};
+use crate::server::authn;
+use crate::server::engine::Engine;
+use crate::server::intake::parse_post_form;
+use crate::server::rejection::Rejection;
+use crate::tokens::TokenInfo;
 use crate::types::Resource;
 use serde::Serialize;
 
@@ -73,7 +75,7 @@ impl Engine {
         let form = parse_post_form(&self.config, req, &[])?;
         let creds = authn::extract_credentials(req, &form)?;
         let method = creds.method();
-        let (caller, diagnostic) = authn::authenticate(self, creds, req.now).await?;
+        let (caller, diagnostic) = self.authenticate_client(creds, req.now).await?;
         let caller = caller.record;
         // RFC 7662 §2.1: "the endpoint MUST also require some form of authorization".
         if !caller.may_introspect {
@@ -93,30 +95,31 @@ impl Engine {
             .await
             .map_err(|e| Rejection::infra(Some(caller.id.clone()), "inspect_token", e))?;
         let visible = |i: &TokenInfo| {
-            i.is_active(req.now)
+            i.claims.is_active(req.now)
                 && (caller.introspect_audiences.is_empty()
-                    || i.audience
+                    || i.claims
+                        .audience
                         .iter()
                         .any(|a| caller.introspect_audiences.contains(a)))
         };
-        let (body, token_client_id) = match info.filter(visible) {
-            None => (INACTIVE.to_vec(), None),
+        let (body, token_client_id, jti) = match info.filter(visible) {
+            None => (INACTIVE.to_vec(), None, None),
             Some(i) => {
-                let scope = (!i.scope.is_empty()).then(|| i.scope.to_string());
+                let scope = (!i.claims.scope.is_empty()).then(|| i.claims.scope.to_string());
                 let body = serde_json::to_vec(&Active {
                     active: true,
                     scope,
-                    client_id: i.client_id.as_str(),
+                    client_id: i.claims.client_id.as_str(),
                     token_type: i.token_type.as_str(),
-                    exp: i.expires_at.unix_timestamp(),
-                    iat: i.issued_at.unix_timestamp(),
-                    sub: &i.subject,
-                    aud: Audience::of(&i.audience),
+                    exp: i.claims.expires_at.unix_timestamp(),
+                    iat: i.claims.issued_at.unix_timestamp(),
+                    sub: &i.claims.subject,
+                    aud: Audience::of(&i.claims.audience),
                     iss: self.config.issuer.as_ref().map(|u| u.as_str()),
-                    jti: i.jti.as_deref(),
+                    jti: i.claims.jti.as_deref(),
                 })
                 .map_err(|e| Rejection::infra(Some(caller.id.clone()), "render", e))?;
-                (body, Some(i.client_id))
+                (body, Some(i.claims.client_id), i.claims.jti)
             }
         };
         Ok(Outcome {
@@ -125,64 +128,7 @@ impl Engine {
                 caller: caller.id,
                 active: token_client_id.is_some(),
                 token_client_id,
-            },
-            diagnostic,
-        })
-    }
-
-    /// Handles a revocation request (RFC 7009 §2).
-    ///
-    /// The caller authenticates first (failure: `401 invalid_client`, never a silent 200). An
-    /// unknown or invalid token answers `200` with an empty body; a token issued to another
-    /// client is refused with `400 unauthorized_client` and stays active.
-    pub async fn handle_revocation_request(&self, req: &RawRequest<'_>) -> Outcome {
-        match self.revoke(req).await {
-            Ok(o) => o,
-            Err(r) => r.into_outcome(&self.config.realm),
-        }
-    }
-
-    async fn revoke(&self, req: &RawRequest<'_>) -> Result<Outcome, Rejection> {
-        let form = parse_post_form(&self.config, req, &[])?;
-        let creds = authn::extract_credentials(req, &form)?;
-        let (caller, diagnostic) = authn::authenticate(self, creds, req.now).await?;
-        let caller = caller.record.id;
-        let token = form.get("token").ok_or_else(|| {
-            Rejection::policy(&caller, ErrorCode::InvalidRequest, desc::TOKEN_REQUIRED)
-        })?;
-        // RFC 7009 §2.1: `token_type_hint` may be ignored; an unknown hint changes nothing, and
-        // every token type this server has is searched. `unsupported_token_type` is never
-        // needed: jeton issues only access tokens, and revokes them all.
-        let info = self
-            .issuer
-            .inspect(token, req.now)
-            .await
-            .map_err(|e| Rejection::infra(Some(caller.clone()), "inspect_token", e))?;
-        let found = match info {
-            // RFC 7009 §2.2: "invalid tokens do not cause an error response".
-            None => false,
-            // RFC 7009 §2.1: the server "verifies whether the token was issued to the client
-            // making the revocation request. If this validation fails, the request is refused".
-            Some(i) if i.client_id != caller => {
-                return Err(Rejection::policy(
-                    &caller,
-                    ErrorCode::UnauthorizedClient,
-                    desc::NOT_YOUR_TOKEN,
-                ));
-            }
-            Some(i) => {
-                self.issuer
-                    .revoke(&i, req.now)
-                    .await
-                    .map_err(|e| Rejection::infra(Some(caller.clone()), "revoke_token", e))?;
-                true
-            }
-        };
-        Ok(Outcome {
-            response: Response::empty(200),
-            event: AuditEvent::TokenRevoked {
-                client_id: caller,
-                found,
+                jti,
             },
             diagnostic,
         })

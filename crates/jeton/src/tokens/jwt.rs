@@ -29,16 +29,19 @@
 //! - Keys can be rotated at run time with [`JwtIssuer::replace_keys`]; see [`KeySet`] for the
 //!   publish-before-use order.
 
-use crate::bearer::{JwtCheck, verify_jwt};
 use crate::client::ClientRecord;
 use crate::error::IssueError;
-use crate::issuer::{AccessToken, Grant, TokenHandle, TokenInfo, TokenIssuer, TokenType};
-use crate::jws::{self, Algorithm, SignError};
-use crate::keys::{Jwks, KeySet, Swap};
-use crate::metadata::Issuer;
+use crate::issuer_id::IssuerId;
 use crate::secret::RandomSource;
-use crate::token::{OpaqueIssuer, RevocationList, TokenStore};
-use crate::types::{ClientId, Resource};
+use crate::store::{RevocationList, TokenStore};
+use crate::tokens::algorithm::Algorithm;
+use crate::tokens::issuer::{AccessToken, Grant, TokenHandle, TokenInfo, TokenIssuer, TokenType};
+use crate::tokens::jws;
+use crate::tokens::jwt_verify::{DEFAULT_MAX_TOKEN_BYTES, JwtCheck, verify_jwt};
+use crate::tokens::key_set::{Jwks, KeySet, Swap};
+use crate::tokens::keys::SignError;
+use crate::tokens::opaque::OpaqueIssuer;
+use crate::types::Resource;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use serde_json::{Map, Value};
@@ -66,7 +69,7 @@ pub const REGISTERED_CLAIMS: &[&str] = &[
     "cnf",
 ];
 
-/// The bytes of randomness in a `jti`: 160 bits (RFC-CHECKLIST item 50).
+/// The bytes of randomness in a `jti`: 160 bits.
 const JTI_BYTES: usize = 20;
 
 /// Adds claims to a client's JWT access tokens, for example `roles` or a tenant id
@@ -103,7 +106,7 @@ pub enum JwtConfigError {
 /// The key set can be swapped at run time ([`JwtIssuer::replace_keys`]) for rotation without a
 /// restart; tokens being issued finish with the set they started with.
 pub struct JwtIssuer {
-    issuer: Issuer,
+    issuer: IssuerId,
     keys: Swap<KeySet>,
     rng: Arc<dyn RandomSource>,
     default_audience: Vec<Resource>,
@@ -125,7 +128,7 @@ impl fmt::Debug for JwtIssuer {
 
 /// Builds a [`JwtIssuer`].
 pub struct JwtIssuerBuilder {
-    issuer: Issuer,
+    issuer: IssuerId,
     keys: KeySet,
     rng: Arc<dyn RandomSource>,
     default_audience: Vec<Resource>,
@@ -180,9 +183,9 @@ impl JwtIssuerBuilder {
 
 impl JwtIssuer {
     /// Starts building an issuer for the issuer identifier `issuer` (the `iss` claim: give the
-    /// engine the same [`Issuer`] so metadata and introspection agree), signing with `keys`'
+    /// engine the same [`IssuerId`] so metadata and introspection agree), signing with `keys`'
     /// active key and drawing `jti` values from `rng` (normally [`crate::SystemRandom`]).
-    pub fn builder(issuer: Issuer, keys: KeySet, rng: Arc<dyn RandomSource>) -> JwtIssuerBuilder {
+    pub fn builder(issuer: IssuerId, keys: KeySet, rng: Arc<dyn RandomSource>) -> JwtIssuerBuilder {
         JwtIssuerBuilder {
             issuer,
             keys,
@@ -194,7 +197,7 @@ impl JwtIssuer {
     }
 
     /// The issuer identifier (`iss`).
-    pub fn issuer(&self) -> &Issuer {
+    pub fn issuer(&self) -> &IssuerId {
         &self.issuer
     }
 
@@ -218,7 +221,7 @@ impl JwtIssuer {
     /// Verifies a token as one of ours: signature with a key of the current set, `typ`, `iss`
     /// and the claims RFC 9068 §2.2 requires. No audience or time check.
     fn verify_own(&self, token: &str) -> Option<TokenInfo> {
-        if token.len() > crate::bearer::DEFAULT_MAX_TOKEN_BYTES {
+        if token.len() > DEFAULT_MAX_TOKEN_BYTES {
             return None;
         }
         let keys = self.jwk_set();
@@ -231,29 +234,13 @@ impl JwtIssuer {
             now: None,
         };
         let c = verify_jwt(token, &check).ok()?;
-        let client_id = ClientId::new(c.client_id).ok()?;
-        let audience = c
-            .audience
-            .into_iter()
-            .map(Resource::new)
-            .collect::<Result<Vec<_>, _>>()
-            .ok()?;
-        let jti = c.jti?;
-        Some(TokenInfo::new(
-            client_id,
-            c.subject,
-            c.scope,
-            audience,
-            c.issued_at?,
-            c.expires_at,
-            Some(jti.clone()),
-            TokenHandle::Jti(jti),
-        ))
+        let jti = c.claims.jti.clone()?;
+        Some(TokenInfo::new(c.claims, TokenHandle::Jti(jti)))
     }
 
     /// Builds the claims and signs them.
-    fn mint(&self, grant: &Grant) -> Result<String, IssueError> {
-        // RFC 9068 §2.2: `aud` is REQUIRED. RFC-CHECKLIST item 45: never the client id.
+    fn mint(&self, grant: &Grant) -> Result<(String, String), IssueError> {
+        // RFC 9068 §2.2: `aud` is REQUIRED. never the client id.
         let audience = if grant.audience().is_empty() {
             &self.default_audience[..]
         } else {
@@ -321,16 +308,17 @@ impl JwtIssuer {
         let payload = serde_json::to_vec(&claims).map_err(IssueError::new)?;
         // RFC 9068 §2.1: `typ` MUST be `at+jwt`; `kid` names a key in the published JWKS.
         let keys = self.keys.load();
-        jws::encode_jwt(keys.active(), AT_JWT_TYPE, &payload)
-            .map_err(|e: SignError| IssueError::new(e))
+        let token = jws::encode_jwt(keys.active(), AT_JWT_TYPE, &payload)
+            .map_err(|e: SignError| IssueError::new(e))?;
+        Ok((token, jti))
     }
 }
 
 #[async_trait::async_trait]
 impl TokenIssuer for JwtIssuer {
     async fn issue(&self, grant: &Grant) -> Result<AccessToken, IssueError> {
-        let token = self.mint(grant)?;
-        Ok(AccessToken::new(token, TokenType::Bearer, grant.lifetime()))
+        let (token, jti) = self.mint(grant)?;
+        Ok(AccessToken::new(token, TokenType::Bearer, grant.lifetime()).with_jti(jti))
     }
 
     /// A JWT this issuer signed (with a key still in its set) and that is not on the revocation
@@ -356,7 +344,7 @@ impl TokenIssuer for JwtIssuer {
         let (Some(list), TokenHandle::Jti(jti)) = (&self.revocations, &info.handle) else {
             return Err(IssueError::msg("this JWT issuer has no revocation list"));
         };
-        list.revoke_jti(jti, info.expires_at, now)
+        list.revoke_jti(jti, info.claims.expires_at, now)
             .await
             .map_err(IssueError::new)
     }
@@ -397,7 +385,7 @@ impl TokenFormat {
     ///
     /// `Opaque` uses `store` and `rng`; `Jwt` builds `jwt`, which must then be given
     /// (otherwise [`JwtConfigError::MissingJwtIssuer`]).
-    pub fn build_issuer(
+    pub(crate) fn build_issuer(
         self,
         store: Arc<dyn TokenStore>,
         rng: Arc<dyn RandomSource>,
@@ -438,9 +426,9 @@ impl FromStr for TokenFormat {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jws::Algorithm;
-    use crate::keys::SigningKey;
     use crate::secret::SystemRandom;
+    use crate::tokens::algorithm::Algorithm;
+    use crate::tokens::keys::SigningKey;
     use crate::types::{ClientId, Scope};
     use time::{Duration, OffsetDateTime};
 
@@ -468,7 +456,7 @@ mod tests {
     fn issuer() -> JwtIssuerBuilder {
         let key = SigningKey::generate(Algorithm::Es256).unwrap();
         JwtIssuer::builder(
-            Issuer::new("https://as.example.com").unwrap(),
+            IssuerId::new("https://as.example.com").unwrap(),
             KeySet::new(key),
             Arc::new(SystemRandom::new()),
         )
@@ -485,10 +473,12 @@ mod tests {
     #[test]
     fn rfc9068_2_1_header_has_typ_alg_and_kid() {
         let i = issuer().build().unwrap();
-        let t = i
+        let (t, jti) = i
             .mint(&grant(&["https://api.example.com/"], "read"))
             .unwrap();
-        let (h, _) = parts(&t);
+        let (h, c) = parts(&t);
+        // The jti the issuer reports (for the audit trail) is the one it signed.
+        assert_eq!(c["jti"], jti.as_str());
         assert_eq!(h["typ"], "at+jwt");
         assert_eq!(h["alg"], "ES256");
         assert_eq!(h["kid"], i.keys().active().kid());
@@ -500,7 +490,7 @@ mod tests {
     fn rfc9068_2_2_required_claims_are_present() {
         let i = issuer().build().unwrap();
         let g = grant(&["https://api.example.com/"], "read write");
-        let (_, c) = parts(&i.mint(&g).unwrap());
+        let (_, c) = parts(&i.mint(&g).unwrap().0);
         assert_eq!(c["iss"], "https://as.example.com");
         assert_eq!(c["sub"], "client:svc");
         assert_eq!(c["client_id"], "svc");
@@ -516,8 +506,8 @@ mod tests {
     fn rfc9068_2_2_jti_is_unique_per_token() {
         let i = issuer().build().unwrap();
         let g = grant(&["https://api.example.com/"], "read");
-        let (_, a) = parts(&i.mint(&g).unwrap());
-        let (_, b) = parts(&i.mint(&g).unwrap());
+        let (_, a) = parts(&i.mint(&g).unwrap().0);
+        let (_, b) = parts(&i.mint(&g).unwrap().0);
         assert_ne!(a["jti"], b["jti"]);
     }
 
@@ -525,7 +515,7 @@ mod tests {
     fn rfc7519_4_1_3_several_audiences_are_an_array() {
         let i = issuer().build().unwrap();
         let g = grant(&["https://a.example/", "https://b.example/"], "");
-        let (_, c) = parts(&i.mint(&g).unwrap());
+        let (_, c) = parts(&i.mint(&g).unwrap().0);
         assert_eq!(
             c["aud"],
             serde_json::json!(["https://a.example/", "https://b.example/"])
@@ -541,7 +531,7 @@ mod tests {
             .default_audience([Resource::new("https://default.example/").unwrap()])
             .build()
             .unwrap();
-        let (_, c) = parts(&i.mint(&g).unwrap());
+        let (_, c) = parts(&i.mint(&g).unwrap().0);
         assert_eq!(c["aud"], "https://default.example/");
     }
 
@@ -556,7 +546,7 @@ mod tests {
             })
             .build()
             .unwrap();
-        let (_, c) = parts(&i.mint(&g).unwrap());
+        let (_, c) = parts(&i.mint(&g).unwrap().0);
         assert_eq!(c["tenant"], "svc");
         for reserved in REGISTERED_CLAIMS {
             let i = issuer()

@@ -3,12 +3,14 @@
 use crate::audit::AuthFailure;
 use crate::basic::{Authorization, parse_authorization};
 use crate::client::{AuthMethod, ClientRecord};
-use crate::engine::{Engine, Rejection};
 use crate::form::Form;
 use crate::request::RawRequest;
 use crate::response::{Diagnostic, desc};
 use crate::secret::SecretVerifier;
+use crate::server::engine::Engine;
+use crate::server::rejection::Rejection;
 use crate::types::{ClientId, ClientSecret};
+use std::num::NonZeroU32;
 use time::OffsetDateTime;
 
 /// A client that proved who it is. Only [`authenticate`] makes one.
@@ -118,27 +120,43 @@ pub(crate) fn extract_credentials(
     ))
 }
 
-/// Checks credentials against the store.
+/// What authentication needs from the engine's settings.
+pub(crate) struct AuthnPolicy<'a> {
+    /// The verifier the unknown-client path runs, so that it costs what a wrong secret costs.
+    pub(crate) decoy: &'a SecretVerifier,
+    /// Whether `client_secret_post` is allowed deployment-wide.
+    pub(crate) allow_client_secret_post: bool,
+    /// Verifiers below this PBKDF2 iteration count are reported for upgrade.
+    pub(crate) pbkdf2_target: Option<NonZeroU32>,
+}
+
+/// A successful authentication: the client, and the verifier that matched if it is weaker than
+/// the engine's policy (the engine re-hashes the secret and writes the upgrade).
+pub(crate) struct Authenticated {
+    pub(crate) client: AuthenticatedClient,
+    pub(crate) upgrade: Option<SecretVerifier>,
+}
+
+/// Checks credentials against the record the engine looked up (`None`: no such client). A pure
+/// function: no store, no clock, no engine. All the slow work (the secret verification,
+/// PBKDF2 for some verifiers) happens in this one call, which is the seam where a bounded
+/// verification pool can take it off the async executor.
 ///
 /// RFC 6749 §5.2 / §10.10: unknown client, wrong secret, expired secret, disabled client, public
 /// client and method not allowed all fail the same way, and the unknown path verifies against a
-/// decoy so that it costs the same as a wrong secret. Returns a diagnostic if a best-effort hash
-/// upgrade failed.
-pub(crate) async fn authenticate(
-    engine: &Engine,
-    creds: Credentials,
+/// decoy so that it costs the same as a wrong secret.
+pub(crate) fn authenticate(
+    creds: &Credentials,
+    record: Option<ClientRecord>,
+    policy: &AuthnPolicy<'_>,
     now: OffsetDateTime,
-) -> Result<(AuthenticatedClient, Option<Diagnostic>), Rejection> {
+) -> Result<Authenticated, Rejection> {
     let Credentials { id, secret, method } = creds;
-    let record = engine
-        .clients
-        .client(&id)
-        .await
-        .map_err(|e| Rejection::infra(Some(id.clone()), "client_lookup", e))?;
+    let method = *method;
     let fail = |reason| Rejection::auth(Some(id.clone()), Some(method), reason);
 
     let Some(record) = record else {
-        let _ = engine.config.decoy.verify(&secret);
+        let _ = policy.decoy.verify(secret);
         return Err(fail(AuthFailure::UnknownClient));
     };
     // Verify against every registered secret (active or not) so the work does not depend on
@@ -146,7 +164,7 @@ pub(crate) async fn authenticate(
     let mut active_match: Option<&SecretVerifier> = None;
     let mut expired_match = false;
     for s in &record.secrets {
-        if s.verifier.verify(&secret) {
+        if s.verifier.verify(secret) {
             if s.is_active(now) {
                 active_match.get_or_insert(&s.verifier);
             } else {
@@ -155,7 +173,7 @@ pub(crate) async fn authenticate(
         }
     }
     if record.secrets.is_empty() {
-        let _ = engine.config.decoy.verify(&secret);
+        let _ = policy.decoy.verify(secret);
     }
 
     if !record.enabled {
@@ -165,7 +183,7 @@ pub(crate) async fn authenticate(
         return Err(fail(AuthFailure::PublicClient));
     }
     let deployment_allows =
-        method != AuthMethod::ClientSecretPost || engine.config.allow_client_secret_post;
+        method != AuthMethod::ClientSecretPost || policy.allow_client_secret_post;
     if !record.auth_methods.contains(&method) || !deployment_allows {
         return Err(fail(AuthFailure::MethodNotAllowed));
     }
@@ -176,19 +194,92 @@ pub(crate) async fn authenticate(
             AuthFailure::WrongSecret
         }));
     };
+    let upgrade = policy
+        .pbkdf2_target
+        .filter(|target| verifier.needs_upgrade(*target))
+        .map(|_| verifier.clone());
+    Ok(Authenticated {
+        client: AuthenticatedClient { record },
+        upgrade,
+    })
+}
 
-    let mut diagnostic = None;
-    if let (Some(target), Some(rng)) = (engine.config.pbkdf2_target, &engine.config.rng)
-        && verifier.needs_upgrade(target)
-    {
-        match SecretVerifier::pbkdf2_sha256(secret.expose(), target, &**rng) {
-            Ok(new) => {
-                if let Err(e) = engine.clients.upgrade_verifier(&id, verifier, new).await {
-                    diagnostic = Some(Box::new(e) as Diagnostic);
+impl Engine {
+    /// Authenticates the client of a request: the store read, the pure check
+    /// ([`authenticate`]), then the best-effort verifier upgrade (a store write). Returns a
+    /// diagnostic if the upgrade failed; it never fails the request.
+    pub(crate) async fn authenticate_client(
+        &self,
+        creds: Credentials,
+        now: OffsetDateTime,
+    ) -> Result<(AuthenticatedClient, Option<Diagnostic>), Rejection> {
+        let record = self
+            .clients
+            .client(&creds.id)
+            .await
+            .map_err(|e| Rejection::infra(Some(creds.id.clone()), "client_lookup", e))?;
+        let policy = AuthnPolicy {
+            decoy: &self.config.decoy,
+            allow_client_secret_post: self.config.allow_client_secret_post,
+            pbkdf2_target: self.config.pbkdf2_target,
+        };
+        let Authenticated { client, upgrade } = authenticate(&creds, record, &policy, now)?;
+        let mut diagnostic = None;
+        if let (Some(old), Some(target), Some(rng)) =
+            (upgrade, self.config.pbkdf2_target, &self.config.rng)
+        {
+            match SecretVerifier::pbkdf2_sha256(creds.secret.expose(), target, &**rng) {
+                Ok(new) => {
+                    if let Err(e) = self.clients.upgrade_verifier(&creds.id, &old, new).await {
+                        diagnostic = Some(Box::new(e) as Diagnostic);
+                    }
                 }
+                Err(e) => diagnostic = Some(Box::new(e) as Diagnostic),
             }
-            Err(e) => diagnostic = Some(Box::new(e) as Diagnostic),
+        }
+        Ok((client, diagnostic))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::{DecoyKind, SystemRandom};
+
+    fn creds(secret: &str) -> Credentials {
+        Credentials {
+            id: ClientId::new("billing").unwrap(),
+            secret: ClientSecret::new(secret).unwrap(),
+            method: AuthMethod::ClientSecretBasic,
         }
     }
-    Ok((AuthenticatedClient { record }, diagnostic))
+
+    fn reason(r: Result<Authenticated, Rejection>) -> Option<AuthFailure> {
+        match r.err()?.kind {
+            crate::server::rejection::RejectionKind::Auth { reason, .. } => Some(reason),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn rfc6749_2_3_1_authentication_is_a_function_of_credentials_and_record() {
+        let rng = SystemRandom::new();
+        let verifier = SecretVerifier::hmac_sha256("s3cret-s3cret", &rng).unwrap();
+        let record = ClientRecord::builder(ClientId::new("billing").unwrap())
+            .secret(verifier)
+            .build();
+        let decoy = SecretVerifier::decoy(DecoyKind::HmacSha256);
+        let policy = AuthnPolicy {
+            decoy: &decoy,
+            allow_client_secret_post: true,
+            pbkdf2_target: None,
+        };
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let ok = authenticate(&creds("s3cret-s3cret"), Some(record.clone()), &policy, now);
+        assert!(ok.is_ok_and(|a| a.client.record.id == record.id && a.upgrade.is_none()));
+        let wrong = authenticate(&creds("guess-guess"), Some(record), &policy, now);
+        assert_eq!(reason(wrong), Some(AuthFailure::WrongSecret));
+        let unknown = authenticate(&creds("s3cret-s3cret"), None, &policy, now);
+        assert_eq!(reason(unknown), Some(AuthFailure::UnknownClient));
+    }
 }

@@ -1,75 +1,11 @@
-//! Authorization-server metadata (RFC 8414) and the issuer identifier.
+//! Authorization-server metadata (RFC 8414), the endpoint URLs it advertises, and the JWKS
+//! document.
 
 use crate::client::{AuthMethod, GrantType};
-use crate::engine::{ConfigError, Engine};
+use crate::error::ConfigError;
+use crate::issuer_id::IssuerId;
 use crate::response::Response;
-use std::fmt;
-
-/// An issuer identifier (RFC 8414 §2): `https` (or `http` on a loopback host, for
-/// development), no query, no fragment, and no trailing `/` (one canonical form, so that the
-/// `iss` of tokens and the metadata `issuer` compare equal byte for byte).
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct Issuer(String);
-
-impl Issuer {
-    /// Validates an issuer identifier.
-    pub fn new(url: impl Into<String>) -> Result<Self, ConfigError> {
-        let url = url.into();
-        let rest = url
-            .strip_prefix("https://")
-            .or_else(|| url.strip_prefix("http://").filter(|r| is_loopback(r)))
-            .ok_or(ConfigError::BadIssuer)?;
-        let host = rest.split('/').next().unwrap_or("");
-        if host.is_empty()
-            || url.contains(['?', '#'])
-            || url.ends_with('/')
-            || !url.bytes().all(|b| (0x21..=0x7e).contains(&b))
-        {
-            return Err(ConfigError::BadIssuer);
-        }
-        Ok(Self(url))
-    }
-
-    /// The identifier.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Where the metadata document is served (RFC 8414 §3: the well-known suffix is inserted
-    /// between the host and any path of the issuer): `/.well-known/oauth-authorization-server`
-    /// followed by the issuer's path.
-    pub fn metadata_path(&self) -> String {
-        let after_scheme = self.0.split_once("://").map_or("", |(_, r)| r);
-        let path = after_scheme.find('/').map_or("", |i| &after_scheme[i..]);
-        format!("/.well-known/oauth-authorization-server{path}")
-    }
-
-    /// `issuer` + `path`, for endpoint URLs.
-    pub fn join(&self, path: &str) -> String {
-        format!("{}{}", self.0, path)
-    }
-}
-
-fn is_loopback(rest: &str) -> bool {
-    let authority = rest.split('/').next().unwrap_or("");
-    let host = authority
-        .rsplit_once(':')
-        .filter(|(h, port)| !h.ends_with(']') || !port.is_empty())
-        .map_or(authority, |(h, _)| h);
-    matches!(host, "localhost" | "127.0.0.1" | "[::1]")
-}
-
-impl fmt::Debug for Issuer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Issuer({:?})", self.0)
-    }
-}
-
-impl fmt::Display for Issuer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+use crate::server::engine::Engine;
 
 /// The endpoint URLs advertised in metadata. Each must be an absolute URL without fragment
 /// (RFC 6749 §3.1, §3.2); a query component is allowed and kept.
@@ -88,7 +24,7 @@ pub struct Endpoints {
 
 impl Endpoints {
     /// The usual layout under an issuer: `/token`, `/introspect`, `/revoke`, `/jwks.json`.
-    pub fn under(issuer: &Issuer) -> Self {
+    pub fn under(issuer: &IssuerId) -> Self {
         Self {
             token: issuer.join("/token"),
             introspection: Some(issuer.join("/introspect")),
@@ -138,7 +74,7 @@ impl Endpoints {
 
 impl Engine {
     /// The issuer identifier, if configured.
-    pub fn issuer(&self) -> Option<&Issuer> {
+    pub fn issuer(&self) -> Option<&IssuerId> {
         self.config.issuer.as_ref()
     }
 
@@ -148,7 +84,7 @@ impl Engine {
         self.config.endpoints.as_ref()
     }
 
-    /// The RFC 8414 metadata document, served at [`Issuer::metadata_path`]. `None` when no
+    /// The RFC 8414 metadata document, served at [`IssuerId::metadata_path`]. `None` when no
     /// issuer is configured.
     ///
     /// It advertises only what the engine does: `client_credentials`; the authentication
@@ -226,37 +162,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rfc8414_2_issuer_is_https_without_query_fragment_or_trailing_slash() {
-        assert!(Issuer::new("https://as.example.com").is_ok());
-        assert!(Issuer::new("https://as.example.com/tenant/a").is_ok());
-        assert!(Issuer::new("http://127.0.0.1:8080").is_ok());
-        assert!(Issuer::new("http://localhost:8080").is_ok());
-        for bad in [
-            "http://as.example.com",
-            "https://as.example.com/",
-            "https://as.example.com?x=1",
-            "https://as.example.com#f",
-            "https://",
-            "ftp://as.example.com",
-            "https://as example.com",
-            "http://127.0.0.1.evil.com",
-        ] {
-            assert!(Issuer::new(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn rfc8414_3_well_known_is_inserted_before_the_issuer_path() {
-        let i = Issuer::new("https://as.example.com").unwrap();
-        assert_eq!(i.metadata_path(), "/.well-known/oauth-authorization-server");
-        let i = Issuer::new("https://as.example.com/tenant/a").unwrap();
-        assert_eq!(
-            i.metadata_path(),
-            "/.well-known/oauth-authorization-server/tenant/a"
-        );
-    }
-
-    #[test]
     fn endpoint_paths() {
         assert_eq!(Endpoints::path_of("https://a.example/token?x=1"), "/token");
         assert_eq!(Endpoints::path_of("https://a.example"), "/");
@@ -268,7 +173,7 @@ mod tests {
 
     #[test]
     fn rfc6749_3_1_endpoint_urls_have_no_fragment() {
-        let i = Issuer::new("https://as.example.com").unwrap();
+        let i = IssuerId::new("https://as.example.com").unwrap();
         assert!(Endpoints::under(&i).validate().is_ok());
         let mut e = Endpoints::under(&i);
         e.token = "https://as.example.com/token#x".into();

@@ -1,9 +1,10 @@
 //! The route table every adapter mounts, and the dispatch from a route to the engine.
 
-use crate::engine::{Engine, Rejection};
-use crate::metadata::Endpoints;
 use crate::request::RawRequest;
 use crate::response::{Outcome, Response};
+use crate::server::engine::Engine;
+use crate::server::metadata::Endpoints;
+use crate::server::rejection::Rejection;
 
 /// What answers a routed path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -61,7 +62,7 @@ pub struct Route {
 
 impl Route {
     /// A route of `path` to `kind`.
-    pub fn new(path: impl Into<String>, kind: RouteKind) -> Self {
+    pub(crate) fn new(path: impl Into<String>, kind: RouteKind) -> Self {
         Self {
             path: path.into(),
             kind,
@@ -73,7 +74,7 @@ impl Engine {
     /// The paths adapters route to this engine, in matching order: the paths
     /// ([`Endpoints::path_of`]) of the token, introspection, revocation and JWKS URLs of
     /// [`Engine::endpoints`] where configured (`/token` alone for an engine without
-    /// endpoints), then the metadata path [`Issuer::metadata_path`](crate::Issuer::metadata_path)
+    /// endpoints), then the metadata path [`IssuerId::metadata_path`](crate::IssuerId::metadata_path)
     /// (RFC 8414 §3) when an issuer is configured.
     ///
     /// Each path appears once: where two URLs share a path, the first in that order keeps it.
@@ -123,6 +124,25 @@ impl Engine {
                 let cause = format!("{} is a document route, not a form endpoint", kind.name());
                 Rejection::infra(None, "route", cause).into_outcome(&self.config.realm)
             }
+        }
+    }
+
+    /// What answers `path` (compared exactly, as [`Engine::routes`] lists it), if anything.
+    pub fn route(&self, path: &str) -> Option<RouteKind> {
+        self.routes()
+            .into_iter()
+            .find(|r| r.path == path)
+            .map(|r| r.kind)
+    }
+
+    /// The whole answer of a document route to a request with `method`: the document for
+    /// `GET`; for `HEAD` its headers, with the `Content-Length` of the body, and no body (RFC
+    /// 9110 §9.3.2); `405` with `Allow: GET, HEAD` for other methods; `404` when the engine has
+    /// no such document (and for a form route, which is not a document).
+    pub fn answer_document(&self, kind: RouteKind, method: &str) -> Response {
+        match self.document(kind) {
+            Some(doc) => doc.for_read_only(method),
+            None => Response::not_found(),
         }
     }
 

@@ -1,0 +1,257 @@
+//! What a refused bearer request answers (RFC 6750 §3), and the validator's setting errors.
+
+use crate::error::{ErrorCode, StoreError};
+use crate::response::Response;
+use crate::tokens::jwt_verify::JwtFailure;
+use crate::types::Scope;
+use std::error::Error as StdError;
+use std::fmt;
+use std::sync::Arc;
+
+/// Why a request's bearer token was refused. For logs and tests; the wire shows only the
+/// RFC 6750 code ([`BearerError::code`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum BearerFailure {
+    /// No `Authorization` header, or one with another scheme.
+    MissingToken,
+    /// More than one `Authorization` header.
+    MultipleAuthorization,
+    /// `Bearer` credentials that are not `1*SP b64token`.
+    MalformedAuthorization,
+    /// Longer than the validator's limit.
+    TooLong,
+    /// Not a JWS compact serialization, or a claim of the wrong JSON type.
+    Malformed,
+    /// The header `typ` is not `at+jwt` (RFC 9068 §4 step 1).
+    WrongType,
+    /// The header names a key by reference or value (`jku`, `x5u`, `jwk`, `x5c`) or has `crit`.
+    ForbiddenHeader,
+    /// `alg` is not on the allow-list (`none` and HMAC never are).
+    DisallowedAlgorithm,
+    /// `iss` is not the expected issuer.
+    WrongIssuer,
+    /// `aud` does not contain this resource server.
+    WrongAudience,
+    /// No key in the set matches `kid` and `alg`.
+    UnknownKey,
+    /// The signature does not verify.
+    BadSignature,
+    /// `exp` has passed (beyond the leeway).
+    Expired,
+    /// `nbf` is still ahead (beyond the leeway).
+    NotYetValid,
+    /// `iat` is in the future (beyond the leeway).
+    IssuedInFuture,
+    /// A claim RFC 9068 §2.2 requires (`sub`, `client_id`, `iat`, `jti`, `exp`) is missing.
+    MissingClaim,
+    /// Introspection found no active token.
+    Inactive,
+    /// The token is valid but lacks a required scope.
+    InsufficientScope,
+    /// The introspection back end failed.
+    Unavailable,
+}
+
+impl BearerFailure {
+    /// The RFC 6750 §3.1 error code, if one is sent.
+    pub const fn code(self) -> Option<ErrorCode> {
+        match self {
+            Self::MissingToken | Self::Unavailable => None,
+            Self::MultipleAuthorization | Self::MalformedAuthorization => {
+                Some(ErrorCode::InvalidRequest)
+            }
+            Self::InsufficientScope => Some(ErrorCode::InsufficientScope),
+            _ => Some(ErrorCode::InvalidToken),
+        }
+    }
+
+    /// The HTTP status.
+    pub const fn status(self) -> u16 {
+        match self {
+            Self::MissingToken => 401,
+            Self::Unavailable => 500,
+            _ => match self.code() {
+                Some(c) => c.http_status(),
+                None => 401,
+            },
+        }
+    }
+
+    /// The `error_description`: static text only, never input.
+    pub const fn description(self) -> Option<&'static str> {
+        Some(match self {
+            Self::MissingToken | Self::Unavailable => return None,
+            Self::MultipleAuthorization => "more than one Authorization header",
+            Self::MalformedAuthorization => "the Authorization header is malformed",
+            Self::Expired => "the access token expired",
+            Self::InsufficientScope => "the access token lacks a required scope",
+            _ => "the access token is invalid",
+        })
+    }
+}
+
+/// A refused bearer request: what to answer (status and `WWW-Authenticate`) and why.
+pub struct BearerError {
+    pub(crate) failure: BearerFailure,
+    pub(crate) realm: Arc<str>,
+    pub(crate) scope: Option<Scope>,
+    pub(crate) diagnostic: Option<StoreError>,
+}
+
+impl fmt::Debug for BearerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BearerError")
+            .field("failure", &self.failure)
+            .field("scope", &self.scope)
+            .field("diagnostic", &self.diagnostic)
+            .finish()
+    }
+}
+
+impl fmt::Display for BearerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.code(), self.description()) {
+            (Some(c), Some(d)) => write!(f, "{c}: {d}"),
+            _ if self.failure == BearerFailure::Unavailable => {
+                f.write_str("token introspection failed")
+            }
+            _ => f.write_str("no bearer token"),
+        }
+    }
+}
+
+impl StdError for BearerError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.diagnostic.as_ref().map(|d| d as _)
+    }
+}
+
+impl BearerError {
+    /// Why.
+    pub fn failure(&self) -> BearerFailure {
+        self.failure
+    }
+
+    /// The RFC 6750 error code; `None` when the request had no bearer token (§3.1) or the
+    /// introspection back end failed.
+    pub fn code(&self) -> Option<ErrorCode> {
+        self.failure.code()
+    }
+
+    /// The HTTP status: 400, 401, 403, or 500 for a failed introspection back end.
+    pub fn status(&self) -> u16 {
+        self.failure.status()
+    }
+
+    /// The `error_description`, if any.
+    pub fn description(&self) -> Option<&'static str> {
+        self.failure.description()
+    }
+
+    /// The scope that was needed, for `insufficient_scope`.
+    pub fn required_scope(&self) -> Option<&Scope> {
+        self.scope.as_ref()
+    }
+
+    /// The back-end error behind [`BearerFailure::Unavailable`], for the application's logs.
+    pub fn diagnostic(&self) -> Option<&StoreError> {
+        self.diagnostic.as_ref()
+    }
+
+    /// The `WWW-Authenticate` value to send (RFC 6750 §3), or `None` for a 500.
+    ///
+    /// RFC 6750 §3.1: "If the request lacks any authentication information [...], the resource
+    /// server SHOULD NOT include an error code or other error information": a missing token
+    /// gives `Bearer realm="…"` alone. Values need no escaping: the realm is checked when the
+    /// validator is built, descriptions are static and scope tokens are `NQCHAR`.
+    pub fn www_authenticate(&self) -> Option<String> {
+        if self.failure == BearerFailure::Unavailable {
+            return None;
+        }
+        let mut v = format!("Bearer realm=\"{}\"", self.realm);
+        if let Some(code) = self.code() {
+            v.push_str(&format!(", error=\"{code}\""));
+        }
+        if let Some(d) = self.description() {
+            v.push_str(&format!(", error_description=\"{d}\""));
+        }
+        if let Some(s) = &self.scope {
+            v.push_str(&format!(", scope=\"{s}\""));
+        }
+        Some(v)
+    }
+
+    /// The whole RFC 6750 answer, to send as is: [`BearerError::status`], the
+    /// [`www_authenticate`](BearerError::www_authenticate) challenge, `Cache-Control: no-store`,
+    /// and the [`body`](BearerError::body) (`application/json`) when there is one.
+    pub fn response(&self) -> Response {
+        let mut r = match self.body() {
+            Some(body) => Response::json(self.status(), body.into_bytes()),
+            None => Response::empty(self.status()),
+        };
+        r.remove_header("pragma");
+        if let Some(challenge) = self.www_authenticate() {
+            r = r.with_header("www-authenticate", challenge);
+        }
+        r
+    }
+
+    /// The JSON body to send with [`BearerError::status`], content type `application/json`:
+    /// `{"error":"…","error_description":"…"}` (RFC 6750 §3, with the RFC 6749 §5.2 members).
+    /// `None` when there is no error code (no bearer token, §3.1; or a failed introspection
+    /// back end): the answer then has no body.
+    pub fn body(&self) -> Option<String> {
+        #[derive(serde::Serialize)]
+        struct Body {
+            error: &'static str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            error_description: Option<&'static str>,
+        }
+        let body = Body {
+            error: self.code()?.as_str(),
+            error_description: self.description(),
+        };
+        serde_json::to_string(&body).ok()
+    }
+}
+
+/// A validator setting was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BearerConfigError {
+    /// The realm must be 1 or more printable ASCII characters without `"` or `\`.
+    #[error("realm must be printable ASCII without '\"' or '\\'")]
+    BadRealm,
+    /// The leeway must be between zero and [`MAX_LEEWAY`](crate::MAX_LEEWAY).
+    #[error("leeway must be between 0 and 5 minutes")]
+    BadLeeway,
+    /// At least one algorithm must be accepted.
+    #[error("no algorithm accepted")]
+    NoAlgorithms,
+    /// The issuer and audience must be non-empty.
+    #[error("issuer and audience must be non-empty")]
+    Empty,
+    /// The token limit must be at least 256 bytes.
+    #[error("max_token_bytes must be at least 256")]
+    BadTokenLimit,
+}
+
+impl From<JwtFailure> for BearerFailure {
+    fn from(f: JwtFailure) -> Self {
+        match f {
+            JwtFailure::Malformed => Self::Malformed,
+            JwtFailure::WrongType => Self::WrongType,
+            JwtFailure::ForbiddenHeader => Self::ForbiddenHeader,
+            JwtFailure::DisallowedAlgorithm => Self::DisallowedAlgorithm,
+            JwtFailure::WrongIssuer => Self::WrongIssuer,
+            JwtFailure::WrongAudience => Self::WrongAudience,
+            JwtFailure::UnknownKey => Self::UnknownKey,
+            JwtFailure::BadSignature => Self::BadSignature,
+            JwtFailure::Expired => Self::Expired,
+            JwtFailure::NotYetValid => Self::NotYetValid,
+            JwtFailure::IssuedInFuture => Self::IssuedInFuture,
+            JwtFailure::MissingClaim => Self::MissingClaim,
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! Building an [`Engine`]: its settings and their checks.
+
+use crate::error::ConfigError;
+use crate::form::FormLimits;
+use crate::issuer_id::IssuerId;
+use crate::secret::{DecoyKind, RandomSource, SecretVerifier};
+use crate::server::engine::Engine;
+use crate::server::metadata::Endpoints;
+use crate::store::ClientStore;
+use crate::tokens::TokenIssuer;
+use crate::transport::Transport;
+use crate::types::{Resource, Scope};
+use std::fmt;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use time::Duration;
+
+pub(crate) struct Config {
+    pub(crate) realm: String,
+    pub(crate) transport: Transport,
+    pub(crate) max_body_bytes: usize,
+    pub(crate) form_limits: FormLimits,
+    pub(crate) max_resources: usize,
+    pub(crate) default_token_lifetime: Duration,
+    pub(crate) max_token_lifetime: Duration,
+    pub(crate) subject_prefix: String,
+    pub(crate) default_audience: Vec<Resource>,
+    pub(crate) decoy: SecretVerifier,
+    pub(crate) pbkdf2_target: Option<NonZeroU32>,
+    pub(crate) rng: Option<Arc<dyn RandomSource>>,
+    pub(crate) allow_client_secret_post: bool,
+    pub(crate) issuer: Option<IssuerId>,
+    pub(crate) endpoints: Option<Endpoints>,
+    pub(crate) scopes_supported: Option<Scope>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("realm", &self.realm)
+            .field("transport", &self.transport)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("default_token_lifetime", &self.default_token_lifetime)
+            .field("max_token_lifetime", &self.max_token_lifetime)
+            .field("subject_prefix", &self.subject_prefix)
+            .field("default_audience", &self.default_audience)
+            .field("decoy", &self.decoy)
+            .field("allow_client_secret_post", &self.allow_client_secret_post)
+            .field("issuer", &self.issuer)
+            .field("endpoints", &self.endpoints)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds an [`Engine`].
+pub struct EngineBuilder {
+    clients: Arc<dyn ClientStore>,
+    issuer: Arc<dyn TokenIssuer>,
+    config: Config,
+}
+
+impl fmt::Debug for EngineBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EngineBuilder")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EngineBuilder {
+    /// The realm in `WWW-Authenticate: Basic realm="…"`. Default `jeton`.
+    pub fn realm(mut self, realm: impl Into<String>) -> Self {
+        self.config.realm = realm.into();
+        self
+    }
+
+    /// How requests reach the process, which decides whether each one arrived over TLS (RFC
+    /// 6749 §2.3.1, §3.2 require it). Default [`Transport::Direct`]: only connections reported
+    /// as TLS. [`Transport::Plaintext`] is for loopback development only.
+    pub fn transport(mut self, transport: Transport) -> Self {
+        self.config.transport = transport;
+        self
+    }
+
+    /// The largest body accepted. Default 8 KiB. Adapters enforce the same limit while reading.
+    pub fn max_body_bytes(mut self, n: usize) -> Self {
+        self.config.max_body_bytes = n;
+        self
+    }
+
+    /// The most form parameters accepted. Default 64.
+    pub fn max_form_pairs(mut self, n: usize) -> Self {
+        self.config.form_limits.max_pairs = n;
+        self
+    }
+
+    /// Token lifetime for clients without their own. Default 15 minutes.
+    pub fn default_token_lifetime(mut self, d: Duration) -> Self {
+        self.config.default_token_lifetime = d;
+        self
+    }
+
+    /// The longest lifetime any client gets, whatever its record says. Default 24 hours.
+    pub fn max_token_lifetime(mut self, d: Duration) -> Self {
+        self.config.max_token_lifetime = d;
+        self
+    }
+
+    /// A prefix for the `sub` of issued tokens, so client subjects never collide with user
+    /// subjects at APIs that also accept user tokens (RFC 9700 §4.15). Default none: `sub` is
+    /// the client id (RFC 9068 §2.2).
+    pub fn subject_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.config.subject_prefix = prefix.into();
+        self
+    }
+
+    /// The audience of tokens for clients that request no resource and have no default audience
+    /// of their own. Default empty (no `aud`); never the client id.
+    pub fn default_audience(mut self, aud: impl IntoIterator<Item = Resource>) -> Self {
+        self.config.default_audience = aud.into_iter().collect();
+        self
+    }
+
+    /// Which verification the unknown-client path imitates (RFC 6749 §10.10). Default one
+    /// HMAC-SHA256, matching secrets from [`crate::generate_secret`]. If your clients use
+    /// PBKDF2 verifiers, pass their iteration count so an unknown client costs the same.
+    pub fn decoy(mut self, kind: DecoyKind) -> Self {
+        self.config.decoy = SecretVerifier::decoy(kind);
+        self
+    }
+
+    /// Upgrade PBKDF2 verifiers below this iteration count after a successful verification,
+    /// using `rng` for the new salt. Off by default.
+    pub fn upgrade_pbkdf2_to(mut self, iterations: NonZeroU32, rng: Arc<dyn RandomSource>) -> Self {
+        self.config.pbkdf2_target = Some(iterations);
+        self.config.rng = Some(rng);
+        self
+    }
+
+    /// Whether `client_secret_post` may be used at all (still opt-in per client). Default
+    /// `true`; `false` refuses body credentials for every client and drops the method from
+    /// metadata (RFC 6749 §2.3.1: NOT RECOMMENDED).
+    pub fn allow_client_secret_post(mut self, yes: bool) -> Self {
+        self.config.allow_client_secret_post = yes;
+        self
+    }
+
+    /// The issuer identifier (RFC 8414 §2), the `iss` of introspection answers and the base of
+    /// the metadata document. Endpoints default to [`Endpoints::under`] the issuer.
+    pub fn issuer(mut self, issuer: IssuerId) -> Self {
+        if self.config.endpoints.is_none() {
+            self.config.endpoints = Some(Endpoints::under(&issuer));
+        }
+        self.config.issuer = Some(issuer);
+        self
+    }
+
+    /// The endpoint URLs advertised in metadata.
+    pub fn endpoints(mut self, endpoints: Endpoints) -> Self {
+        self.config.endpoints = Some(endpoints);
+        self
+    }
+
+    /// The `scopes_supported` advertised in metadata (RFC 8414 §2). Not advertised by default.
+    pub fn scopes_supported(mut self, scope: Scope) -> Self {
+        self.config.scopes_supported = Some(scope);
+        self
+    }
+
+    /// Checks the settings and builds the engine.
+    pub fn build(self) -> Result<Engine, ConfigError> {
+        let c = &self.config;
+        if c.realm.is_empty()
+            || !c
+                .realm
+                .bytes()
+                .all(|b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\')
+        {
+            return Err(ConfigError::BadRealm);
+        }
+        if c.default_token_lifetime <= Duration::ZERO
+            || c.max_token_lifetime < c.default_token_lifetime
+        {
+            return Err(ConfigError::BadLifetime);
+        }
+        if c.max_body_bytes < 64 {
+            return Err(ConfigError::BadBodyLimit);
+        }
+        if !c.subject_prefix.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+            return Err(ConfigError::BadSubjectPrefix);
+        }
+        if let Some(e) = &c.endpoints {
+            e.validate()?;
+        }
+        Ok(Engine {
+            clients: self.clients,
+            issuer: self.issuer,
+            config: self.config,
+        })
+    }
+}
+
+impl Engine {
+    /// Starts building an engine over a client store and a token issuer.
+    pub fn builder(clients: Arc<dyn ClientStore>, issuer: Arc<dyn TokenIssuer>) -> EngineBuilder {
+        EngineBuilder {
+            clients,
+            issuer,
+            config: Config {
+                realm: "jeton".to_owned(),
+                transport: Transport::default(),
+                max_body_bytes: 8 * 1024,
+                form_limits: FormLimits::default(),
+                max_resources: 16,
+                default_token_lifetime: Duration::minutes(15),
+                max_token_lifetime: Duration::hours(24),
+                subject_prefix: String::new(),
+                default_audience: Vec::new(),
+                decoy: SecretVerifier::decoy(DecoyKind::HmacSha256),
+                pbkdf2_target: None,
+                rng: None,
+                allow_client_secret_post: true,
+                issuer: None,
+                endpoints: None,
+                scopes_supported: None,
+            },
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! The authorization server: the engine and its endpoints (token, introspection, revocation,
+//! metadata), the route table, request intake, client authentication and policy.
+
+mod authn;
+mod builder;
+mod engine;
+mod intake;
+mod introspection;
+pub(crate) mod limiter;
+mod metadata;
+mod policy;
+mod rejection;
+mod revocation;
+mod routes;
+pub(crate) mod verify;
+
+pub use builder::EngineBuilder;
+pub use engine::Engine;
+pub use metadata::Endpoints;
+pub use limiter::{AuthLimiter, BoundedLimiter, Budget, LimiterConfig, NoLimiter, RetryAfter};
+pub use routes::{Route, RouteKind};
+pub use verify::{Inline, Overloaded, VerifyExecutor, VerifyJob};
+
+pub(crate) mod internal {
+    use crate::secret::RandomSource;
+    use crate::store::TokenStore;
+    use crate::tokens::{JwtConfigError, JwtIssuerBuilder, TokenFormat, TokenIssuer};
+    use std::sync::Arc;
+
+    /// The issuer for a configured token format (the standalone server's configuration).
+    pub fn build_issuer(
+        format: TokenFormat,
+        store: Arc<dyn TokenStore>,
+        rng: Arc<dyn RandomSource>,
+        jwt: Option<JwtIssuerBuilder>,
+    ) -> Result<Arc<dyn TokenIssuer>, JwtConfigError> {
+        format.build_issuer(store, rng, jwt)
+    }
+}
