@@ -267,7 +267,9 @@ impl TokenStore for MemoryTokenStore {
         let replaced = {
             let mut shard = lock(self.shard(&record.digest));
             let replaced = shard.remove(&record.digest);
-            shard.by_expiry.insert((record.claims.expires_at, record.digest));
+            shard
+                .by_expiry
+                .insert((record.claims.expires_at, record.digest));
             shard.records.insert(record.digest, record);
             replaced
         };

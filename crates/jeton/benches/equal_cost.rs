@@ -56,6 +56,7 @@ fn engine() -> Engine {
     ]);
     let issuer = OpaqueIssuer::new(Arc::new(MemoryTokenStore::new()), rng.clone());
     Engine::builder(Arc::new(clients), Arc::new(issuer))
+        .random(std::sync::Arc::new(jeton::SystemRandom::new()))
         .decoy(DecoyKind::Pbkdf2Sha256(iterations))
         .build()
         .unwrap()

@@ -45,6 +45,21 @@ impl StoreError {
     }
 }
 
+/// The cap a full store reached, if `error` or any error in its source chain is a
+/// [`CapacityExceeded`] (an issuer wraps the store's error in its own).
+pub(crate) fn capacity_in_chain(
+    error: &(dyn std::error::Error + 'static),
+) -> Option<CapacityExceeded> {
+    let mut e = Some(error);
+    while let Some(cur) = e {
+        if let Some(c) = cur.downcast_ref::<CapacityExceeded>() {
+            return Some(*c);
+        }
+        e = cur.source();
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -58,7 +58,7 @@
 //! let engine = Engine::builder(
 //!     Arc::new(Clients(client)),
 //!     Arc::new(OpaqueIssuer::new(Arc::new(Tokens::default()), rng)),
-//! )
+//! ).random(std::sync::Arc::new(jeton::SystemRandom::new()))
 //! .build()
 //! .unwrap();
 //!
@@ -155,8 +155,8 @@ pub use secret::{
     is_generated_secret,
 };
 pub use server::{
-    AuthLimiter, BoundedLimiter, Budget, Endpoints, Engine, EngineBuilder, Inline, LimiterConfig,
-    NoLimiter, Overloaded, RetryAfter, Route, RouteKind, VerifyExecutor, VerifyJob,
+    AuthLimiter, BoundedLimiter, Budget, CostProfile, Endpoints, Engine, EngineBuilder, Inline,
+    LimiterConfig, NoLimiter, Overloaded, RetryAfter, Route, RouteKind, VerifyExecutor, VerifyJob,
 };
 pub use store::{ClientStore, RevocationList, TokenStore};
 pub use tokens::{

@@ -3,6 +3,7 @@
 
 mod authn;
 mod builder;
+mod cost;
 mod engine;
 mod intake;
 mod introspection;
@@ -15,9 +16,10 @@ mod routes;
 pub(crate) mod verify;
 
 pub use builder::EngineBuilder;
+pub use cost::CostProfile;
 pub use engine::Engine;
-pub use metadata::Endpoints;
 pub use limiter::{AuthLimiter, BoundedLimiter, Budget, LimiterConfig, NoLimiter, RetryAfter};
+pub use metadata::Endpoints;
 pub use routes::{Route, RouteKind};
 pub use verify::{Inline, Overloaded, VerifyExecutor, VerifyJob};
 
