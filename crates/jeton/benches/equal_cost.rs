@@ -10,8 +10,8 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use jeton::{
-    AuthMethod, ClientId, ClientRecord, DecoyKind, Engine, OpaqueIssuer, PBKDF2_DEFAULT_ITERATIONS,
-    RawRequest, Scope, SecretVerifier, encode_basic,
+    AuthMethod, ClientId, ClientRecord, CostProfile, Engine, OpaqueIssuer,
+    PBKDF2_DEFAULT_ITERATIONS, RawRequest, Scope, SecretVerifier, encode_basic,
 };
 use jeton_testkit::jeton_memory::{MemoryClientStore, MemoryTokenStore};
 use jeton_testkit::{SeqRandom, block_on, now};
@@ -57,13 +57,16 @@ fn engine() -> Engine {
     let issuer = OpaqueIssuer::new(Arc::new(MemoryTokenStore::new()), rng.clone());
     Engine::builder(Arc::new(clients), Arc::new(issuer))
         .random(std::sync::Arc::new(jeton::SystemRandom::new()))
-        .decoy(DecoyKind::Pbkdf2Sha256(iterations))
+        .cost_profiles([CostProfile::hmac(), CostProfile::pbkdf2(iterations)])
+        // The bench measures verification work; the limiter would answer 429 after 5 failures.
+        .limiter(Arc::new(jeton::NoLimiter))
         .build()
         .unwrap()
 }
 
-const PATHS: [(&str, &str); 4] = [
+const PATHS: [(&str, &str); 5] = [
     ("unknown_id", "no-such-client"),
+    ("unknown_id_2", "nobody-at-all"),
     ("hmac_wrong_secret", "hmac-client"),
     ("pbkdf2_wrong_secret", "pbkdf2-client"),
     ("three_secrets_wrong_secret", "three-secrets"),
