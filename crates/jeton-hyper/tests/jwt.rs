@@ -27,6 +27,7 @@ fn jwt_router(alg: Algorithm) -> Router {
         .build()
         .unwrap();
     let engine = Engine::builder(clients, Arc::new(jwt))
+        .random(std::sync::Arc::new(jeton::SystemRandom::new()))
         .issuer(issuer)
         .transport(jeton::Transport::Plaintext)
         .build()

@@ -216,8 +216,9 @@ pub(crate) fn config_check(file: &Path) -> Result<(), String> {
     let mut settings = config::load(file, None).map_err(|e| e.to_string())?;
     let summary = settings.summary();
     // The engine is built on memory stores: `config check` does not connect to the database.
+    let memory = crate::store::Backend::memory(settings.token_limits());
     settings
-        .build_engine(&crate::store::Backend::memory())
+        .build_engine(&memory)
         .map_err(|e| format!("{}: {e}", file.display()))?;
     print!("{summary}");
     println!("{}: OK", file.display());

@@ -53,7 +53,7 @@ where
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     runtime.block_on(async {
-        let backend = Backend::open(&settings.store).await?;
+        let backend = Backend::open(&settings.store, settings.token_limits()).await?;
         let registry = backend.registry();
         f(Target { registry, settings }).await
     })

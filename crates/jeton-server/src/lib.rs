@@ -46,7 +46,7 @@
 //! or `"postgres://user@host:5432/db"` (any number of nodes sharing clients, tokens and
 //! revocations). `serve` applies the embedded migrations at start (a schema newer than the
 //! binary is refused, exit 1), upserts the file's `[[clients]]` (the file is the truth for the
-//! clients it declares, secrets included), and purges expired rows every `purge_interval`. The
+//! clients it declares, secrets included), and purges expired rows every `[limits] purge_interval`. The
 //! `client` commands other than `new` manage clients in that store: no node caches clients,
 //! so a change applies to every node at its next request.
 //!

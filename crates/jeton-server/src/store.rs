@@ -9,15 +9,16 @@
 //!   to such a client with `jeton client add-secret` is replaced at the next start (with a
 //!   warning naming the client). Clients created with `jeton client create` are not in the file
 //!   and are never touched by a start.
-//! - [`spawn_purge`] deletes expired tokens and revocation entries of a SQL store every
-//!   `purge_interval`, in batches of `purge_batch`, at most [`MAX_PURGE_ROUNDS`] batches per
-//!   tick, so one tick is bounded whatever the backlog.
+//! - [`spawn_purge`] deletes expired tokens and revocation entries every `[limits]
+//!   purge_interval`: from a SQL store in batches of `[store] purge_batch`, at most
+//!   [`MAX_PURGE_ROUNDS`] batches per tick, so one tick is bounded whatever the backlog; from
+//!   the memory store in its own bounded steps, on the blocking pool.
 
 use jeton::time::OffsetDateTime;
 use jeton::{
     ClientRecord, ClientRegistry, ClientStore, RevocationList, SecretId, StoreError, TokenStore,
 };
-use jeton_memory::{MemoryClientStore, MemoryRevocationList, MemoryTokenStore};
+use jeton_memory::{MemoryClientStore, MemoryRevocationList, MemoryTokenStore, TokenLimits};
 use jeton_postgres::{PoolSettings, PostgresStore, SchemaError};
 use jeton_sqlite::SqliteStore;
 use std::collections::BTreeSet;
@@ -101,8 +102,6 @@ pub(crate) struct StoreSettings {
     pub(crate) url: StoreUrl,
     /// Connection-pool bounds (SQL stores).
     pub(crate) pool: PoolSettings,
-    /// How often expired rows are purged (SQL stores; default 60 s).
-    pub(crate) purge_interval: Duration,
     /// Rows deleted per purge batch (default 1000, at most 10 000).
     pub(crate) purge_batch: u32,
 }
@@ -112,7 +111,6 @@ impl Default for StoreSettings {
         Self {
             url: StoreUrl::Memory,
             pool: PoolSettings::default(),
-            purge_interval: Duration::from_secs(60),
             purge_batch: 1000,
         }
     }
@@ -153,21 +151,25 @@ fn schema_error(e: SchemaError) -> String {
 }
 
 impl Backend {
-    /// Fresh in-memory stores.
-    pub(crate) fn memory() -> Self {
+    /// Fresh in-memory stores, the token store capped by `limits`.
+    pub(crate) fn memory(limits: TokenLimits) -> Self {
         Self::Memory {
             clients: Arc::new(MemoryClientStore::new()),
-            tokens: Arc::new(MemoryTokenStore::new()),
+            tokens: Arc::new(MemoryTokenStore::with_limits(limits)),
             revocations: Arc::new(MemoryRevocationList::new()),
         }
     }
 
     /// Opens the store `settings` names and brings its schema up to date (idempotent; several
-    /// nodes may start at once). A schema newer than this build is refused.
-    pub(crate) async fn open(settings: &StoreSettings) -> Result<Self, String> {
+    /// nodes may start at once). A schema newer than this build is refused. `limits` caps a
+    /// memory token store (the SQL stores have no caps: they hold what the database holds).
+    pub(crate) async fn open(
+        settings: &StoreSettings,
+        limits: TokenLimits,
+    ) -> Result<Self, String> {
         let shown = settings.url.to_string();
         let backend = match &settings.url {
-            StoreUrl::Memory => return Ok(Self::memory()),
+            StoreUrl::Memory => return Ok(Self::memory(limits)),
             StoreUrl::Postgres(url) => PostgresStore::connect(url, &settings.pool)
                 .await
                 .map(Self::Postgres),
@@ -265,23 +267,29 @@ impl Backend {
         Ok(())
     }
 
-    /// Deletes up to `batch` expired rows; the number deleted. A no-op for memory (the memory
-    /// stores purge on their own).
+    /// Deletes up to `batch` expired rows of a SQL store (the memory store: every expired
+    /// token, in its own bounded steps); the number deleted.
     pub(crate) async fn purge(&self, now: OffsetDateTime, batch: u32) -> Result<u64, StoreError> {
         Ok(match self {
-            Self::Memory { .. } => 0,
+            Self::Memory { tokens, .. } => {
+                let tokens = tokens.clone();
+                tokio::task::spawn_blocking(move || tokens.purge_expired(now))
+                    .await
+                    .map_err(StoreError::new)? as u64
+            }
             Self::Postgres(s) => s.purge_expired(now, batch).await?.total(),
             Self::Sqlite(s) => s.purge_expired(now, batch).await?.total(),
         })
     }
 }
 
-/// Runs the periodic purge of a SQL store until the runtime stops: every `interval`, batches
-/// of `batch` rows while a batch comes back full, at most [`MAX_PURGE_ROUNDS`] per tick.
+/// Runs the periodic purge until the runtime stops: every `interval`, batches of `batch` rows
+/// while a batch comes back full, at most [`MAX_PURGE_ROUNDS`] per tick (memory: one pass).
 pub(crate) fn spawn_purge(backend: Backend, interval: Duration, batch: u32) {
-    if matches!(backend, Backend::Memory { .. }) {
-        return;
-    }
+    let rounds = match backend {
+        Backend::Memory { .. } => 1,
+        _ => MAX_PURGE_ROUNDS,
+    };
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -289,7 +297,7 @@ pub(crate) fn spawn_purge(backend: Backend, interval: Duration, batch: u32) {
         loop {
             ticks.tick().await;
             let mut deleted = 0;
-            for _ in 0..MAX_PURGE_ROUNDS {
+            for _ in 0..rounds {
                 match backend.purge(OffsetDateTime::now_utc(), batch).await {
                     Ok(n) => {
                         deleted += n;

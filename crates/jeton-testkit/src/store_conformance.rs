@@ -497,8 +497,10 @@ pub fn client_with_secret(id: &str, secret: &str) -> ClientRecord {
 
 /// An engine issuing opaque tokens on these stores (every request counts as TLS).
 pub fn engine_on(clients: Arc<dyn ClientStore>, tokens: Arc<dyn TokenStore>) -> Engine {
-    let issuer = OpaqueIssuer::new(tokens, Arc::new(SystemRandom::new()));
+    let rng = Arc::new(SystemRandom::new());
+    let issuer = OpaqueIssuer::new(tokens, rng.clone());
     Engine::builder(clients, Arc::new(issuer))
+        .random(rng)
         .transport(Transport::Tls)
         .build()
         .expect("engine")

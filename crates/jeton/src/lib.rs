@@ -58,7 +58,7 @@
 //! let engine = Engine::builder(
 //!     Arc::new(Clients(client)),
 //!     Arc::new(OpaqueIssuer::new(Arc::new(Tokens::default()), rng)),
-//! )
+//! ).random(std::sync::Arc::new(jeton::SystemRandom::new()))
 //! .build()
 //! .unwrap();
 //!
@@ -117,6 +117,7 @@
 // below (`store` names the token record, which lives with the token formats).
 mod audit;
 mod basic;
+mod capacity;
 mod client;
 mod error;
 mod form;
@@ -136,6 +137,7 @@ mod tokens;
 
 pub use audit::{AuditEvent, AuditFields, AuthFailure, Severity};
 pub use basic::encode_basic;
+pub use capacity::CapacityExceeded;
 pub use client::{
     AuthMethod, ClientRecord, ClientRecordBuilder, DefaultScope, GrantType, RegisteredSecret,
 };
@@ -152,7 +154,10 @@ pub use secret::{
     SECRET_PREFIX, SecretVerifier, SystemRandom, TOKEN_PREFIX, VerifierParseError, generate_secret,
     is_generated_secret,
 };
-pub use server::{Endpoints, Engine, EngineBuilder, Route, RouteKind};
+pub use server::{
+    AuthLimiter, BoundedLimiter, Budget, CostProfile, Endpoints, Engine, EngineBuilder, Inline,
+    LimiterConfig, NoLimiter, Overloaded, RetryAfter, Route, RouteKind, VerifyExecutor, VerifyJob,
+};
 pub use store::{
     ClientRegistry, ClientStore, MAX_LIST_CLIENTS, RevocationList, SecretId, TokenStore,
 };

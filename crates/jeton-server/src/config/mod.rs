@@ -16,8 +16,10 @@
 mod errors;
 mod file;
 mod resolve;
+mod store_section;
 #[cfg(test)]
 mod store_tests;
+mod summary;
 
 pub(crate) use errors::ConfigError;
 use errors::{Problem, Source};
@@ -30,9 +32,9 @@ use crate::store::{Backend, StoreSettings, StoreUrl};
 use jeton::time::format_description::well_known::Rfc3339;
 use jeton::time::{Duration, OffsetDateTime};
 use jeton::{
-    AuthMethod, ClientId, ClientRecord, DecoyKind, DefaultScope, Endpoints, Engine, GrantType,
-    IssuerId, JwtIssuer, KeySet, RegisteredSecret, Resource, Scope, ScopeToken, SecretVerifier,
-    SigningKey, SystemRandom, TokenFormat,
+    AuthMethod, ClientId, ClientRecord, DefaultScope, Endpoints, Engine, GrantType, IssuerId,
+    JwtIssuer, KeySet, RegisteredSecret, Resource, Scope, ScopeToken, SecretVerifier, SigningKey,
+    SystemRandom, TokenFormat,
 };
 use jeton_hyper::Transport;
 use serde::Deserialize;
@@ -124,6 +126,46 @@ pub(crate) struct Settings {
     pub(crate) server: ServerOptions,
     /// The `[store]` table.
     pub(crate) store: StoreSettings,
+    /// What an attacker may cost: failed-authentication budgets, verification pool, token caps,
+    /// connections per peer.
+    pub(crate) limits: LimitOptions,
+}
+
+/// `[limits]` resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct LimitOptions {
+    /// Failed authentications per source address (IPv6: per /64) per window. Default 20.
+    pub(crate) failures_per_source: u32,
+    /// Failed authentications per (client id, source address) per window. Default 5.
+    pub(crate) failures_per_client_source: u32,
+    /// The window those budgets leak over. Default 1 minute.
+    pub(crate) failure_window: std::time::Duration,
+    /// PBKDF2 verifications running at once; more are refused with `503`. Default: the cores.
+    pub(crate) verify_pool: u32,
+    /// Live tokens in the memory store, all clients together. Default 1 000 000.
+    pub(crate) max_tokens: u32,
+    /// Live tokens of one client. Default 100 000.
+    pub(crate) max_tokens_per_client: u32,
+    /// How often expired tokens are purged. Default 5 seconds.
+    pub(crate) purge_interval: std::time::Duration,
+    /// Connections one peer address may hold at once. Default 64.
+    pub(crate) max_connections_per_peer: u32,
+}
+
+impl Default for LimitOptions {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Self {
+            failures_per_source: 20,
+            failures_per_client_source: 5,
+            failure_window: std::time::Duration::from_secs(60),
+            verify_pool: u32::try_from(cores).unwrap_or(1),
+            max_tokens: 1_000_000,
+            max_tokens_per_client: 100_000,
+            purge_interval: std::time::Duration::from_secs(5),
+            max_connections_per_peer: 64,
+        }
+    }
 }
 
 impl fmt::Debug for Settings {
@@ -141,10 +183,19 @@ impl fmt::Debug for Settings {
 }
 
 impl Settings {
-    /// Builds the engine (issuer, policy) on `store`'s clients, tokens and revocations.
-    /// Consumes the keys.
+    /// The memory token store's caps, from `[limits]`.
+    pub(crate) fn token_limits(&self) -> jeton_memory::TokenLimits {
+        jeton_memory::TokenLimits {
+            max_tokens: self.limits.max_tokens as usize,
+            max_per_client: self.limits.max_tokens_per_client as usize,
+        }
+    }
+
+    /// Builds the engine (issuer, policy, limits) on `store`'s clients, tokens and
+    /// revocations. Consumes the keys.
     pub(crate) fn build_engine(&mut self, store: &Backend) -> Result<Engine, String> {
         let rng = Arc::new(SystemRandom::new());
+        let l = &self.limits;
         let jwt = match self.keys.take() {
             Some(keys) => Some(
                 JwtIssuer::builder(self.issuer.clone(), keys, rng.clone())
@@ -153,9 +204,24 @@ impl Settings {
             ),
             None => None,
         };
-        let issuer = jeton::internal::build_issuer(self.format, store.tokens(), rng, jwt)
+        let issuer = jeton::internal::build_issuer(self.format, store.tokens(), rng.clone(), jwt)
             .map_err(|e| e.to_string())?;
+        let window = jeton::time::Duration::seconds(
+            i64::try_from(l.failure_window.as_secs()).unwrap_or(i64::MAX),
+        );
+        let nz = |n: u32| std::num::NonZeroU32::new(n).unwrap_or(std::num::NonZeroU32::MIN);
+        let budgets = jeton::LimiterConfig::default()
+            .per_source(jeton::Budget::new(nz(l.failures_per_source), window))
+            .per_client_source(jeton::Budget::new(nz(l.failures_per_client_source), window));
+        // RFC 6749 §10.10: every failure costs the same; the server knows its file clients, so
+        // it declares their cost profiles and pads to its largest client's number of secrets.
+        // (Clients created with `jeton client` get generated secrets: HMAC, the cheap profile.)
+        let most_secrets = self.clients.iter().map(|c| c.secrets.len()).max();
         let mut b = Engine::builder(store.clients(), issuer)
+            .random(rng)
+            .limits(budgets)
+            .cost_profiles(self.clients.iter().map(jeton::CostProfile::of))
+            .verifications_per_request(most_secrets.unwrap_or(1).max(2))
             .issuer(self.issuer.clone())
             .transport(self.transport.clone())
             .default_token_lifetime(self.token_lifetime)
@@ -174,112 +240,7 @@ impl Settings {
         if let Some(prefix) = &self.subject_prefix {
             b = b.subject_prefix(prefix.clone());
         }
-        // RFC 6749 §10.10: an unknown client must cost what a known one costs, so
-        // the decoy imitates the slowest verifier in use.
-        if let Some(n) = self
-            .clients
-            .iter()
-            .flat_map(|c| &c.secrets)
-            .filter_map(|s| match &s.verifier {
-                SecretVerifier::Pbkdf2Sha256 { iterations, .. } => Some(*iterations),
-                _ => None,
-            })
-            .max()
-        {
-            b = b.decoy(DecoyKind::Pbkdf2Sha256(n));
-        }
         b.build().map_err(|e| e.to_string())
-    }
-
-    /// A human summary (no secret, no verifier), for `config check` and the start banner.
-    pub(crate) fn summary(&self) -> String {
-        use std::fmt::Write as _;
-        let mut s = String::new();
-        let _ = writeln!(s, "issuer:          {}", self.issuer);
-        let _ = writeln!(s, "listen:          {}", self.listen);
-        let transport = match &self.transport {
-            Transport::Plaintext => "plaintext (no TLS; development only)".to_owned(),
-            Transport::BehindProxy { trusted } => format!(
-                "behind_proxy (trusted: {})",
-                trusted
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            other => format!("{other:?}"),
-        };
-        let _ = writeln!(s, "transport:       {transport}");
-        let _ = write!(s, "token format:    {}", self.format);
-        if let Some(keys) = &self.keys {
-            let active = keys.active();
-            let _ = write!(
-                s,
-                " (signing with {} key \"{}\"; {} key(s) published)",
-                active.algorithm(),
-                active.kid(),
-                keys.jwks().len()
-            );
-        }
-        let _ = writeln!(s);
-        let _ = writeln!(
-            s,
-            "token lifetime:  {} (max {})",
-            fmt_duration(self.token_lifetime),
-            fmt_duration(self.max_token_lifetime)
-        );
-        if !self.default_audience.is_empty() {
-            let _ = writeln!(s, "default aud:     {}", join(&self.default_audience));
-        }
-        let e = Endpoints::under(&self.issuer);
-        let _ = write!(
-            s,
-            "paths:           token {}, introspection {}, revocation {}",
-            Endpoints::path_of(&e.token),
-            e.introspection.as_deref().map_or("-", Endpoints::path_of),
-            e.revocation.as_deref().map_or("-", Endpoints::path_of),
-        );
-        if self.format == TokenFormat::Jwt {
-            let _ = write!(
-                s,
-                ", jwks {}",
-                e.jwks.as_deref().map_or("-", Endpoints::path_of)
-            );
-        }
-        let _ = writeln!(
-            s,
-            ", metadata {}, health {}",
-            self.issuer.metadata_path(),
-            self.server.health_path
-        );
-        let _ = writeln!(s, "store:           {}", self.store.url);
-        let _ = writeln!(s, "clients:         {} in the file", self.clients.len());
-        for c in &self.clients {
-            let methods: Vec<&str> = c.auth_methods.iter().map(|m| m.as_str()).collect();
-            let default = match &c.default_scope {
-                DefaultScope::Fixed(s) => format!("fixed \"{s}\""),
-                DefaultScope::AllAllowed => "all".to_owned(),
-                _ => "deny".to_owned(),
-            };
-            let _ = writeln!(
-                s,
-                "  {}{}: scopes \"{}\", default {default}, auth {}, {} secret(s){}{}",
-                c.id,
-                if c.enabled { "" } else { " (disabled)" },
-                c.allowed_scopes,
-                methods.join("+"),
-                c.secrets.len(),
-                if c.may_introspect {
-                    ", may introspect"
-                } else {
-                    ""
-                },
-                c.token_lifetime
-                    .map(|d| format!(", lifetime {}", fmt_duration(d)))
-                    .unwrap_or_default(),
-            );
-        }
-        s
     }
 }
 

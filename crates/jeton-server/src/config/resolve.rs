@@ -2,13 +2,13 @@
 //! one function per section, each reporting every problem it finds.
 
 use super::file::{
-    ClientSection, DefaultScopeValue, SigningSection, StoreSection, TransportMode,
-    TransportSection, items,
+    ClientSection, DefaultScopeValue, SigningSection, TransportMode, TransportSection, items,
 };
+use super::store_section::store_settings;
 use super::*;
 
 /// Where each section reports a problem: the key path and what is wrong.
-type Bad<'a> = dyn FnMut(&str, String) + 'a;
+pub(super) type Bad<'a> = dyn FnMut(&str, String) + 'a;
 
 /// Pass 2: cross-field rules and key files. Pushes every problem found; `None` if any.
 pub(super) fn resolve(
@@ -27,6 +27,7 @@ pub(super) fn resolve(
     let (listen, transport) = listener(file.listen, listen_override, &file.transport, bad);
     let (token_lifetime, max_token_lifetime) = lifetimes(&file, bad);
     let server = server_options(&file, bad);
+    let limits = limit_options(&file, bad);
     let keys = signing_keys(&file, base, bad);
     let store = store_settings(&file.store, bad);
     let sections = std::mem::take(&mut file.clients);
@@ -58,62 +59,52 @@ pub(super) fn resolve(
         clients,
         server,
         store,
+        limits,
     })
 }
 
-/// The `[store]` table: the URL and the pool's bounds.
-fn store_settings(s: &StoreSection, bad: &mut Bad<'_>) -> StoreSettings {
-    let d = StoreSettings::default();
-    let std_dur = |v: Option<DurationValue>, default: std::time::Duration| {
+/// `[limits]`, each value checked to be at least 1.
+fn limit_options(file: &FileConfig, bad: &mut Bad<'_>) -> LimitOptions {
+    let d = LimitOptions::default();
+    let l = &file.limits;
+    let mut at_least_one = |key: &'static str, v: Option<u32>, default: u32| match v {
+        Some(0) => {
+            bad(key, "must be at least 1".to_owned());
+            default
+        }
+        Some(n) => n,
+        None => default,
+    };
+    let positive = |v: Option<DurationValue>, default: std::time::Duration| {
         v.map_or(default, |v| {
-            std::time::Duration::from_secs(v.0.whole_seconds().unsigned_abs())
+            std::time::Duration::from_secs(v.0.whole_seconds().unsigned_abs().max(1))
         })
     };
-    let max_connections = s.max_connections.unwrap_or(d.pool.max_connections);
-    if max_connections == 0 || max_connections > 1000 {
-        bad(
-            "store.max_connections",
-            "must be between 1 and 1000".to_owned(),
-        );
-    }
-    let min_connections = s.min_connections.unwrap_or(d.pool.min_connections);
-    if min_connections > max_connections {
-        bad(
-            "store.min_connections",
-            format!("must be at most max_connections ({max_connections})"),
-        );
-    }
-    let purge_batch = s.purge_batch.unwrap_or(d.purge_batch);
-    if purge_batch == 0 || purge_batch > jeton_sql::MAX_PURGE_BATCH {
-        bad(
-            "store.purge_batch",
-            format!("must be between 1 and {}", jeton_sql::MAX_PURGE_BATCH),
-        );
-    }
-    if s.url.is_memory()
-        && (s.max_connections.is_some()
-            || s.min_connections.is_some()
-            || s.acquire_timeout.is_some()
-            || s.idle_timeout.is_some()
-            || s.max_lifetime.is_some())
-    {
-        bad(
-            "store",
-            "pool settings apply to a SQL store only: set url = \"postgres://…\" or \"sqlite://…\""
-                .to_owned(),
-        );
-    }
-    StoreSettings {
-        url: s.url.clone(),
-        pool: jeton_postgres::PoolSettings {
-            max_connections,
-            min_connections,
-            acquire_timeout: std_dur(s.acquire_timeout, d.pool.acquire_timeout),
-            idle_timeout: std_dur(s.idle_timeout, d.pool.idle_timeout),
-            max_lifetime: std_dur(s.max_lifetime, d.pool.max_lifetime),
-        },
-        purge_interval: std_dur(s.purge_interval, d.purge_interval),
-        purge_batch,
+    LimitOptions {
+        failures_per_source: at_least_one(
+            "limits.failures_per_source",
+            l.failures_per_source,
+            d.failures_per_source,
+        ),
+        failures_per_client_source: at_least_one(
+            "limits.failures_per_client_source",
+            l.failures_per_client_source,
+            d.failures_per_client_source,
+        ),
+        failure_window: positive(l.failure_window, d.failure_window),
+        verify_pool: at_least_one("limits.verify_pool", l.verify_pool, d.verify_pool),
+        max_tokens: at_least_one("limits.max_tokens", l.max_tokens, d.max_tokens),
+        max_tokens_per_client: at_least_one(
+            "limits.max_tokens_per_client",
+            l.max_tokens_per_client,
+            d.max_tokens_per_client,
+        ),
+        purge_interval: positive(l.purge_interval, d.purge_interval),
+        max_connections_per_peer: at_least_one(
+            "limits.max_connections_per_peer",
+            l.max_connections_per_peer,
+            d.max_connections_per_peer,
+        ),
     }
 }
 

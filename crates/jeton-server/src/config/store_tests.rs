@@ -24,7 +24,7 @@ fn store_defaults_to_memory_and_reads_sql_urls_and_pool_bounds() {
     assert!(s.store.url.is_memory());
     let s = check(&with_store(
         "url = \"postgres://jeton:pw@db:5432/jeton\"\nmax_connections = 20\n\
-         acquire_timeout = \"2s\"\npurge_interval = \"5m\"\npurge_batch = 500",
+         acquire_timeout = \"2s\"\npurge_batch = 500",
         false,
     ))
     .unwrap();
@@ -37,7 +37,6 @@ fn store_defaults_to_memory_and_reads_sql_urls_and_pool_bounds() {
         s.store.pool.acquire_timeout,
         std::time::Duration::from_secs(2)
     );
-    assert_eq!(s.store.purge_interval, std::time::Duration::from_secs(300));
     assert_eq!(s.store.purge_batch, 500);
     assert!(
         s.clients.is_empty(),

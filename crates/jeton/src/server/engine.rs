@@ -85,7 +85,7 @@ impl Engine {
         let resources = parse_resources(&form, self.config.max_resources)?;
 
         let credentials = authn::extract_credentials(req, &form)?;
-        let (client, upgrade_diag) = self.authenticate_client(credentials, req.now).await?;
+        let (client, upgrade_diag) = self.authenticate_client(credentials, req).await?;
         drop(form);
 
         let grant = self.authorize(client, requested_scope, resources, req.now)?;
