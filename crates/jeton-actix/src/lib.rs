@@ -60,7 +60,7 @@
 //! ]));
 //! let issuer = Arc::new(OpaqueIssuer::new(Arc::new(MemoryTokenStore::new()), rng));
 //! let engine = Arc::new(
-//!     Engine::builder(clients, issuer)
+//!     Engine::builder(clients, issuer).random(std::sync::Arc::new(jeton::SystemRandom::new()))
 //!         .issuer(IssuerId::new("https://as.example.com")?)
 //!         // TLS is terminated by a proxy on 10.0.0.5, which sets `X-Forwarded-Proto: https`.
 //!         .transport(Transport::BehindProxy { trusted: vec!["10.0.0.5".parse()?] })
@@ -177,14 +177,16 @@ impl Adapter {
             };
             return to_actix(&self.0.engine().answer_document(kind, method));
         }
-        let now = OffsetDateTime::now_utc();
         let peer = req.peer_addr();
         let headers = req.headers();
         let engine = self.0.engine();
         let body = read_body(headers, payload, engine.max_body_bytes()).await;
+        // The request time is read once the body is complete (issue 9 point 5).
+        let now = OffsetDateTime::now_utc();
         let mut raw = RawRequest::new(req.method().as_str(), body.as_deref().unwrap_or(&[]), now)
             .query(req.uri().query())
-            .peer(peer.map(|p| p.ip()));
+            .peer(peer.map(|p| p.ip()))
+            .verify_executor(self.0.verify_executor());
         raw = match &body {
             Ok(_) => raw,
             Err(BodyFault::TooLarge) => raw.body_too_large(),

@@ -60,7 +60,7 @@
 //! ]));
 //! let issuer = Arc::new(OpaqueIssuer::new(Arc::new(MemoryTokenStore::new()), rng));
 //! let engine = Arc::new(
-//!     Engine::builder(clients, issuer)
+//!     Engine::builder(clients, issuer).random(std::sync::Arc::new(jeton::SystemRandom::new()))
 //!         .issuer(IssuerId::new("https://as.example.com")?)
 //!         // TLS is terminated by a proxy on 10.0.0.5, which sets `X-Forwarded-Proto: https`.
 //!         .transport(Transport::BehindProxy { trusted: vec!["10.0.0.5".parse()?] })
@@ -167,7 +167,6 @@ impl Adapter {
             let method = req.method().as_str();
             return jeton_http::to_http(&engine.answer_document(kind, method));
         }
-        let now = OffsetDateTime::now_utc();
         let (mut parts, body) = req.into_parts();
         let peer = ConnectInfo::<SocketAddr>::from_request_parts(&mut parts, &())
             .await
@@ -175,7 +174,10 @@ impl Adapter {
             .map(|ConnectInfo(addr)| addr);
         let limit = engine.max_body_bytes();
         let body = jeton_http::read_body(body, &parts.headers, limit).await;
-        let raw = jeton_http::raw_request(&parts, &body, peer, now);
+        // The request time is read once the body is complete (issue 9 point 5).
+        let now = OffsetDateTime::now_utc();
+        let raw = jeton_http::raw_request(&parts, &body, peer, now)
+            .verify_executor(self.0.verify_executor());
         let outcome = engine.handle(kind, &raw).await;
         self.0.report(kind, &outcome, peer);
         jeton_http::to_http::<Body>(&outcome.response)

@@ -32,7 +32,10 @@ use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use http_body::Body;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use jeton::time::OffsetDateTime;
-use jeton::{Diagnostic, Engine, Outcome, RawRequest, RouteKind, Severity, Transport};
+use jeton::{
+    Diagnostic, Engine, Outcome, RawRequest, RouteKind, Severity, Transport, VerifyExecutor,
+};
+pub use jeton_tokio::BlockingPool;
 use std::error::Error as StdError;
 use std::fmt;
 use std::net::SocketAddr;
@@ -58,6 +61,7 @@ pub fn default_on_outcome() -> OnOutcome {
 pub struct Jeton {
     engine: Arc<Engine>,
     on_outcome: OnOutcome,
+    pool: Arc<dyn VerifyExecutor>,
 }
 
 impl fmt::Debug for Jeton {
@@ -74,7 +78,22 @@ impl Jeton {
         Self {
             engine,
             on_outcome: default_on_outcome(),
+            pool: Arc::new(BlockingPool::per_core()),
         }
+    }
+
+    /// Runs slow verification (PBKDF2) on `pool` instead of the default
+    /// [`BlockingPool::per_core`] (one job per core at once, the rest refused with `503`). The
+    /// engine's own executor, if its builder set one, takes precedence.
+    pub fn verify_pool(mut self, pool: Arc<dyn VerifyExecutor>) -> Self {
+        self.pool = pool;
+        self
+    }
+
+    /// The executor the adapter offers the engine on every request
+    /// ([`RawRequest::verify_executor`](jeton::RawRequest::verify_executor)).
+    pub fn verify_executor(&self) -> &(dyn VerifyExecutor + 'static) {
+        &*self.pool
     }
 
     /// Hands each token, introspection or revocation outcome to `hook` instead.
@@ -179,7 +198,7 @@ pub fn raw_request<'a>(
 }
 
 /// Adds to `raw` every value of the headers the engine reads (`Content-Type`,
-/// `Authorization`, `X-Forwarded-Proto`), as `values(lower-case name)` lists them in order:
+/// `Authorization`, `X-Forwarded-Proto`, `X-Forwarded-For`), as `values(lower-case name)` lists them in order:
 /// the engine decides what a repeated header means. For adapters on other `http` versions.
 pub fn add_headers<'a, I>(
     mut raw: RawRequest<'a>,
@@ -196,6 +215,9 @@ where
     }
     for value in values(Transport::FORWARDED_PROTO) {
         raw = raw.forwarded_proto(value);
+    }
+    for value in values(Transport::FORWARDED_FOR) {
+        raw = raw.forwarded_for(value);
     }
     raw
 }

@@ -53,7 +53,7 @@
 //! # let _ = secret;
 //! let issuer = Arc::new(OpaqueIssuer::new(Arc::new(MemoryTokenStore::new()), rng));
 //! let engine = Arc::new(
-//!     Engine::builder(clients, issuer)
+//!     Engine::builder(clients, issuer).random(std::sync::Arc::new(jeton::SystemRandom::new()))
 //!         // Endpoints `/token`, `/introspect`, `/revoke`; metadata at
 //!         // `/.well-known/oauth-authorization-server`.
 //!         .issuer(IssuerId::new("https://as.example.com")?)
@@ -254,12 +254,16 @@ impl Router {
         };
         match route {
             Some(Route::Engine(kind)) if kind.is_form() => {
-                let now = OffsetDateTime::now_utc();
                 let (parts, body) = req.into_parts();
                 let engine = self.engine();
                 let body =
                     jeton_http::read_body(body, &parts.headers, engine.max_body_bytes()).await;
-                let raw = jeton_http::raw_request(&parts, &body, peer, now);
+                // Issue 9 point 5: the request time is read once the body is complete, so a
+                // slowly sent body is judged at its arrival (a secret that expired meanwhile
+                // no longer authenticates).
+                let now = OffsetDateTime::now_utc();
+                let raw = jeton_http::raw_request(&parts, &body, peer, now)
+                    .verify_executor(self.jeton.verify_executor());
                 let outcome = engine.handle(kind, &raw).await;
                 Handled {
                     response: jeton_http::to_http(&outcome.response),
@@ -393,7 +397,8 @@ mod tests {
         let builder = Engine::builder(
             Arc::new(MemoryClientStore::new()),
             Arc::new(OpaqueIssuer::new(tokens, rng)),
-        );
+        )
+        .random(std::sync::Arc::new(jeton::SystemRandom::new()));
         Router::new(Arc::new(
             f(builder).transport(Transport::Tls).build().unwrap(),
         ))

@@ -162,8 +162,10 @@ async fn failing_server(store_fails: bool) -> Server {
                 Arc::new(jeton_testkit::SeqRandom::new(1)),
             )),
         )
+        .random(std::sync::Arc::new(jeton::SystemRandom::new()))
     } else {
         Engine::builder(fixture.clients.clone(), Arc::new(FailingIssuer))
+            .random(std::sync::Arc::new(jeton::SystemRandom::new()))
     }
     .transport(jeton::Transport::Plaintext)
     .build()

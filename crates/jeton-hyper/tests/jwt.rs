@@ -27,6 +27,7 @@ fn jwt_router(alg: Algorithm) -> Router {
         .unwrap();
     let engine = Engine::builder(clients, Arc::new(jwt))
         .default_audience([Resource::new(AUD).unwrap()])
+        .random(std::sync::Arc::new(jeton::SystemRandom::new()))
         .issuer(issuer)
         .transport(jeton::Transport::Plaintext)
         .build()

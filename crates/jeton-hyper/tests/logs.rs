@@ -147,6 +147,7 @@ async fn rfc6749_10_3_one_audit_event_per_request_and_no_secret_in_logs() {
     // the application's logs only; the body has none of it).
     let fixture = Fixture::new(); // fresh clients for the failing issuer
     let engine = Engine::builder(fixture.clients.clone(), Arc::new(FailingIssuer))
+        .random(std::sync::Arc::new(jeton::SystemRandom::new()))
         .transport(jeton::Transport::Plaintext)
         .build()
         .expect("engine");

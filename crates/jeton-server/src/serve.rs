@@ -92,11 +92,11 @@ async fn serve(args: &ServeArgs) -> Result<(), String> {
         }
     };
     init_logging(args.log_format.unwrap_or(settings.server.log_format));
-    let engine = Arc::new(
-        settings
-            .build_engine()
-            .map_err(|e| format!("cannot build the engine: {e}"))?,
-    );
+    let (engine, tokens) = settings
+        .build_engine_with_store()
+        .map_err(|e| format!("cannot build the engine: {e}"))?;
+    let engine = Arc::new(engine);
+    spawn_purge(tokens, settings.limits.purge_interval);
     // 2. Bind.
     let listener = match early {
         Some(l) => l,
@@ -127,8 +127,14 @@ async fn serve(args: &ServeArgs) -> Result<(), String> {
     println!("jeton listening on http://{local}");
 
     // 4. Serve until a signal.
-    let router = Router::new(engine).with_health(settings.server.health_path.clone());
-    serve_until_signal(listener, router, &settings.server, signal).await;
+    let pool = jeton_http::BlockingPool::new(
+        std::num::NonZeroUsize::new(settings.limits.verify_pool as usize)
+            .unwrap_or(std::num::NonZeroUsize::MIN),
+    );
+    let jeton = jeton_http::Jeton::new(engine).verify_pool(Arc::new(pool));
+    let router = Router::new(jeton).with_health(settings.server.health_path.clone());
+    let per_peer = settings.limits.max_connections_per_peer as usize;
+    serve_until_signal(listener, router, &settings.server, per_peer, signal).await;
     Ok(())
 }
 
@@ -172,6 +178,7 @@ fn dev_default(local: SocketAddr) -> Result<(Settings, ClientSecret), String> {
         subject_prefix: None,
         allow_client_secret_post: true,
         clients: vec![client],
+        limits: Default::default(),
         server: ServerOptions::default(),
     };
     Ok((settings, secret))
@@ -209,13 +216,97 @@ fn print_dev_banner(settings: &Settings, local: SocketAddr, secret: &ClientSecre
 // The accept loop and graceful shutdown
 // ---------------------------------------------------------------------------------------------
 
+/// Purges expired tokens from the memory store every `every` (issue 9 point 4): without it a
+/// shard only drops records when a new token lands in it. The sweep runs on a blocking thread
+/// and holds one shard lock at a time, for a bounded chunk of records (`purge_expired`).
+fn spawn_purge(tokens: Arc<jeton_memory::MemoryTokenStore>, every: std::time::Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let tokens = tokens.clone();
+            let now = jeton::time::OffsetDateTime::now_utc();
+            match tokio::task::spawn_blocking(move || tokens.purge_expired(now)).await {
+                Ok(n) if n > 0 => tracing::debug!(purged = n, "expired tokens purged"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "token purge failed"),
+            }
+        }
+    });
+}
+
+/// Connections held per peer address, so that one peer cannot take every connection slot.
+/// Entries exist only for peers with a live connection, so the table holds at most
+/// `max_connections` entries.
+#[derive(Debug, Default)]
+pub(crate) struct PeerSlots {
+    held: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>,
+}
+
+impl PeerSlots {
+    /// Takes one slot for `peer` if it holds fewer than `max`; the guard gives it back.
+    pub(crate) fn try_take(
+        self: &Arc<Self>,
+        peer: std::net::IpAddr,
+        max: usize,
+    ) -> Option<PeerSlot> {
+        let mut held = self
+            .held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = held.entry(peer).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(PeerSlot {
+            slots: Arc::clone(self),
+            peer,
+        })
+    }
+
+    /// How many peers hold a connection now.
+    #[cfg(test)]
+    pub(crate) fn peers(&self) -> usize {
+        self.held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len()
+    }
+}
+
+/// One connection's hold on its peer's slots.
+pub(crate) struct PeerSlot {
+    slots: Arc<PeerSlots>,
+    peer: std::net::IpAddr,
+}
+
+impl Drop for PeerSlot {
+    fn drop(&mut self) {
+        let mut held = self
+            .slots
+            .held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = held.get_mut(&self.peer) {
+            *n -= 1;
+            if *n == 0 {
+                held.remove(&self.peer);
+            }
+        }
+    }
+}
+
 async fn serve_until_signal(
     listener: TcpListener,
     router: Router,
     opts: &ServerOptions,
+    per_peer: usize,
     signal: ShutdownSignal,
 ) {
     let graceful = GracefulShutdown::new();
+    let peers = Arc::new(PeerSlots::default());
     let slots = Arc::new(Semaphore::new(opts.max_connections));
     let handler = Arc::new(Handler {
         router,
@@ -245,6 +336,13 @@ async fn serve_until_signal(
                 }
             },
         };
+        // One peer may hold at most `per_peer` connections: past it, close at once, before any
+        // byte is read, so a single address cannot take every slot.
+        let Some(peer_slot) = peers.try_take(peer.ip().to_canonical(), per_peer) else {
+            tracing::warn!(%peer, per_peer, "connection refused: too many from this peer");
+            drop(stream);
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let handler = handler.clone();
         let service = service_fn(move |req: Request<Incoming>| {
@@ -261,6 +359,7 @@ async fn serve_until_signal(
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
             }
             drop(slot);
+            drop(peer_slot);
         });
     };
     drop(listener);
@@ -447,4 +546,29 @@ fn init_logging(format: LogFormat) {
     };
     // Ignore the error of a second initialisation (there is none in the binary).
     let _ = tracing_subscriber::registry().with(output).try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_peer_holds_at_most_its_share_of_connections_and_the_table_empties() {
+        let slots = Arc::new(PeerSlots::default());
+        let a: std::net::IpAddr = "192.0.2.1".parse().unwrap();
+        let b: std::net::IpAddr = "192.0.2.2".parse().unwrap();
+        let held: Vec<PeerSlot> = (0..3).filter_map(|_| slots.try_take(a, 3)).collect();
+        assert_eq!(held.len(), 3);
+        assert!(
+            slots.try_take(a, 3).is_none(),
+            "a fourth from the same peer"
+        );
+        let other = slots.try_take(b, 3);
+        assert!(other.is_some(), "another peer is not affected");
+        drop(held);
+        drop(other);
+        // Entries exist only for peers with a live connection: the table is bounded by them.
+        assert_eq!(slots.peers(), 0);
+        assert!(slots.try_take(a, 3).is_some());
+    }
 }

@@ -229,6 +229,7 @@ pub fn failing_store_engine() -> Arc<Engine> {
         Arc::new(SeqRandom::new(1)),
     );
     let engine = Engine::builder(Arc::new(FailingClientStore), Arc::new(issuer))
+        .random(std::sync::Arc::new(jeton::SystemRandom::new()))
         .transport(jeton::Transport::Plaintext)
         .build()
         .expect("engine");

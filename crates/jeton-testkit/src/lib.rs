@@ -307,6 +307,10 @@ impl Fixture {
             Arc::new(SeqRandom::new(seed)),
         ));
         let builder = Engine::builder(clients.clone(), issuer)
+            .random(std::sync::Arc::new(jeton::SystemRandom::new()))
+            // Conformance cases send many failures from one address at one instant; the
+            // limiter has its own tests.
+            .limiter(std::sync::Arc::new(jeton::NoLimiter))
             .issuer(jeton::IssuerId::new(ISSUER).expect("fixture issuer"));
         let engine = f(builder).build().expect("fixture engine");
         Self {

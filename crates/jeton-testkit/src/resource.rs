@@ -51,6 +51,7 @@ impl std::fmt::Debug for ResourceFixture {
 fn engine_with(issuer: Arc<dyn TokenIssuer>) -> Arc<Engine> {
     let clients = Arc::new(MemoryClientStore::with_clients(fixture_clients()));
     let engine = Engine::builder(clients, issuer)
+        .random(Arc::new(SeqRandom::new(13)))
         .issuer(IssuerId::new(ISSUER).expect("issuer"))
         .default_audience([Resource::new(API).expect("api")])
         .transport(Transport::Plaintext)

@@ -2,7 +2,9 @@
 
 use crate::client::AuthMethod;
 use crate::error::ErrorCode;
+use crate::server::limiter::RetryAfter;
 use crate::types::{ClientId, Resource, Scope};
+use std::net::IpAddr;
 use time::OffsetDateTime;
 
 /// Why client authentication failed. For logs only: the client always gets the same
@@ -76,6 +78,11 @@ pub struct AuditFields<'a> {
     /// The token's identifier (JWT `jti`), for issued, introspected and revoked tokens that
     /// have one.
     pub jti: Option<&'a str>,
+    /// The source address a throttled request was counted against (the peer, or the client
+    /// address a trusted proxy forwarded).
+    pub source: Option<IpAddr>,
+    /// The `Retry-After` seconds of a throttled or overloaded answer.
+    pub retry_after: Option<u32>,
 }
 
 /// How loud an [`AuditEvent`] is in the application's logs ([`AuditEvent::severity`]).
@@ -146,6 +153,28 @@ pub enum AuditEvent {
         /// The description sent.
         reason: &'static str,
     },
+    /// Refused with `429` before any verification: too many failed authentications from this
+    /// source, or for this client id from this source.
+    Throttled {
+        /// The claimed client id.
+        client_id: ClientId,
+        /// The connection's peer.
+        peer: Option<IpAddr>,
+        /// The source address counted (the peer, or a trusted proxy's forwarded address).
+        source: IpAddr,
+        /// The wait sent in `Retry-After`.
+        retry_after: RetryAfter,
+    },
+    /// Refused with `503`: no capacity (`stage` `verify`: the verification pool is full;
+    /// `issue_token`: the token store is full).
+    Overloaded {
+        /// The client, if known.
+        client_id: Option<ClientId>,
+        /// Which step had no capacity.
+        stage: &'static str,
+        /// The wait sent in `Retry-After`.
+        retry_after: RetryAfter,
+    },
     /// An infrastructure failure answered `500 server_error`; the diagnostic has the cause.
     ServerError {
         /// The client, if known.
@@ -163,6 +192,8 @@ impl AuditEvent {
                 Some(client_id)
             }
             Self::TokenIntrospected { caller, .. } => Some(caller),
+            Self::Throttled { client_id, .. } => Some(client_id),
+            Self::Overloaded { client_id, .. } => client_id.as_ref(),
             Self::ClientAuthenticationFailed { client_id, .. }
             | Self::RequestRejected { client_id, .. }
             | Self::ServerError { client_id, .. } => client_id.as_ref(),
@@ -170,7 +201,7 @@ impl AuditEvent {
     }
 
     /// A short outcome word for log lines: `issued`, `introspected`, `revoked`, `auth_failed`,
-    /// `rejected`, `server_error`.
+    /// `rejected`, `throttled`, `overloaded`, `server_error`.
     pub fn outcome(&self) -> &'static str {
         match self {
             Self::TokenIssued { .. } => "issued",
@@ -178,6 +209,8 @@ impl AuditEvent {
             Self::TokenRevoked { .. } => "revoked",
             Self::ClientAuthenticationFailed { .. } => "auth_failed",
             Self::RequestRejected { .. } => "rejected",
+            Self::Throttled { .. } => "throttled",
+            Self::Overloaded { .. } => "overloaded",
             Self::ServerError { .. } => "server_error",
         }
     }
@@ -193,6 +226,8 @@ impl AuditEvent {
             audience: None,
             token_client_id: None,
             jti: None,
+            source: None,
+            retry_after: None,
         };
         match self {
             Self::TokenIssued {
@@ -228,16 +263,33 @@ impl AuditEvent {
             }
             Self::RequestRejected { error, .. } => f.reason = Some(error.as_str()),
             Self::ServerError { stage, .. } => f.reason = Some(stage),
+            Self::Throttled {
+                source,
+                retry_after,
+                ..
+            } => {
+                f.reason = Some("too_many_failures");
+                f.source = Some(*source);
+                f.retry_after = Some(retry_after.as_secs());
+            }
+            Self::Overloaded {
+                stage, retry_after, ..
+            } => {
+                f.reason = Some(stage);
+                f.retry_after = Some(retry_after.as_secs());
+            }
         }
         f
     }
 
     /// The log level adapters emit this event at: [`Severity::Warn`] for failed client
-    /// authentication, [`Severity::Error`] for a server error, [`Severity::Info`] otherwise
+    /// authentication, throttled and overloaded requests, [`Severity::Error`] for a server error, [`Severity::Info`] otherwise
     /// (issued, introspected, revoked, rejected).
     pub fn severity(&self) -> Severity {
         match self {
-            Self::ClientAuthenticationFailed { .. } => Severity::Warn,
+            Self::ClientAuthenticationFailed { .. }
+            | Self::Throttled { .. }
+            | Self::Overloaded { .. } => Severity::Warn,
             Self::ServerError { .. } => Severity::Error,
             Self::TokenIssued { .. }
             | Self::TokenIntrospected { .. }

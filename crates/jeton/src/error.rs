@@ -31,6 +31,13 @@ pub enum ErrorCode {
     InvalidToken,
     /// `insufficient_scope`: the bearer token lacks a required scope (RFC 6750 §3.1, 403).
     InsufficientScope,
+    /// `temporarily_unavailable` (RFC 6749 §4.1.2.1): no capacity now, retry later. Sent with
+    /// `503` and `Retry-After` when the verification pool or the token store is full, and with
+    /// `429` and `Retry-After` when failed authentications from one source exceed their budget
+    /// (RFC 6585 §4). Chosen over `invalid_client`, which would tell a client its secret is
+    /// wrong, and over `slow_down`, which only the device flow defines: every OAuth client
+    /// library knows this code means "try again later".
+    TemporarilyUnavailable,
     /// `server_error`: an infrastructure failure (500). Not in RFC 6749 §5.2 for the token
     /// endpoint; jeton answers it with 500 and no internal detail, a documented choice.
     ServerError,
@@ -50,6 +57,7 @@ impl ErrorCode {
             Self::UnsupportedTokenType => "unsupported_token_type",
             Self::InvalidToken => "invalid_token",
             Self::InsufficientScope => "insufficient_scope",
+            Self::TemporarilyUnavailable => "temporarily_unavailable",
             Self::ServerError => "server_error",
         }
     }
@@ -60,12 +68,13 @@ impl ErrorCode {
             Self::InvalidClient | Self::InvalidToken => 401,
             Self::InsufficientScope => 403,
             Self::ServerError => 500,
+            Self::TemporarilyUnavailable => 503,
             _ => 400,
         }
     }
 
     /// Every code, for tests and documentation tables.
-    pub const ALL: [ErrorCode; 11] = [
+    pub const ALL: [ErrorCode; 12] = [
         Self::InvalidRequest,
         Self::InvalidClient,
         Self::InvalidGrant,
@@ -76,6 +85,7 @@ impl ErrorCode {
         Self::UnsupportedTokenType,
         Self::InvalidToken,
         Self::InsufficientScope,
+        Self::TemporarilyUnavailable,
         Self::ServerError,
     ];
 }
@@ -171,6 +181,13 @@ pub enum ConfigError {
         "JWT access tokens need an audience (RFC 9068 §2.2): set the engine's default_audience"
     )]
     NoAudience,
+    /// The default limiter, or a choice between several cost profiles, needs a secret key, and
+    /// the core reads no RNG: give the builder a random source (`EngineBuilder::random`), or
+    /// your own limiter.
+    #[error(
+        "a random source is required for the default limiter and for several cost profiles (EngineBuilder::random)"
+    )]
+    RandomSourceRequired,
 }
 
 #[cfg(test)]
@@ -194,6 +211,7 @@ mod tests {
         assert_eq!(ErrorCode::InvalidScope.http_status(), 400);
         assert_eq!(ErrorCode::InsufficientScope.http_status(), 403);
         assert_eq!(ErrorCode::ServerError.http_status(), 500);
+        assert_eq!(ErrorCode::TemporarilyUnavailable.http_status(), 503);
     }
 
     #[test]

@@ -58,7 +58,7 @@
 //! let engine = Engine::builder(
 //!     Arc::new(Clients(client)),
 //!     Arc::new(OpaqueIssuer::new(Arc::new(Tokens::default()), rng)),
-//! )
+//! ).random(std::sync::Arc::new(jeton::SystemRandom::new()))
 //! .build()
 //! .unwrap();
 //!
@@ -120,6 +120,7 @@
 // below (`store` names the token record, which lives with the token formats).
 mod audit;
 mod basic;
+mod capacity;
 mod client;
 mod error;
 mod form;
@@ -139,6 +140,7 @@ mod tokens;
 
 pub use audit::{AuditEvent, AuditFields, AuthFailure, Severity};
 pub use basic::encode_basic;
+pub use capacity::CapacityExceeded;
 pub use client::{
     AuthMethod, ClientRecord, ClientRecordBuilder, DefaultScope, GrantType, RegisteredSecret,
 };
@@ -155,7 +157,10 @@ pub use secret::{
     SECRET_PREFIX, SecretVerifier, SystemRandom, TOKEN_PREFIX, VerifierParseError, generate_secret,
     is_generated_secret,
 };
-pub use server::{Endpoints, Engine, EngineBuilder, Route, RouteKind};
+pub use server::{
+    AuthLimiter, BoundedLimiter, Budget, CostProfile, Endpoints, Engine, EngineBuilder, Inline,
+    LimiterConfig, NoLimiter, Overloaded, RetryAfter, Route, RouteKind, VerifyExecutor, VerifyJob,
+};
 pub use store::{ClientStore, RevocationList, TokenStore};
 pub use tokens::{
     AT_JWT_TYPE, AccessToken, AccessTokenClaims, Algorithm, CustomClaims, DEFAULT_MAX_TOKEN_BYTES,

@@ -1,5 +1,6 @@
 //! The raw request an adapter hands to the engine.
 
+use crate::server::verify::VerifyExecutor;
 use std::fmt;
 use std::net::IpAddr;
 use time::OffsetDateTime;
@@ -58,6 +59,8 @@ pub struct RawRequest<'a> {
     pub(crate) secure: bool,
     pub(crate) peer: Option<IpAddr>,
     pub(crate) forwarded_proto: HeaderValues<'a>,
+    pub(crate) forwarded_for: HeaderValues<'a>,
+    pub(crate) executor: Option<&'a (dyn VerifyExecutor + 'static)>,
     pub(crate) body_state: BodyState,
 }
 
@@ -84,6 +87,8 @@ impl fmt::Debug for RawRequest<'_> {
             .field("secure", &self.secure)
             .field("peer", &self.peer)
             .field("forwarded_proto", &self.forwarded_proto.count)
+            .field("forwarded_for", &self.forwarded_for.count)
+            .field("executor", &self.executor)
             .field("body_state", &self.body_state)
             .finish()
     }
@@ -102,6 +107,8 @@ impl<'a> RawRequest<'a> {
             secure: false,
             peer: None,
             forwarded_proto: HeaderValues::default(),
+            forwarded_for: HeaderValues::default(),
+            executor: None,
             body_state: BodyState::Complete,
         }
     }
@@ -159,6 +166,22 @@ impl<'a> RawRequest<'a> {
     /// received: the engine trusts only a single value).
     pub fn forwarded_proto(mut self, value: &'a [u8]) -> Self {
         self.forwarded_proto.push(value);
+        self
+    }
+
+    /// Adds one `X-Forwarded-For` value (call once per occurrence). The engine uses it for the
+    /// source address of per-source limits only when the peer is a trusted proxy
+    /// ([`Transport::source`](crate::Transport::source)).
+    pub fn forwarded_for(mut self, value: &'a [u8]) -> Self {
+        self.forwarded_for.push(value);
+        self
+    }
+
+    /// The executor the adapter offers for slow verification (a bounded blocking pool), used
+    /// unless the engine was built with its own
+    /// ([`EngineBuilder::verify_executor`](crate::EngineBuilder::verify_executor)).
+    pub fn verify_executor(mut self, executor: &'a (dyn VerifyExecutor + 'static)) -> Self {
+        self.executor = Some(executor);
         self
     }
 

@@ -202,6 +202,8 @@ pub(crate) mod desc {
     pub(crate) const SERVER_ERROR: &str = "the server could not process the request";
     pub(crate) const TOKEN_REQUIRED: &str = "token is required";
     pub(crate) const NOT_YOUR_TOKEN: &str = "the token was not issued to this client";
+    pub(crate) const THROTTLED: &str = "too many failed authentications; retry later";
+    pub(crate) const OVERLOADED: &str = "the server is busy; retry later";
 
     #[cfg(test)]
     pub(crate) const ALL: &[&str] = &[
@@ -231,6 +233,8 @@ pub(crate) mod desc {
         SERVER_ERROR,
         TOKEN_REQUIRED,
         NOT_YOUR_TOKEN,
+        THROTTLED,
+        OVERLOADED,
     ];
 }
 

@@ -77,6 +77,47 @@ impl Transport {
 }
 
 impl Transport {
+    /// The header a proxy puts the client's address in, lower-case: adapters pass each of its
+    /// values to [`RawRequest::forwarded_for`](crate::RawRequest::forwarded_for).
+    pub const FORWARDED_FOR: &'static str = "x-forwarded-for";
+
+    /// The source address of `req` for per-source limits: the peer, unless the peer is a
+    /// trusted proxy ([`Transport::BehindProxy`]) and the request carries exactly one
+    /// `X-Forwarded-For`; then the rightmost address of that list that is not a trusted proxy
+    /// (addresses to its left were written by whoever the first untrusted hop was, so they
+    /// cannot be believed). An unreadable entry stops the walk at the last trusted hop.
+    /// `None` when the adapter did not report the peer.
+    pub fn source(&self, req: &RawRequest<'_>) -> Option<IpAddr> {
+        let peer = req.peer?.to_canonical();
+        let Self::BehindProxy { trusted } = self else {
+            return Some(peer);
+        };
+        let is_trusted = |a: IpAddr| trusted.iter().any(|t| t.to_canonical() == a);
+        if !is_trusted(peer) {
+            return Some(peer);
+        }
+        let Some(list) = req
+            .forwarded_for
+            .single()
+            .and_then(|v| std::str::from_utf8(v).ok())
+        else {
+            return Some(peer);
+        };
+        let mut source = peer;
+        for entry in list.rsplit(',') {
+            match entry.trim().parse::<IpAddr>() {
+                Ok(a) => {
+                    source = a.to_canonical();
+                    if !is_trusted(source) {
+                        break;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        Some(source)
+    }
+
     /// Whether the engine accepts `req` on an endpoint that requires TLS (RFC 6749 §3.2): always
     /// with [`Transport::Plaintext`]; otherwise when the connection itself is TLS or this
     /// setting finds the request secure.
@@ -143,6 +184,49 @@ mod tests {
         assert!(proxy.admits(&forwarded));
         assert!(proxy.admits(&tls));
         assert_eq!(Transport::default(), Transport::Direct);
+    }
+
+    #[test]
+    fn rfc6749_2_3_1_the_source_is_the_peer_or_what_a_trusted_proxy_forwards() {
+        let now = time::OffsetDateTime::UNIX_EPOCH;
+        let proxy = Transport::BehindProxy {
+            trusted: vec![ip("10.0.0.1").unwrap(), ip("10.0.0.2").unwrap()],
+        };
+        let from = |peer: &str, xff: &[&'static str]| {
+            let mut r = RawRequest::new("POST", b"", now).peer(ip(peer));
+            for v in xff {
+                r = r.forwarded_for(v.as_bytes());
+            }
+            r
+        };
+        // Untrusted peer: its forwarded header is ignored.
+        assert_eq!(
+            proxy.source(&from("192.0.2.9", &["198.51.100.1"])),
+            ip("192.0.2.9")
+        );
+        // Trusted peer: the rightmost untrusted address, skipping trusted hops.
+        assert_eq!(
+            proxy.source(&from("10.0.0.1", &["1.1.1.1, 198.51.100.1, 10.0.0.2"])),
+            ip("198.51.100.1")
+        );
+        // Garbage stops the walk at the last trusted hop; two headers are not believed.
+        assert_eq!(
+            proxy.source(&from("10.0.0.1", &["junk, 10.0.0.2"])),
+            ip("10.0.0.2")
+        );
+        assert_eq!(
+            proxy.source(&from("10.0.0.1", &["1.1.1.1", "2.2.2.2"])),
+            ip("10.0.0.1")
+        );
+        // Direct: always the peer.
+        assert_eq!(
+            Transport::Direct.source(&from("10.0.0.1", &["1.1.1.1"])),
+            ip("10.0.0.1")
+        );
+        assert_eq!(
+            Transport::Direct.source(&RawRequest::new("POST", b"", now)),
+            None
+        );
     }
 
     #[test]

@@ -313,6 +313,7 @@ fn rfc8414_2_body_credentials_off_means_not_advertised_and_refused() {
 fn rfc8414_2_no_issuer_no_metadata() {
     let f = Fixture::new();
     let e = jeton::Engine::builder(f.clients.clone(), std::sync::Arc::new(FailingIssuer))
+        .random(std::sync::Arc::new(jeton::SystemRandom::new()))
         .build()
         .unwrap();
     assert!(e.metadata_document().is_none());
@@ -366,6 +367,7 @@ fn rfc8414_3_routes_follow_the_configured_endpoints_and_issuer_path() {
 fn an_engine_without_endpoints_is_routed_on_token_only() {
     let f = Fixture::new();
     let e = jeton::Engine::builder(f.clients.clone(), std::sync::Arc::new(FailingIssuer))
+        .random(std::sync::Arc::new(jeton::SystemRandom::new()))
         .build()
         .unwrap();
     assert_eq!(paths(&e.routes()), [("/token", RouteKind::Token)]);

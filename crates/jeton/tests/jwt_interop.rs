@@ -619,6 +619,7 @@ fn rfc9068_token_format_is_a_configuration_switch() {
         .unwrap();
         let engine = jeton::Engine::builder(fixture.clients.clone(), issuer)
             .default_audience([jeton::Resource::new(AUDIENCE).unwrap()])
+            .random(std::sync::Arc::new(jeton::SystemRandom::new()))
             .transport(jeton::Transport::Plaintext)
             .build()
             .unwrap();

@@ -776,6 +776,7 @@ fn rfc6749_5_2_store_failure_is_server_error_without_detail() {
             Arc::new(SeqRandom::new(1)),
         )),
     )
+    .random(std::sync::Arc::new(jeton::SystemRandom::new()))
     .transport(jeton::Transport::Plaintext)
     .build()
     .unwrap();
@@ -807,6 +808,7 @@ fn rfc6749_5_2_issuer_failure_is_server_error_without_detail() {
         fixture_clients(),
     ));
     let engine = Engine::builder(clients, Arc::new(FailingIssuer))
+        .random(std::sync::Arc::new(jeton::SystemRandom::new()))
         .transport(jeton::Transport::Plaintext)
         .build()
         .unwrap();
@@ -902,7 +904,10 @@ fn audit_event_for_issue_names_client_scope_and_expiry() {
 
 #[test]
 fn engine_config_is_validated() {
-    let b = || Engine::builder(Arc::new(FailingClientStore), Arc::new(FailingIssuer));
+    let b = || {
+        Engine::builder(Arc::new(FailingClientStore), Arc::new(FailingIssuer))
+            .random(std::sync::Arc::new(jeton::SystemRandom::new()))
+    };
     assert!(b().realm("a\"b").build().is_err());
     assert!(b().realm("").build().is_err());
     assert!(b().max_body_bytes(10).build().is_err());

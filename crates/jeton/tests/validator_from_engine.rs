@@ -31,6 +31,7 @@ fn clients() -> Arc<MemoryClientStore> {
 #[test]
 fn rfc9068_2_2_jwt_engine_without_default_audience_refuses_to_build() {
     let err = Engine::builder(clients(), jwt_issuer())
+        .random(Arc::new(SeqRandom::new(5)))
         .build()
         .unwrap_err();
     assert_eq!(err, ConfigError::NoAudience);
@@ -39,12 +40,18 @@ fn rfc9068_2_2_jwt_engine_without_default_audience_refuses_to_build() {
         Arc::new(MemoryTokenStore::new()),
         Arc::new(SeqRandom::new(2)),
     );
-    assert!(Engine::builder(clients(), Arc::new(opaque)).build().is_ok());
+    assert!(
+        Engine::builder(clients(), Arc::new(opaque))
+            .random(Arc::new(SeqRandom::new(5)))
+            .build()
+            .is_ok()
+    );
 }
 
 #[test]
 fn validator_takes_issuer_audience_and_realm_from_the_engine() {
     let engine = Engine::builder(clients(), jwt_issuer())
+        .random(Arc::new(SeqRandom::new(5)))
         .issuer(IssuerId::new(ISSUER).unwrap())
         .default_audience([Resource::new(API).unwrap()])
         .realm("orders")
@@ -66,6 +73,7 @@ fn validator_without_audience_or_way_to_check_refuses_to_build() {
         Arc::new(SeqRandom::new(3)),
     );
     let engine = Engine::builder(clients(), Arc::new(opaque))
+        .random(Arc::new(SeqRandom::new(5)))
         .issuer(IssuerId::new(ISSUER).unwrap())
         .build()
         .unwrap();
@@ -76,6 +84,7 @@ fn validator_without_audience_or_way_to_check_refuses_to_build() {
     assert!(engine.validator().audience(API).build().is_ok());
 
     let custom = Engine::builder(clients(), Arc::new(jeton_testkit::FailingIssuer))
+        .random(Arc::new(SeqRandom::new(5)))
         .issuer(IssuerId::new(ISSUER).unwrap())
         .default_audience([Resource::new(API).unwrap()])
         .build()
@@ -95,6 +104,7 @@ fn default_realm_is_the_engines() {
         .unwrap();
     assert_eq!(v.realm(), jeton::DEFAULT_REALM);
     let engine = Engine::builder(clients(), jwt_issuer())
+        .random(Arc::new(SeqRandom::new(5)))
         .default_audience([Resource::new(API).unwrap()])
         .build()
         .unwrap();

@@ -37,7 +37,7 @@ pub fn app(
     base: &str,
     format: TokenFormat,
 ) -> Result<(impl Fn(&mut ServiceConfig) + Clone + Send + 'static, Demo), Box<dyn Error>> {
-    let rng = Arc::new(SystemRandom::new());
+    let rng: Arc<SystemRandom> = Arc::new(SystemRandom::new());
     let (secret, verifier) = jeton::generate_secret(&*rng)?;
     let client = ClientRecord::builder(ClientId::new(CLIENT_ID)?)
         .secret(verifier)
@@ -59,6 +59,8 @@ pub fn app(
     };
     let engine = Arc::new(
         Engine::builder(Arc::new(MemoryClientStore::with_clients([client])), issuer)
+            // The key of the failed-authentication limiter.
+            .random(Arc::new(SystemRandom::new()))
             .issuer(issuer_id)
             // The API's identifier: the `aud` of tokens, and what the validator checks.
             .default_audience([Resource::new(API)?])

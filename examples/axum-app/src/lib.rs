@@ -33,7 +33,7 @@ pub struct Demo {
 
 /// Builds the app for `base` (its own URL, the issuer identifier: `http` only on loopback).
 pub fn app(base: &str, format: TokenFormat) -> Result<(Router, Demo), Box<dyn Error>> {
-    let rng = Arc::new(SystemRandom::new());
+    let rng: Arc<SystemRandom> = Arc::new(SystemRandom::new());
     let (secret, verifier) = jeton::generate_secret(&*rng)?;
     let client = ClientRecord::builder(ClientId::new(CLIENT_ID)?)
         .secret(verifier)
@@ -55,6 +55,8 @@ pub fn app(base: &str, format: TokenFormat) -> Result<(Router, Demo), Box<dyn Er
     };
     let engine = Arc::new(
         Engine::builder(Arc::new(MemoryClientStore::with_clients([client])), issuer)
+            // The key of the failed-authentication limiter.
+            .random(Arc::new(SystemRandom::new()))
             .issuer(issuer_id)
             // The API's identifier: the `aud` of tokens, and what the validator checks.
             .default_audience([Resource::new(API)?])

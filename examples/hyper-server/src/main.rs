@@ -57,6 +57,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         Arc::new(MemoryClientStore::with_clients([client])),
         Arc::new(OpaqueIssuer::new(Arc::new(MemoryTokenStore::new()), rng)),
     )
+    .random(std::sync::Arc::new(jeton_hyper::jeton::SystemRandom::new()))
     // DEVELOPMENT ONLY: accept requests over plain HTTP.
     .transport(Transport::Plaintext);
     // The issuer is this server's own URL. RFC 8414 wants https; jeton accepts http for a

@@ -33,7 +33,32 @@ pub(super) struct FileConfig {
     pub(super) server: ServerSection,
     #[serde(default)]
     pub(super) signing: Option<SigningSection>,
+    #[serde(default)]
+    pub(super) limits: LimitsSection,
     pub(super) clients: Vec<ClientSection>,
+}
+
+/// `[limits]`: what an attacker may cost (issue 9). Every key optional; defaults in
+/// [`super::LimitOptions::default`].
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct LimitsSection {
+    #[serde(default)]
+    pub(super) failures_per_source: Option<u32>,
+    #[serde(default)]
+    pub(super) failures_per_client_source: Option<u32>,
+    #[serde(default)]
+    pub(super) failure_window: Option<DurationValue>,
+    #[serde(default)]
+    pub(super) verify_pool: Option<u32>,
+    #[serde(default)]
+    pub(super) max_tokens: Option<u32>,
+    #[serde(default)]
+    pub(super) max_tokens_per_client: Option<u32>,
+    #[serde(default)]
+    pub(super) purge_interval: Option<DurationValue>,
+    #[serde(default)]
+    pub(super) max_connections_per_peer: Option<u32>,
 }
 
 pub(super) fn yes() -> bool {

@@ -27,9 +27,9 @@ use resolve::resolve;
 use jeton::time::format_description::well_known::Rfc3339;
 use jeton::time::{Duration, OffsetDateTime};
 use jeton::{
-    AuthMethod, ClientId, ClientRecord, DecoyKind, DefaultScope, Endpoints, Engine, GrantType,
-    IssuerId, JwtIssuer, KeySet, RegisteredSecret, Resource, Scope, ScopeToken, SecretVerifier,
-    SigningKey, SystemRandom, TokenFormat,
+    AuthMethod, ClientId, ClientRecord, DefaultScope, Endpoints, Engine, GrantType, IssuerId,
+    JwtIssuer, KeySet, RegisteredSecret, Resource, Scope, ScopeToken, SecretVerifier, SigningKey,
+    SystemRandom, TokenFormat,
 };
 use jeton_hyper::Transport;
 use jeton_memory::{MemoryRevocationList, MemoryTokenStore};
@@ -120,6 +120,46 @@ pub(crate) struct Settings {
     pub(crate) clients: Vec<ClientRecord>,
     /// Listener settings.
     pub(crate) server: ServerOptions,
+    /// What an attacker may cost: failed-authentication budgets, verification pool, token caps,
+    /// connections per peer.
+    pub(crate) limits: LimitOptions,
+}
+
+/// `[limits]` resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct LimitOptions {
+    /// Failed authentications per source address (IPv6: per /64) per window. Default 20.
+    pub(crate) failures_per_source: u32,
+    /// Failed authentications per (client id, source address) per window. Default 5.
+    pub(crate) failures_per_client_source: u32,
+    /// The window those budgets leak over. Default 1 minute.
+    pub(crate) failure_window: std::time::Duration,
+    /// PBKDF2 verifications running at once; more are refused with `503`. Default: the cores.
+    pub(crate) verify_pool: u32,
+    /// Live tokens in the memory store, all clients together. Default 1 000 000.
+    pub(crate) max_tokens: u32,
+    /// Live tokens of one client. Default 100 000.
+    pub(crate) max_tokens_per_client: u32,
+    /// How often expired tokens are purged. Default 5 seconds.
+    pub(crate) purge_interval: std::time::Duration,
+    /// Connections one peer address may hold at once. Default 64.
+    pub(crate) max_connections_per_peer: u32,
+}
+
+impl Default for LimitOptions {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Self {
+            failures_per_source: 20,
+            failures_per_client_source: 5,
+            failure_window: std::time::Duration::from_secs(60),
+            verify_pool: u32::try_from(cores).unwrap_or(1),
+            max_tokens: 1_000_000,
+            max_tokens_per_client: 100_000,
+            purge_interval: std::time::Duration::from_secs(5),
+            max_connections_per_peer: 64,
+        }
+    }
 }
 
 impl fmt::Debug for Settings {
@@ -138,7 +178,20 @@ impl fmt::Debug for Settings {
 impl Settings {
     /// Builds the engine (stores, issuer, policy) from these settings. Consumes the keys.
     pub(crate) fn build_engine(&mut self) -> Result<Engine, String> {
+        self.build_engine_with_store().map(|(engine, _)| engine)
+    }
+
+    /// Like [`build_engine`](Self::build_engine), also returning the memory token store (for
+    /// the purge task).
+    pub(crate) fn build_engine_with_store(
+        &mut self,
+    ) -> Result<(Engine, Arc<MemoryTokenStore>), String> {
         let rng = Arc::new(SystemRandom::new());
+        let l = &self.limits;
+        let tokens = Arc::new(MemoryTokenStore::with_limits(jeton_memory::TokenLimits {
+            max_tokens: l.max_tokens as usize,
+            max_per_client: l.max_tokens_per_client as usize,
+        }));
         let jwt = match self.keys.take() {
             Some(keys) => Some(
                 JwtIssuer::builder(self.issuer.clone(), keys, rng.clone())
@@ -146,13 +199,26 @@ impl Settings {
             ),
             None => None,
         };
-        let issuer =
-            jeton::internal::build_issuer(self.format, Arc::new(MemoryTokenStore::new()), rng, jwt)
-                .map_err(|e| e.to_string())?;
+        let issuer = jeton::internal::build_issuer(self.format, tokens.clone(), rng.clone(), jwt)
+            .map_err(|e| e.to_string())?;
         let clients = Arc::new(jeton_memory::MemoryClientStore::with_clients(
             self.clients.iter().cloned(),
         ));
+        let window = jeton::time::Duration::seconds(
+            i64::try_from(l.failure_window.as_secs()).unwrap_or(i64::MAX),
+        );
+        let nz = |n: u32| std::num::NonZeroU32::new(n).unwrap_or(std::num::NonZeroU32::MIN);
+        let budgets = jeton::LimiterConfig::default()
+            .per_source(jeton::Budget::new(nz(l.failures_per_source), window))
+            .per_client_source(jeton::Budget::new(nz(l.failures_per_client_source), window));
+        // RFC 6749 §10.10: every failure costs the same; the server knows its clients, so it
+        // declares their cost profiles and pads to its largest client's number of secrets.
+        let most_secrets = self.clients.iter().map(|c| c.secrets.len()).max();
         let mut b = Engine::builder(clients, issuer)
+            .random(rng)
+            .limits(budgets)
+            .cost_profiles(self.clients.iter().map(jeton::CostProfile::of))
+            .verifications_per_request(most_secrets.unwrap_or(1).max(2))
             .issuer(self.issuer.clone())
             .transport(self.transport.clone())
             .default_token_lifetime(self.token_lifetime)
@@ -171,21 +237,8 @@ impl Settings {
         if let Some(prefix) = &self.subject_prefix {
             b = b.subject_prefix(prefix.clone());
         }
-        // RFC 6749 §10.10: an unknown client must cost what a known one costs, so
-        // the decoy imitates the slowest verifier in use.
-        if let Some(n) = self
-            .clients
-            .iter()
-            .flat_map(|c| &c.secrets)
-            .filter_map(|s| match &s.verifier {
-                SecretVerifier::Pbkdf2Sha256 { iterations, .. } => Some(*iterations),
-                _ => None,
-            })
-            .max()
-        {
-            b = b.decoy(DecoyKind::Pbkdf2Sha256(n));
-        }
-        b.build().map_err(|e| e.to_string())
+        let engine = b.build().map_err(|e| e.to_string())?;
+        Ok((engine, tokens))
     }
 
     /// A human summary (no secret, no verifier), for `config check` and the start banner.

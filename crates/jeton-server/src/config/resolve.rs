@@ -26,6 +26,7 @@ pub(super) fn resolve(
     let (listen, transport) = listener(file.listen, listen_override, &file.transport, bad);
     let (token_lifetime, max_token_lifetime) = lifetimes(&file, bad);
     let server = server_options(&file, bad);
+    let limits = limit_options(&file, bad);
     let keys = signing_keys(&file, base, bad);
     let sections = std::mem::take(&mut file.clients);
     let clients = clients(sections, &file, max_token_lifetime, bad);
@@ -47,7 +48,53 @@ pub(super) fn resolve(
         allow_client_secret_post: file.allow_client_secret_post,
         clients,
         server,
+        limits,
     })
+}
+
+/// `[limits]`, each value checked to be at least 1.
+fn limit_options(file: &FileConfig, bad: &mut Bad<'_>) -> LimitOptions {
+    let d = LimitOptions::default();
+    let l = &file.limits;
+    let mut at_least_one = |key: &'static str, v: Option<u32>, default: u32| match v {
+        Some(0) => {
+            bad(key, "must be at least 1".to_owned());
+            default
+        }
+        Some(n) => n,
+        None => default,
+    };
+    let positive = |v: Option<DurationValue>, default: std::time::Duration| {
+        v.map_or(default, |v| {
+            std::time::Duration::from_secs(v.0.whole_seconds().unsigned_abs().max(1))
+        })
+    };
+    LimitOptions {
+        failures_per_source: at_least_one(
+            "limits.failures_per_source",
+            l.failures_per_source,
+            d.failures_per_source,
+        ),
+        failures_per_client_source: at_least_one(
+            "limits.failures_per_client_source",
+            l.failures_per_client_source,
+            d.failures_per_client_source,
+        ),
+        failure_window: positive(l.failure_window, d.failure_window),
+        verify_pool: at_least_one("limits.verify_pool", l.verify_pool, d.verify_pool),
+        max_tokens: at_least_one("limits.max_tokens", l.max_tokens, d.max_tokens),
+        max_tokens_per_client: at_least_one(
+            "limits.max_tokens_per_client",
+            l.max_tokens_per_client,
+            d.max_tokens_per_client,
+        ),
+        purge_interval: positive(l.purge_interval, d.purge_interval),
+        max_connections_per_peer: at_least_one(
+            "limits.max_connections_per_peer",
+            l.max_connections_per_peer,
+            d.max_connections_per_peer,
+        ),
+    }
 }
 
 /// The listen address (`--listen` over the file's) and the transport, with its rules.

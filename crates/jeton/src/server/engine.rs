@@ -47,7 +47,7 @@ impl Engine {
     }
 
     /// The realm used in `WWW-Authenticate` challenges (a validator made with
-    /// [`BearerValidator::for_engine`](crate::BearerValidator::for_engine) uses it too).
+    /// [`Engine::validator`](crate::Engine::validator) uses it too).
     pub fn realm(&self) -> &str {
         &self.config.realm
     }
@@ -126,7 +126,7 @@ impl Engine {
         let resources = parse_resources(&form, self.config.max_resources)?;
 
         let credentials = authn::extract_credentials(req, &form)?;
-        let (client, upgrade_diag) = self.authenticate_client(credentials, req.now).await?;
+        let (client, upgrade_diag) = self.authenticate_client(credentials, req).await?;
         drop(form);
 
         let grant = self.authorize(client, requested_scope, resources, req.now)?;

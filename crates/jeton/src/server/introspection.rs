@@ -75,7 +75,7 @@ impl Engine {
         let form = parse_post_form(&self.config, req, &[])?;
         let creds = authn::extract_credentials(req, &form)?;
         let method = creds.method();
-        let (caller, diagnostic) = self.authenticate_client(creds, req.now).await?;
+        let (caller, diagnostic) = self.authenticate_client(creds, req).await?;
         let caller = caller.record;
         // RFC 7662 §2.1: "the endpoint MUST also require some form of authorization".
         if !caller.may_introspect {

@@ -26,7 +26,7 @@ impl Engine {
     async fn revoke(&self, req: &RawRequest<'_>) -> Result<Outcome, Rejection> {
         let form = parse_post_form(&self.config, req, &[])?;
         let creds = authn::extract_credentials(req, &form)?;
-        let (caller, diagnostic) = self.authenticate_client(creds, req.now).await?;
+        let (caller, diagnostic) = self.authenticate_client(creds, req).await?;
         let caller = caller.record.id;
         let token = form.get("token").ok_or_else(|| {
             Rejection::policy(&caller, ErrorCode::InvalidRequest, desc::TOKEN_REQUIRED)

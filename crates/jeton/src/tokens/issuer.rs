@@ -245,7 +245,7 @@ pub trait TokenIssuer: Send + Sync {
     }
 
     /// How a resource server in the same process checks this issuer's tokens without a
-    /// network round trip: [`BearerValidator::for_engine`](crate::BearerValidator::for_engine)
+    /// network round trip: [`Engine::validator`](crate::Engine::validator)
     /// builds from it. The default is `None` (such an engine's validator needs an
     /// [`Introspector`](crate::Introspector) of its own).
     fn local_validation(&self) -> Option<LocalValidation> {

@@ -155,7 +155,7 @@ impl JwtIssuerBuilder {
     /// Where revoked `jti`s are kept, so that revocation (RFC 7009) and introspection work for
     /// JWTs: a revoked token is inactive at introspection until it expires, and refused at once
     /// by a validator in the same process built from this issuer
-    /// ([`BearerValidator::for_engine`](crate::BearerValidator::for_engine)). Resource servers
+    /// ([`Engine::validator`](crate::Engine::validator)). Resource servers
     /// that validate offline do not see it; keep JWT lifetimes short. Default none: revoking a
     /// JWT fails.
     pub fn revocation_list(mut self, list: Arc<dyn RevocationList>) -> Self {

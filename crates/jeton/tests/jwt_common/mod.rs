@@ -52,6 +52,7 @@ pub fn issuer(keys: KeySet) -> Arc<JwtIssuer> {
 pub fn engine(issuer: Arc<JwtIssuer>) -> Engine {
     Engine::builder(Arc::new(Clients(fixture_clients())), issuer)
         .default_audience([Resource::new(AUDIENCE).expect("aud")])
+        .random(std::sync::Arc::new(jeton::SystemRandom::new()))
         .transport(jeton::Transport::Plaintext)
         .build()
         .expect("engine")
