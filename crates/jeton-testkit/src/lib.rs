@@ -9,6 +9,8 @@ pub mod conformance;
 pub mod fuzzing;
 #[cfg(feature = "http")]
 pub mod http;
+#[cfg(feature = "http")]
+pub mod resource;
 #[cfg(feature = "store")]
 pub mod store_conformance;
 pub mod strategies;
