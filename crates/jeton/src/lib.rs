@@ -156,7 +156,8 @@ pub use secret::{
 };
 pub use server::{
     AuthLimiter, BoundedLimiter, Budget, CostProfile, Endpoints, Engine, EngineBuilder, Inline,
-    LimiterConfig, NoLimiter, Overloaded, RetryAfter, Route, RouteKind, VerifyExecutor, VerifyJob,
+    LimiterConfig, NoLimiter, Overloaded, RetryAfter, Route, RouteKind, TOKEN_ROUTE_BODY_BYTES,
+    VerifyExecutor, VerifyJob,
 };
 pub use store::{ClientStore, RevocationList, TokenStore};
 pub use tokens::{
