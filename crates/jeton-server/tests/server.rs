@@ -425,7 +425,7 @@ async fn serves_every_endpoint_from_a_config_file_and_logs_without_secrets() {
     );
     let validator = BearerValidator::builder(ISSUER, API, jwks).build().unwrap();
     let claims = validator
-        .validate_token(
+        .validate_jwt(
             &access_token,
             OffsetDateTime::now_utc(),
             &Scope::parse("invoices:read").unwrap(),

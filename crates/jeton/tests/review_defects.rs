@@ -31,6 +31,13 @@ impl Clients {
         all.extend(extra);
         Arc::new(Self(Mutex::new(all)))
     }
+
+    fn disable(&self, id: &str) {
+        let mut all = self.0.lock().unwrap();
+        all.iter_mut()
+            .filter(|c| c.id.as_str() == id)
+            .for_each(|c| c.enabled = false);
+    }
 }
 
 #[async_trait::async_trait]
@@ -42,6 +49,7 @@ impl ClientStore for Clients {
 
 fn engine(clients: Arc<Clients>, issuer: Arc<dyn jeton::TokenIssuer>) -> Engine {
     Engine::builder(clients, issuer)
+        .default_audience([jeton::Resource::new(AUDIENCE).unwrap()])
         .random(Arc::new(jeton::SystemRandom::new()))
         .transport(jeton::Transport::Plaintext)
         .build()
@@ -96,7 +104,6 @@ fn issue_9_a_client_granted_more_than_64_scopes_gets_tokens_jeton_can_introspect
         KeySet::new(key(Algorithm::Es256)),
         Arc::new(SeqRandom::new(1)),
     )
-    .default_audience([jeton::Resource::new(AUDIENCE).unwrap()])
     .revocation_list(revoked.clone())
     .build()
     .unwrap();
@@ -195,4 +202,20 @@ fn issue_9_a_token_of_a_disabled_or_removed_client_is_inactive() {
             .unwrap()
             .is_none()
     );
+}
+
+#[test]
+fn issue_9_the_engines_validator_refuses_a_token_of_a_disabled_client() {
+    let clients = Clients::with([]);
+    let engine = engine(
+        clients.clone(),
+        jwt_common::issuer(KeySet::new(key(Algorithm::Es256))),
+    );
+    let validator = engine.validator().build().expect("validator");
+    let token = jwt_common::issue(&engine, now());
+    let none = Scope::default();
+    assert!(block_on(validator.validate_token(&token, now(), &none)).is_ok());
+    clients.disable(BASIC.id);
+    let err = block_on(validator.validate_token(&token, now(), &none)).unwrap_err();
+    assert_eq!(err.failure(), jeton::BearerFailure::Inactive, "{err:?}");
 }

@@ -14,14 +14,16 @@ pub(crate) mod opaque;
 
 pub use algorithm::{Algorithm, UnknownAlgorithm};
 pub use claims::{TokenClaims, TokenDigest, TokenRecord};
-pub use issuer::{AccessToken, Grant, TokenHandle, TokenInfo, TokenIssuer, TokenType};
+pub use issuer::{
+    AccessToken, Grant, LocalValidation, TokenHandle, TokenInfo, TokenIssuer, TokenType,
+};
 pub use jws::sign_jwt;
 pub use jwt::{
     AT_JWT_TYPE, CustomClaims, JwtConfigError, JwtIssuer, JwtIssuerBuilder, REGISTERED_CLAIMS,
     TokenFormat, UnknownTokenFormat,
 };
 pub use jwt_verify::{AccessTokenClaims, DEFAULT_MAX_TOKEN_BYTES};
-pub use key_set::{Jwks, KeySet};
+pub use key_set::{Jwks, KeySet, LiveKeys};
 pub use keys::{KeyError, SignError, SigningKey, VerifyingKey};
 pub use opaque::OpaqueIssuer;
 
