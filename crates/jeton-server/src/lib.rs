@@ -62,6 +62,8 @@ mod admin;
 mod cli;
 mod client_admin;
 mod config;
+mod min_rate;
+mod purge;
 mod serve;
 mod store;
 

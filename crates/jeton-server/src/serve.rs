@@ -17,6 +17,7 @@
 
 use crate::cli::ServeArgs;
 use crate::config::{self, LogFormat, ServerOptions, Settings, is_loopback};
+use crate::min_rate::{MinRate, Paced};
 use crate::store::{Backend, StoreSettings, spawn_purge};
 use bytes::Bytes;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA};
@@ -107,11 +108,18 @@ async fn serve(args: &ServeArgs) -> Result<(), String> {
             .build_engine(&store)
             .map_err(|e| format!("cannot build the engine: {e}"))?,
     );
-    spawn_purge(
-        store.clone(),
-        settings.limits.purge_interval,
-        settings.store.purge_batch,
-    );
+    match &store {
+        Backend::Memory { tokens, .. } => crate::purge::spawn_purge(
+            tokens.clone(),
+            settings.limits.purge_interval,
+            jeton::time::OffsetDateTime::now_utc,
+        ),
+        sql => spawn_purge(
+            sql.clone(),
+            settings.limits.purge_interval,
+            settings.store.purge_batch,
+        ),
+    }
     // 2. Bind.
     let listener = match early {
         Some(l) => l,
@@ -149,8 +157,7 @@ async fn serve(args: &ServeArgs) -> Result<(), String> {
     );
     let jeton = jeton_http::Jeton::new(engine).verify_pool(Arc::new(pool));
     let router = Router::new(jeton).with_health(settings.server.health_path.clone());
-    let per_peer = settings.limits.max_connections_per_peer as usize;
-    serve_until_signal(listener, router, &settings.server, per_peer, signal).await;
+    serve_until_signal(listener, router, &settings.server, &settings.limits, signal).await;
     Ok(())
 }
 
@@ -299,9 +306,10 @@ async fn serve_until_signal(
     listener: TcpListener,
     router: Router,
     opts: &ServerOptions,
-    per_peer: usize,
+    limits: &crate::config::LimitOptions,
     signal: ShutdownSignal,
 ) {
+    let per_peer = limits.max_connections_per_peer as usize;
     let graceful = GracefulShutdown::new();
     let peers = Arc::new(PeerSlots::default());
     let slots = Arc::new(Semaphore::new(opts.max_connections));
@@ -309,6 +317,10 @@ async fn serve_until_signal(
         router,
         request_timeout: opts.request_timeout,
         health_path: opts.health_path.clone(),
+        min_rate: MinRate {
+            bytes_per_second: u64::from(limits.min_body_rate.max(1)),
+            grace: limits.body_grace,
+        },
     });
     let mut signal = signal;
     let signal_name = loop {
@@ -420,6 +432,9 @@ struct Handler {
     router: Router,
     request_timeout: std::time::Duration,
     health_path: String,
+    /// The slowest pace a body may arrive at: one peer trickling bytes must not hold a
+    /// connection for the whole request timeout.
+    min_rate: MinRate,
 }
 
 /// The longest path logged, in characters.
@@ -431,6 +446,7 @@ impl Handler {
         let method = req.method().clone();
         // The path only: a query string may carry credentials sent by mistake.
         let path: String = req.uri().path().chars().take(MAX_LOGGED_PATH).collect();
+        let req = req.map(|body| Paced::new(body, self.min_rate));
         let handled = tokio::time::timeout(
             self.request_timeout,
             self.router.handle_with_outcome(req, Some(peer)),
