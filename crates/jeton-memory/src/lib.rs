@@ -3,6 +3,8 @@
 //!
 //! - [`MemoryClientStore`]: clients behind a `RwLock` (reads share it; the hot path never
 //!   waits on another reader).
+//! - [`MemoryReplayStore`]: single-use `jti`s (client assertions, DPoP proofs), with a fixed
+//!   capacity; full of live entries, it refuses rather than evicts.
 //! - [`MemoryTokenStore`]: token records in 32 shards chosen by digest, each behind its own
 //!   `Mutex`, so concurrent issuers rarely meet on one lock. Expired records are purged as new
 //!   ones arrive, using the new record's `issued_at` as the clock (the store never reads one),
@@ -22,6 +24,9 @@
 #![deny(missing_docs)]
 
 pub use jeton;
+
+mod replay;
+pub use replay::{DEFAULT_REPLAY_CAPACITY, MemoryReplayStore};
 
 use jeton::{
     ClientId, ClientRecord, ClientStore, RevocationList, SecretVerifier, StoreError, TokenDigest,

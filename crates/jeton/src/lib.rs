@@ -145,13 +145,13 @@ pub use secret::{
     is_generated_secret,
 };
 pub use server::{Endpoints, Engine, EngineBuilder, Route, RouteKind};
-pub use store::{ClientStore, RevocationList, TokenStore};
+pub use store::{ClientStore, ReplayKey, ReplayStore, RevocationList, TokenStore};
 pub use tokens::{
-    AT_JWT_TYPE, AccessToken, AccessTokenClaims, Algorithm, CustomClaims, DEFAULT_MAX_TOKEN_BYTES,
-    Grant, Jwks, JwtConfigError, JwtIssuer, JwtIssuerBuilder, KeyError, KeySet, OpaqueIssuer,
-    REGISTERED_CLAIMS, SignError, SigningKey, TokenClaims, TokenDigest, TokenFormat, TokenHandle,
-    TokenInfo, TokenIssuer, TokenRecord, TokenType, UnknownAlgorithm, UnknownTokenFormat,
-    VerifyingKey, sign_jwt,
+    AT_JWT_TYPE, AccessToken, AccessTokenClaims, Algorithm, ClientKeys, CustomClaims,
+    DEFAULT_MAX_TOKEN_BYTES, Grant, Jwks, JwtConfigError, JwtIssuer, JwtIssuerBuilder, KeyError,
+    KeySet, OpaqueIssuer, REGISTERED_CLAIMS, SignError, SigningKey, TokenClaims, TokenDigest,
+    TokenFormat, TokenHandle, TokenInfo, TokenIssuer, TokenRecord, TokenType, UnknownAlgorithm,
+    UnknownTokenFormat, VerifyingKey, sign_jwt,
 };
 pub use transport::Transport;
 pub use types::{ClientId, ClientSecret, InvalidValue, Resource, Scope, ScopeToken};
@@ -170,6 +170,11 @@ pub mod internal {
     /// The `Authorization: Basic` parser (RFC 7617, RFC 6749 §2.3.1).
     pub mod basic {
         pub use crate::basic::*;
+    }
+    /// private_key_jwt client assertions (RFC 7523), until the engine's token endpoint uses
+    /// them.
+    pub mod assertion {
+        pub use crate::server::assertion::*;
     }
     pub use crate::server::internal::build_issuer;
     pub use crate::tokens::internal::{opaque_token_digest, sign_compact};

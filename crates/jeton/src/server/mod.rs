@@ -1,6 +1,7 @@
 //! The authorization server: the engine and its endpoints (token, introspection, revocation,
 //! metadata), the route table, request intake, client authentication and policy.
 
+pub(crate) mod assertion;
 mod authn;
 mod builder;
 mod engine;

@@ -154,10 +154,7 @@ pub(crate) fn verify_jwt(
     // `jku`, `x5u`, `jwk` and `x5c` are never fetched or trusted, so a token naming one is
     // refused. RFC 7515 §4.1.11: a `crit` extension jeton does not understand (it
     // understands none) "MUST" make the JWS invalid.
-    if ["jku", "x5u", "jwk", "x5c", "crit"]
-        .iter()
-        .any(|k| header.contains_key(*k))
-    {
+    if jws::has_untrusted_header(header) {
         return Err(JwtFailure::ForbiddenHeader);
     }
     // RFC 9068 §4 step 4 and RFC 8725 §3.1: the algorithm must be on the allow-list;

@@ -3,6 +3,7 @@
 
 pub(crate) mod algorithm;
 pub(crate) mod claims;
+pub(crate) mod client_keys;
 pub(crate) mod issuer;
 pub(crate) mod json;
 pub(crate) mod jws;
@@ -13,6 +14,7 @@ pub(crate) mod opaque;
 
 pub use algorithm::{Algorithm, UnknownAlgorithm};
 pub use claims::{TokenClaims, TokenDigest, TokenRecord};
+pub use client_keys::ClientKeys;
 pub use issuer::{AccessToken, Grant, TokenHandle, TokenInfo, TokenIssuer, TokenType};
 pub use jws::sign_jwt;
 pub use jwt::{
