@@ -31,6 +31,13 @@ pub enum ErrorCode {
     InvalidToken,
     /// `insufficient_scope`: the bearer token lacks a required scope (RFC 6750 §3.1, 403).
     InsufficientScope,
+    /// `invalid_dpop_proof`: the DPoP proof is missing, invalid or replayed (RFC 9449 §5 at the
+    /// token endpoint, 400; §7.1 at a resource server, which answers 401 with a
+    /// `WWW-Authenticate: DPoP` challenge).
+    InvalidDpopProof,
+    /// `use_dpop_nonce`: the proof must carry the server's current nonce, sent in the
+    /// `DPoP-Nonce` response header (RFC 9449 §8, 400; §9 at a resource server, 401).
+    UseDpopNonce,
     /// `server_error`: an infrastructure failure (500). Not in RFC 6749 §5.2 for the token
     /// endpoint; jeton answers it with 500 and no internal detail, a documented choice.
     ServerError,
@@ -50,6 +57,8 @@ impl ErrorCode {
             Self::UnsupportedTokenType => "unsupported_token_type",
             Self::InvalidToken => "invalid_token",
             Self::InsufficientScope => "insufficient_scope",
+            Self::InvalidDpopProof => "invalid_dpop_proof",
+            Self::UseDpopNonce => "use_dpop_nonce",
             Self::ServerError => "server_error",
         }
     }
@@ -65,7 +74,7 @@ impl ErrorCode {
     }
 
     /// Every code, for tests and documentation tables.
-    pub const ALL: [ErrorCode; 11] = [
+    pub const ALL: [ErrorCode; 13] = [
         Self::InvalidRequest,
         Self::InvalidClient,
         Self::InvalidGrant,
@@ -76,6 +85,8 @@ impl ErrorCode {
         Self::UnsupportedTokenType,
         Self::InvalidToken,
         Self::InsufficientScope,
+        Self::InvalidDpopProof,
+        Self::UseDpopNonce,
         Self::ServerError,
     ];
 }
@@ -188,6 +199,14 @@ mod tests {
         assert_eq!(ErrorCode::InvalidScope.http_status(), 400);
         assert_eq!(ErrorCode::InsufficientScope.http_status(), 403);
         assert_eq!(ErrorCode::ServerError.http_status(), 500);
+    }
+
+    #[test]
+    fn rfc9449_5_dpop_errors_are_400_at_the_token_endpoint() {
+        assert_eq!(ErrorCode::InvalidDpopProof.as_str(), "invalid_dpop_proof");
+        assert_eq!(ErrorCode::InvalidDpopProof.http_status(), 400);
+        assert_eq!(ErrorCode::UseDpopNonce.as_str(), "use_dpop_nonce");
+        assert_eq!(ErrorCode::UseDpopNonce.http_status(), 400);
     }
 
     #[test]

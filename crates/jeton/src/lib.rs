@@ -147,11 +147,15 @@ pub use secret::{
 pub use server::{Endpoints, Engine, EngineBuilder, Route, RouteKind};
 pub use store::{ClientStore, ReplayKey, ReplayStore, RevocationList, TokenStore};
 pub use tokens::{
-    AT_JWT_TYPE, AccessToken, AccessTokenClaims, Algorithm, ClientKeys, CustomClaims,
+    AT_JWT_TYPE, AccessToken, AccessTokenClaims, Algorithm, ClientKeys, Confirmation, CustomClaims,
     DEFAULT_MAX_TOKEN_BYTES, Grant, Jwks, JwtConfigError, JwtIssuer, JwtIssuerBuilder, KeyError,
     KeySet, OpaqueIssuer, REGISTERED_CLAIMS, SignError, SigningKey, TokenClaims, TokenDigest,
     TokenFormat, TokenHandle, TokenInfo, TokenIssuer, TokenRecord, TokenType, UnknownAlgorithm,
     UnknownTokenFormat, VerifyingKey, sign_jwt,
+};
+pub use tokens::{
+    DEFAULT_DPOP_IAT_WINDOW, DPOP_JWT_TYPE, DpopCheck, DpopFailure, DpopNonces, DpopProof,
+    HmacDpopNonces, MAX_DPOP_PROOF_BYTES, access_token_hash, verify_dpop_proof,
 };
 pub use transport::Transport;
 pub use types::{ClientId, ClientSecret, InvalidValue, Resource, Scope, ScopeToken};

@@ -2,6 +2,7 @@
 //! token (RFC 9068 §4) or, through an introspector, an opaque one, and the errors they answer.
 
 mod bearer;
+mod dpop;
 mod errors;
 mod introspect;
 

@@ -49,6 +49,9 @@ struct Active<'a> {
     iss: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     jti: Option<&'a str>,
+    /// RFC 9449 §6.2: a DPoP-bound token's `cnf` (`{"jkt": ...}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cnf: Option<serde_json::Value>,
 }
 
 /// RFC 7662 §2.2: "If the introspection call is properly authorized but the token is not
@@ -117,6 +120,7 @@ impl Engine {
                     aud: Audience::of(&i.claims.audience),
                     iss: self.config.issuer.as_ref().map(|u| u.as_str()),
                     jti: i.claims.jti.as_deref(),
+                    cnf: i.claims.confirmation.as_ref().map(|c| c.to_value()),
                 })
                 .map_err(|e| Rejection::infra(Some(caller.id.clone()), "render", e))?;
                 (body, Some(i.claims.client_id))

@@ -88,6 +88,8 @@ impl Grant {
 pub enum TokenType {
     /// `Bearer` (RFC 6750).
     Bearer,
+    /// `DPoP`: bound to the key of the DPoP proof that asked for it (RFC 9449 §5).
+    Dpop,
 }
 
 impl TokenType {
@@ -95,6 +97,7 @@ impl TokenType {
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Bearer => "Bearer",
+            Self::Dpop => "DPoP",
         }
     }
 }
