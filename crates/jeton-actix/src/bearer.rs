@@ -2,9 +2,7 @@
 
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::http::header::{
-    AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, HeaderMap, HeaderValue, WWW_AUTHENTICATE,
-};
+use actix_web::http::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError};
 use jeton::time::OffsetDateTime;
 use jeton::{AccessTokenClaims, BearerError, BearerValidator, HeaderValues, Scope};
@@ -104,24 +102,10 @@ impl ResponseError for BearerRejection {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let mut resp = HttpResponse::build(self.status_code());
-        resp.insert_header((CACHE_CONTROL, "no-store"));
-        let Some(e) = &self.0 else {
-            return resp
-                .insert_header((CONTENT_TYPE, "application/json"))
-                .body(r#"{"error":"server_error"}"#);
-        };
-        if let Some(v) = e
-            .www_authenticate()
-            .and_then(|c| HeaderValue::try_from(c).ok())
-        {
-            resp.insert_header((WWW_AUTHENTICATE, v));
-        }
-        match e.body() {
-            Some(body) => resp
-                .insert_header((CONTENT_TYPE, "application/json"))
-                .body(body),
-            None => resp.finish(),
+        match &self.0 {
+            // The core's RFC 6750 answer, copied verbatim.
+            Some(e) => crate::to_actix(&e.response()),
+            None => crate::to_actix(&jeton::Response::server_error()),
         }
     }
 }

@@ -20,12 +20,15 @@
 //! `Content-Type` and `Authorization` value and the body — streamed from [`web::Payload`] with
 //! a byte cap of [`Engine::max_body_bytes`], and not read at all when `Content-Length` declares
 //! more (actix's `PayloadConfig` limit applies only to its buffering extractors, which are not
-//! used) — decides whether the request arrived over TLS ([`Transport`], with the peer address
-//! of [`HttpRequest::peer_addr`]), hands it all to the engine, copies the core's status and
-//! headers verbatim and emits the core's audit event through [`tracing`]. Every OAuth decision
+//! used) — the peer address ([`HttpRequest::peer_addr`]) and every `X-Forwarded-Proto` value
+//! (the engine decides TLS by its [`Transport`]), hands it all to the engine, copies the core's
+//! status and headers verbatim and hands the core's [`Outcome`](jeton::Outcome) to the
+//! [`OnOutcome`] hook ([`Jeton::on_outcome`]; by default [`log_outcome`], the same structured
+//! line as jeton-hyper and jeton-axum). actix-web is on `http` 0.2, so the type conversions
+//! here are its own; every decision and body is the core's. Every OAuth decision
 //! is the core's: a body that is too large or cannot be read (broken chunked framing, a
-//! dropped connection) reaches it as [`RawRequest::body_too_large`] /
-//! [`RawRequest::body_unreadable`], so a `GET` with an oversize body is still `405`. The
+//! dropped connection) reaches it as [`RawRequest::body_too_large`](jeton::RawRequest::body_too_large) /
+//! [`RawRequest::body_unreadable`](jeton::RawRequest::body_unreadable), so a `GET` with an oversize body is still `405`. The
 //! metadata and JWKS documents answer `GET` and `HEAD` only (`405` with `Allow: GET, HEAD`
 //! otherwise; `404` when the engine has no such document).
 //!
@@ -53,20 +56,20 @@
 //! ]));
 //! let issuer = Arc::new(OpaqueIssuer::new(Arc::new(MemoryTokenStore::new()), rng));
 //! let engine = Arc::new(
-//!     Engine::builder(clients, issuer)
+//!     Engine::builder(clients, issuer).random(std::sync::Arc::new(jeton::SystemRandom::new()))
 //!         .issuer(IssuerId::new("https://as.example.com")?)
+//!         // TLS is terminated by a proxy on 10.0.0.5, which sets `X-Forwarded-Proto: https`.
+//!         .transport(Transport::BehindProxy { trusted: vec!["10.0.0.5".parse()?] })
 //!         .build()?,
 //! );
 //!
-//! // TLS is terminated by a proxy on 10.0.0.5, which sets `X-Forwarded-Proto: https`.
-//! let transport = Transport::BehindProxy { trusted: vec!["10.0.0.5".parse()?] };
-//! let endpoints = jeton_actix::configure(engine.clone(), transport.clone());
+//! let endpoints = jeton_actix::configure(engine.clone());
 //! actix_web::rt::System::new().block_on(
 //!     HttpServer::new(move || {
 //!         App::new()
 //!             .configure(endpoints.clone())
 //!             // Or the token endpoint alone, on a path of your own:
-//!             .route("/oauth/token", jeton_actix::token_endpoint(engine.clone(), transport.clone()))
+//!             .route("/oauth/token", jeton_actix::token_endpoint(engine.clone()))
 //!     })
 //!     .bind(("0.0.0.0", 8080))?
 //!     .run(),
@@ -81,9 +84,10 @@
 //!
 //! ## Logs
 //!
-//! One event per token, introspection or revocation request on target `jeton::audit`
-//! (endpoint, client id, outcome word, status, peer, and the core's secret-free
-//! [`AuditEvent`](jeton::AuditEvent)) at the core's [`severity`](jeton::AuditEvent::severity):
+//! By default ([`log_outcome`]), one event per token, introspection or revocation request on
+//! target `jeton::audit` with the core's secret-free audit event as structured fields
+//! (endpoint, client id, outcome word, status, reason, method, scope, audience, peer) at the
+//! core's [`severity`](jeton::AuditEvent::severity):
 //! `info` for issued, introspected, revoked and rejected, `warn` for failed client
 //! authentication, `error` for server errors. A diagnostic from the core (the cause of
 //! a `500`, or a failed best-effort hash upgrade) is logged at `error` on target
@@ -99,32 +103,94 @@
 #![deny(missing_docs)]
 
 pub use jeton;
-/// The transport setting, re-exported from the core: [`jeton::Transport`]. The peer address it
-/// checks against `trusted` is [`HttpRequest::peer_addr`]; actix's `ConnectionInfo` is not
-/// consulted, since it believes forwarded headers from anyone.
+/// The transport setting, re-exported from the core: [`jeton::Transport`]. It is the engine's
+/// ([`jeton::EngineBuilder::transport`]); the peer address it checks against `trusted` is
+/// [`HttpRequest::peer_addr`] (actix's `ConnectionInfo` is not consulted, since it believes
+/// forwarded headers from anyone).
 pub use jeton::Transport;
+pub use jeton_http::{Jeton, OnOutcome, log_outcome};
 
 mod bearer;
 pub use bearer::{Bearer, BearerAuth, BearerRejection, authorize_bearer};
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{
-    ALLOW, AUTHORIZATION, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderName,
-    HeaderValue, PRAGMA,
-};
+use actix_web::http::header::{CONTENT_LENGTH, HeaderMap, HeaderName, HeaderValue};
 use actix_web::web::{self, Bytes, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse, Route, guard};
+#[cfg(doc)]
+use jeton::Engine;
 use jeton::time::OffsetDateTime;
-use jeton::{ClientId, Engine, Outcome, RawRequest, RouteKind, Severity};
+use jeton::{RawRequest, RouteKind};
 use std::error::Error as StdError;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-/// What every handler holds.
-#[derive(Debug)]
-struct Shared {
-    engine: Arc<Engine>,
-    transport: Transport,
+/// What [`configure`] and [`token_endpoint`] are built from.
+#[derive(Clone, Debug)]
+struct Adapter(Jeton);
+
+impl Adapter {
+    fn configure(self) -> impl Fn(&mut ServiceConfig) + Clone + Send + Sync + 'static {
+        let this = Arc::new(self);
+        move |cfg| {
+            for route in this.0.engine().routes() {
+                let (path, kind) = (route.path, route.kind);
+                let resource = web::resource("/{jeton_path:.*}")
+                    .guard(guard::fn_guard(move |ctx| ctx.head().uri.path() == path));
+                cfg.service(resource.route(this.route(kind)));
+            }
+        }
+    }
+
+    fn token_endpoint(self) -> Route {
+        Arc::new(self).route(RouteKind::Token)
+    }
+
+    /// Every method goes to the engine, which answers `405` itself.
+    fn route(self: &Arc<Self>, kind: RouteKind) -> Route {
+        let this = self.clone();
+        web::route().to(move |req: HttpRequest, payload: web::Payload| {
+            let this = this.clone();
+            async move { this.answer(kind, req, payload).await }
+        })
+    }
+
+    /// One request: a form endpoint through the engine (the only code path for all three), or
+    /// a document the engine renders for the method.
+    async fn answer(
+        &self,
+        kind: RouteKind,
+        req: HttpRequest,
+        payload: web::Payload,
+    ) -> HttpResponse {
+        if !kind.is_form() {
+            // actix answers `HEAD` itself from the full response (it drops the body and keeps
+            // its length), so `HEAD` asks the engine for what `GET` gets.
+            let method = match req.method().as_str() {
+                "HEAD" => "GET",
+                other => other,
+            };
+            return to_actix(&self.0.engine().answer_document(kind, method));
+        }
+        let peer = req.peer_addr();
+        let headers = req.headers();
+        let engine = self.0.engine();
+        let body = read_body(headers, payload, engine.max_body_bytes()).await;
+        // The request time is read once the body is complete (issue 9 point 5).
+        let now = OffsetDateTime::now_utc();
+        let mut raw = RawRequest::new(req.method().as_str(), body.as_deref().unwrap_or(&[]), now)
+            .query(req.uri().query())
+            .peer(peer.map(|p| p.ip()))
+            .verify_executor(self.0.verify_executor());
+        raw = match &body {
+            Ok(_) => raw,
+            Err(BodyFault::TooLarge) => raw.body_too_large(),
+            Err(BodyFault::Unreadable) => raw.body_unreadable(),
+        };
+        raw = with_headers(raw, headers);
+        let outcome = engine.handle(kind, &raw).await;
+        self.0.report(kind, &outcome, peer);
+        to_actix(&outcome.response)
+    }
 }
 
 /// Adds every endpoint of `engine` to an app, on the paths of its configured URLs (see the
@@ -136,84 +202,24 @@ struct Shared {
 ///
 /// For [`App::configure`](actix_web::App::configure) or
 /// [`ServiceConfig::configure`]; cheap to clone into each worker's app factory.
+///
+/// Pass an `Arc<Engine>` (outcomes go to [`log_outcome`]) or a
+/// [`Jeton`]`::new(engine).on_outcome(hook)`.
 pub fn configure(
-    engine: Arc<Engine>,
-    transport: Transport,
+    jeton: impl Into<Jeton>,
 ) -> impl Fn(&mut ServiceConfig) + Clone + Send + Sync + 'static {
-    let shared = Arc::new(Shared { engine, transport });
-    move |cfg| shared.configure(cfg)
+    Adapter(jeton.into()).configure()
 }
 
 /// The token endpoint (RFC 6749 §4.4.2) alone, answering every method (the engine refuses all
 /// but `POST` with `405`), for a path of your own: `.route("/oauth/token", token_endpoint(..))`.
-pub fn token_endpoint(engine: Arc<Engine>, transport: Transport) -> Route {
-    Arc::new(Shared { engine, transport }).form_route(RouteKind::Token)
+pub fn token_endpoint(jeton: impl Into<Jeton>) -> Route {
+    Adapter(jeton.into()).token_endpoint()
 }
 
-impl Shared {
-    fn configure(self: &Arc<Self>, cfg: &mut ServiceConfig) {
-        for route in self.engine.routes() {
-            let (path, kind) = (route.path, route.kind);
-            let resource = web::resource("/{jeton_path:.*}")
-                .guard(guard::fn_guard(move |ctx| ctx.head().uri.path() == path));
-            if kind.is_form() {
-                cfg.service(resource.route(self.form_route(kind)));
-                continue;
-            }
-            let shared = self.clone();
-            let get = move || {
-                let resp = shared
-                    .engine
-                    .document(kind)
-                    .map_or_else(not_found, to_actix);
-                async move { resp }
-            };
-            cfg.service(
-                resource
-                    .route(web::get().to(get.clone()))
-                    .route(web::head().to(get))
-                    .default_service(web::to(|| async {
-                        let mut resp = small_json(StatusCode::METHOD_NOT_ALLOWED, NOT_ALLOWED);
-                        let allow = HeaderValue::from_static("GET, HEAD");
-                        resp.headers_mut().insert(ALLOW, allow);
-                        resp
-                    })),
-            );
-        }
-    }
-
-    fn form_route(self: &Arc<Self>, kind: RouteKind) -> Route {
-        let shared = self.clone();
-        web::route().to(move |req: HttpRequest, payload: web::Payload| {
-            let shared = shared.clone();
-            async move { shared.form(kind, req, payload).await }
-        })
-    }
-
-    /// One token, introspection or revocation request: the only code path for all three.
-    async fn form(&self, kind: RouteKind, req: HttpRequest, payload: web::Payload) -> HttpResponse {
-        let now = OffsetDateTime::now_utc();
-        let peer = req.peer_addr();
-        let headers = req.headers();
-        let body = read_body(headers, payload, self.engine.max_body_bytes()).await;
-        let mut raw = RawRequest::new(req.method().as_str(), body.as_deref().unwrap_or(&[]), now)
-            .query(req.uri().query())
-            .secure(is_secure(&self.transport, peer, headers));
-        raw = match &body {
-            Ok(_) => raw,
-            Err(BodyFault::TooLarge) => raw.body_too_large(),
-            Err(BodyFault::Unreadable) => raw.body_unreadable(),
-        };
-        for value in headers.get_all(CONTENT_TYPE) {
-            raw = raw.content_type(value.as_bytes());
-        }
-        for value in headers.get_all(AUTHORIZATION) {
-            raw = raw.authorization(value.as_bytes());
-        }
-        let outcome = self.engine.handle(kind, &raw).await;
-        audit(kind, &outcome, peer);
-        to_actix(outcome.response)
-    }
+/// Every value of the headers the engine reads, from actix's own header map.
+fn with_headers<'a>(raw: RawRequest<'a>, headers: &'a HeaderMap) -> RawRequest<'a> {
+    jeton_http::add_headers(raw, |name| headers.get_all(name).map(HeaderValue::as_bytes))
 }
 
 /// Why a body did not reach the engine.
@@ -229,10 +235,8 @@ async fn read_body(
     payload: web::Payload,
     limit: usize,
 ) -> Result<Bytes, BodyFault> {
-    let declared = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > u64::try_from(limit).unwrap_or(u64::MAX)) {
+    let declared = headers.get(CONTENT_LENGTH).map(HeaderValue::as_bytes);
+    if jeton_http::declared_too_large(declared, limit) {
         return Err(BodyFault::TooLarge);
     }
     match payload.to_bytes_limited(limit).await {
@@ -242,78 +246,29 @@ async fn read_body(
     }
 }
 
-const NOT_FOUND: &[u8] = br#"{"error":"not_found"}"#;
-const NOT_ALLOWED: &[u8] = br#"{"error":"method_not_allowed"}"#;
-const SERVER_ERROR: &[u8] = br#"{"error":"server_error"}"#;
-
-/// A fixed JSON answer of the adapter's own, not cached.
-fn small_json(status: StatusCode, body: &'static [u8]) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header((CONTENT_TYPE, "application/json"))
-        .insert_header((CACHE_CONTROL, "no-store"))
-        .insert_header((PRAGMA, "no-cache"))
-        .body(body)
-}
-
-fn not_found() -> HttpResponse {
-    small_json(StatusCode::NOT_FOUND, NOT_FOUND)
-}
-
-/// Copies the core's response verbatim. Its statuses and header values are always valid;
-/// should one not be, the answer is a bare `500 server_error` and the cause is logged.
-fn to_actix(resp: jeton::Response) -> HttpResponse {
-    let (status, headers, body) = resp.into_parts();
-    let copy = || -> Result<HttpResponse, Box<dyn StdError>> {
-        let mut out = HttpResponse::build(StatusCode::from_u16(status)?);
-        for (name, value) in headers {
+/// Copies a core response verbatim (actix's own `http` 0.2 types). Its statuses and header
+/// values are always valid; should one not be, the answer is the core's bare `500
+/// server_error` and the cause is logged.
+pub(crate) fn to_actix(resp: &jeton::Response) -> HttpResponse {
+    fn copy(resp: &jeton::Response) -> Result<HttpResponse, Box<dyn StdError>> {
+        let mut out = HttpResponse::build(StatusCode::from_u16(resp.status())?);
+        for (name, value) in resp.headers() {
             let name = HeaderName::from_bytes(name.as_bytes())?;
-            out.append_header((name, HeaderValue::try_from(value)?));
+            out.append_header((name, HeaderValue::try_from(value.as_str())?));
         }
-        Ok(out.body(body))
-    };
-    copy().unwrap_or_else(|e| {
+        Ok(out.body(resp.body().to_vec()))
+    }
+    copy(resp).unwrap_or_else(|e| {
         tracing::error!(target: "jeton::diagnostic", error = %e, "invalid core response");
-        small_json(StatusCode::INTERNAL_SERVER_ERROR, SERVER_ERROR)
+        copy(&jeton::Response::server_error())
+            .unwrap_or_else(|_| HttpResponse::InternalServerError().finish())
     })
-}
-
-/// Whether a request from `peer` with these headers arrived over TLS: the core's rule
-/// ([`Transport::is_secure`]) over every `X-Forwarded-Proto` value.
-fn is_secure(transport: &Transport, peer: Option<SocketAddr>, headers: &HeaderMap) -> bool {
-    let forwarded = headers.get_all(Transport::FORWARDED_PROTO);
-    let forwarded = forwarded.map(HeaderValue::as_bytes).collect();
-    transport.is_secure(peer.map(|p| p.ip()), &forwarded)
-}
-
-/// Emits the core's audit event at its [`Severity`], and its diagnostic if any.
-fn audit(kind: RouteKind, outcome: &Outcome, peer: Option<SocketAddr>) {
-    let (event, status) = (&outcome.event, outcome.response.status());
-    let endpoint = kind.name();
-    let client_id = event.client_id().map(ClientId::as_str);
-    let word = event.outcome();
-    let peer = peer.map(tracing::field::display);
-    macro_rules! audit {
-        ($level:expr) => {
-            tracing::event!(
-                target: "jeton::audit", $level, endpoint, client_id, outcome = word, status, peer,
-                ?event, "{endpoint} request"
-            )
-        };
-    }
-    match event.severity() {
-        Severity::Warn => audit!(tracing::Level::WARN),
-        Severity::Error => audit!(tracing::Level::ERROR),
-        _ => audit!(tracing::Level::INFO),
-    }
-    if let Some(diagnostic) = &outcome.diagnostic {
-        let error: &(dyn StdError + 'static) = &**diagnostic;
-        tracing::error!(target: "jeton::diagnostic", client_id, peer, error, "endpoint failure");
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use actix_web::http::header::{CACHE_CONTROL, PRAGMA};
 
     #[test]
     fn rfc9700_4_13_forwarded_proto_trusted_only_from_listed_proxies() {
@@ -323,14 +278,16 @@ mod tests {
             for v in values {
                 headers.append(name.clone(), HeaderValue::from_static(v));
             }
-            is_secure(transport, peer, &headers)
+            let now = OffsetDateTime::UNIX_EPOCH;
+            let raw = RawRequest::new("POST", b"", now).peer(peer.map(|p| p.ip()));
+            transport.admits(&with_headers(raw, &headers))
         });
     }
 
     #[test]
     fn core_responses_are_copied_verbatim() {
         let outcome = jeton_testkit::Fixture::new().token("grant_type=client_credentials", None);
-        let resp = to_actix(outcome.response);
+        let resp = to_actix(&outcome.response);
         assert_eq!(resp.status(), 401);
         let header = |name| resp.headers().get(name).and_then(|v| v.to_str().ok());
         assert_eq!(header(CACHE_CONTROL), Some("no-store"));

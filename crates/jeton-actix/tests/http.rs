@@ -6,7 +6,7 @@ use actix_web::dev::ServerHandle;
 use actix_web::web::{self, ServiceConfig};
 use actix_web::{App, HttpServer};
 use jeton_actix::jeton::{Engine, Scope};
-use jeton_actix::{Bearer, BearerAuth, Transport, configure, token_endpoint};
+use jeton_actix::{Bearer, BearerAuth, configure, token_endpoint};
 use jeton_testkit::http::{self as scenario, BearerFixture, bounded};
 use jeton_testkit::{Endpoint, Fixture};
 use std::net::{SocketAddr, TcpListener};
@@ -44,7 +44,7 @@ impl Server {
 
     /// Every endpoint of `engine` over plain HTTP.
     fn router(engine: Arc<Engine>) -> Self {
-        Self::start(configure(engine, Transport::Plaintext))
+        Self::start(configure(engine))
     }
 }
 
@@ -62,7 +62,7 @@ async fn rfc6749_3_2_token_endpoint_on_an_app_path_ignores_a_configured_query() 
     bounded(async {
         let engine = Fixture::new().engine;
         let server = Server::start(move |cfg: &mut ServiceConfig| {
-            let route = token_endpoint(engine.clone(), Transport::Plaintext);
+            let route = token_endpoint(engine.clone());
             cfg.route("/oauth/token", route);
         });
         let path = "/oauth/token?tenant=acme";
@@ -96,11 +96,8 @@ async fn rfc6749_5_2_bodies_refused_in_the_cores_order_never_500() {
 #[actix_web::test]
 async fn rfc9700_4_13_forwarded_proto_counts_only_from_a_trusted_proxy() {
     bounded(scenario::forwarded_proto_counts_only_from_a_trusted_proxy(
-        |engine, proxy| {
-            let transport = Transport::BehindProxy {
-                trusted: vec![proxy],
-            };
-            let server = Server::start(configure(engine, transport));
+        |engine| {
+            let server = Server::start(configure(engine));
             (server.addr, server)
         },
     ))

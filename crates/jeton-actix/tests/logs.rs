@@ -2,8 +2,8 @@
 //! interest process-wide, so the capturing subscriber is global.
 
 use actix_web::{App, HttpServer};
+use jeton_actix::configure;
 use jeton_actix::jeton::Engine;
-use jeton_actix::{Transport, configure};
 use jeton_testkit::Fixture;
 use jeton_testkit::http::{self as scenario, bounded};
 use std::net::{SocketAddr, TcpListener};
@@ -13,7 +13,7 @@ use std::sync::Arc;
 fn serve(engine: Arc<Engine>) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("local addr");
-    let app = configure(engine, Transport::Plaintext);
+    let app = configure(engine);
     let server = HttpServer::new(move || App::new().configure(app.clone()))
         .workers(1)
         .disable_signals()

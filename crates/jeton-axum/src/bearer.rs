@@ -1,9 +1,9 @@
 //! Bearer-token protection for resource servers built on axum (RFC 6750).
 
 use axum::extract::{FromRef, FromRequestParts};
-use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE};
+use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use jeton::time::OffsetDateTime;
 use jeton::{AccessTokenClaims, BearerError, BearerValidator, HeaderValues, Scope};
@@ -80,21 +80,8 @@ impl BearerRejection {
 }
 
 impl IntoResponse for BearerRejection {
+    /// The core's RFC 6750 answer ([`BearerError::response`]), copied verbatim.
     fn into_response(self) -> Response {
-        let e = self.0;
-        let body = e.body();
-        let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut headers = HeaderMap::new();
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        if body.is_some() {
-            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        }
-        if let Some(v) = e
-            .www_authenticate()
-            .and_then(|c| HeaderValue::try_from(c).ok())
-        {
-            headers.insert(WWW_AUTHENTICATE, v);
-        }
-        (status, headers, body.unwrap_or_default()).into_response()
+        jeton_http::to_http(&self.0.response())
     }
 }

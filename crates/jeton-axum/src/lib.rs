@@ -17,11 +17,14 @@
 //!
 //! For the three form endpoints the handler reads the clock, the method, the raw query, every
 //! `Content-Type` and `Authorization` value and the body (size-limited *while reading*; the
-//! handler takes the raw [`Request`], so axum's `DefaultBodyLimit` plays no part), decides
-//! whether the request arrived over TLS ([`Transport`]), hands it all to the engine, copies the
-//! core's status and headers verbatim and emits the core's audit event through [`tracing`].
+//! handler takes the raw [`Request`], so axum's `DefaultBodyLimit` plays no part), the peer
+//! address and every `X-Forwarded-Proto` value (the engine decides TLS by its [`Transport`]),
+//! hands it all to the engine, copies the core's status and headers verbatim and hands the
+//! core's [`Outcome`](jeton::Outcome) to the [`OnOutcome`] hook ([`Jeton::on_outcome`]; by
+//! default [`log_outcome`], structured fields through [`tracing`]). The shared pieces are
+//! [`jeton_http`]'s; this crate is axum glue only.
 //! Every OAuth decision is the core's: a body that is too large or cannot be read reaches it as
-//! [`RawRequest::body_too_large`] / [`RawRequest::body_unreadable`], so a `GET` with an
+//! [`RawRequest::body_too_large`](jeton::RawRequest::body_too_large) / [`RawRequest::body_unreadable`](jeton::RawRequest::body_unreadable), so a `GET` with an
 //! oversize body is still `405`. The metadata and JWKS documents answer `GET` and `HEAD` only
 //! (`405` with `Allow: GET, HEAD` otherwise; `404` when the engine has no such document).
 //!
@@ -53,16 +56,16 @@
 //! ]));
 //! let issuer = Arc::new(OpaqueIssuer::new(Arc::new(MemoryTokenStore::new()), rng));
 //! let engine = Arc::new(
-//!     Engine::builder(clients, issuer)
+//!     Engine::builder(clients, issuer).random(std::sync::Arc::new(jeton::SystemRandom::new()))
 //!         .issuer(IssuerId::new("https://as.example.com")?)
+//!         // TLS is terminated by a proxy on 10.0.0.5, which sets `X-Forwarded-Proto: https`.
+//!         .transport(Transport::BehindProxy { trusted: vec!["10.0.0.5".parse()?] })
 //!         .build()?,
 //! );
 //!
-//! // TLS is terminated by a proxy on 10.0.0.5, which sets `X-Forwarded-Proto: https`.
-//! let transport = Transport::BehindProxy { trusted: vec!["10.0.0.5".parse()?] };
-//! let app = jeton_axum::router(engine.clone(), transport.clone())
+//! let app = jeton_axum::router(engine.clone())
 //!     // Or the token endpoint alone, on a route of your own:
-//!     .route("/oauth/token", jeton_axum::token_endpoint(engine, transport));
+//!     .route("/oauth/token", jeton_axum::token_endpoint(engine));
 //!
 //! let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await?;
 //! axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await?;
@@ -78,9 +81,10 @@
 //!
 //! ## Logs
 //!
-//! One event per token, introspection or revocation request on target `jeton::audit`
-//! (endpoint, client id, outcome word, status, peer, and the core's secret-free
-//! [`AuditEvent`](jeton::AuditEvent)) at the core's [`severity`](jeton::AuditEvent::severity):
+//! By default ([`log_outcome`]), one event per token, introspection or revocation request on
+//! target `jeton::audit` with the core's secret-free audit event as structured fields
+//! (endpoint, client id, outcome word, status, reason, method, scope, audience, peer) at the
+//! core's [`severity`](jeton::AuditEvent::severity):
 //! `info` for issued, introspected, revoked and rejected, `warn` for failed client
 //! authentication, `error` for server errors. A diagnostic from the core (the cause of
 //! a `500`, or a failed best-effort hash upgrade) is logged at `error` on target
@@ -97,31 +101,79 @@
 #![deny(missing_docs)]
 
 pub use jeton;
-/// The transport setting, re-exported from the core: [`jeton::Transport`]. The peer address it
-/// checks against `trusted` is the one [`ConnectInfo`] shows.
+/// The transport setting, re-exported from the core: [`jeton::Transport`]. It is the engine's
+/// ([`jeton::EngineBuilder::transport`]); the peer address it checks against `trusted` is the
+/// one [`ConnectInfo`] shows.
 pub use jeton::Transport;
+pub use jeton_http::{Jeton, OnOutcome, log_outcome};
 
 mod bearer;
 pub use bearer::{Bearer, BearerAuth, BearerRejection, authorize_bearer};
 
 use axum::Router;
-use axum::body::{Body, Bytes, HttpBody};
+use axum::body::Body;
 use axum::extract::{ConnectInfo, FromRequestParts, Request};
-use axum::http::header::{ALLOW, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, PRAGMA};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
-use axum::routing::{MethodRouter, any, get};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use axum::routing::{MethodRouter, any};
+#[cfg(doc)]
+use jeton::Engine;
+use jeton::RouteKind;
 use jeton::time::OffsetDateTime;
-use jeton::{ClientId, Engine, Outcome, RawRequest, RouteKind, Severity};
 use std::net::SocketAddr;
-use std::sync::Arc;
 
-/// What every handler holds.
-#[derive(Debug)]
-struct Shared {
-    engine: Arc<Engine>,
-    transport: Transport,
+/// What [`router`] and [`token_endpoint`] are built from.
+#[derive(Clone, Debug)]
+struct Adapter(Jeton);
+
+impl Adapter {
+    fn router(&self) -> Router {
+        let mut router = Router::new().without_v07_checks();
+        for route in self.0.engine().routes() {
+            let path = route.path.replace('{', "{{").replace('}', "}}");
+            router = router.route(&path, self.endpoint(route.kind));
+        }
+        router
+    }
+
+    fn token_endpoint<S>(&self) -> MethodRouter<S>
+    where
+        S: Clone + Send + Sync + 'static,
+    {
+        self.endpoint(RouteKind::Token)
+    }
+
+    /// Every method of one route goes to the engine, which answers `405` itself.
+    fn endpoint<S>(&self, kind: RouteKind) -> MethodRouter<S>
+    where
+        S: Clone + Send + Sync + 'static,
+    {
+        let this = self.clone();
+        any(move |req: Request| async move { this.answer(kind, req).await })
+    }
+
+    /// One request: a form endpoint through the engine (the only code path for all three), or
+    /// a document the engine renders for the method.
+    async fn answer(&self, kind: RouteKind, req: Request) -> Response {
+        let engine = self.0.engine();
+        if !kind.is_form() {
+            let method = req.method().as_str();
+            return jeton_http::to_http(&engine.answer_document(kind, method));
+        }
+        let (mut parts, body) = req.into_parts();
+        let peer = ConnectInfo::<SocketAddr>::from_request_parts(&mut parts, &())
+            .await
+            .ok()
+            .map(|ConnectInfo(addr)| addr);
+        let limit = engine.max_body_bytes();
+        let body = jeton_http::read_body(body, &parts.headers, limit).await;
+        // The request time is read once the body is complete (issue 9 point 5).
+        let now = OffsetDateTime::now_utc();
+        let raw = jeton_http::raw_request(&parts, &body, peer, now)
+            .verify_executor(self.0.verify_executor());
+        let outcome = engine.handle(kind, &raw).await;
+        self.0.report(kind, &outcome, peer);
+        jeton_http::to_http::<Body>(&outcome.response)
+    }
 }
 
 /// Every endpoint of `engine` on the paths of its configured URLs (see the [crate docs](crate)),
@@ -129,201 +181,37 @@ struct Shared {
 /// JWKS where configured (`/token` alone for an engine without endpoints), plus the metadata
 /// path [`jeton::IssuerId::metadata_path`] when an issuer is configured. Paths compare exactly;
 /// the query of a configured URL reaches the engine, which ignores it (RFC 6749 §3.2).
-pub fn router(engine: Arc<Engine>, transport: Transport) -> Router {
-    let shared = Arc::new(Shared { engine, transport });
-    let mut router = Router::new().without_v07_checks();
-    for route in shared.engine.routes() {
-        let kind = route.kind;
-        let answer = if kind.is_form() {
-            form(&shared, kind)
-        } else {
-            document(&shared, kind)
-        };
-        let path = route.path.replace('{', "{{").replace('}', "}}");
-        router = router.route(&path, answer);
-    }
-    router
+///
+/// Pass an `Arc<Engine>` (outcomes go to [`log_outcome`]) or a
+/// [`Jeton`]`::new(engine).on_outcome(hook)`.
+pub fn router(jeton: impl Into<Jeton>) -> Router {
+    Adapter(jeton.into()).router()
 }
 
 /// The token endpoint (RFC 6749 §4.4.2) alone, answering every method (the engine refuses all
 /// but `POST` with `405`), for a route of your own: `.route("/oauth/token", token_endpoint(..))`.
-pub fn token_endpoint<S>(engine: Arc<Engine>, transport: Transport) -> MethodRouter<S>
+pub fn token_endpoint<S>(jeton: impl Into<Jeton>) -> MethodRouter<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    form(&Arc::new(Shared { engine, transport }), RouteKind::Token)
-}
-
-fn form<S>(shared: &Arc<Shared>, kind: RouteKind) -> MethodRouter<S>
-where
-    S: Clone + Send + Sync + 'static,
-{
-    let shared = shared.clone();
-    any(move |req: Request| async move { shared.form(kind, req).await })
-}
-
-/// A read-only document: `GET` (and `HEAD`, which axum answers from `GET` without the body),
-/// `404` when the engine has none, `405` for other methods.
-fn document<S>(shared: &Arc<Shared>, kind: RouteKind) -> MethodRouter<S>
-where
-    S: Clone + Send + Sync + 'static,
-{
-    let shared = shared.clone();
-    get(move || async move { shared.engine.document(kind).map_or_else(not_found, to_axum) })
-        .fallback(|| async {
-            let mut resp = small_json(StatusCode::METHOD_NOT_ALLOWED, METHOD_NOT_ALLOWED);
-            resp.headers_mut()
-                .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
-            resp
-        })
-}
-
-/// Why a body did not reach the engine.
-enum BodyFault {
-    TooLarge,
-    Unreadable,
-}
-
-impl Shared {
-    /// One token, introspection or revocation request: the only code path for all three.
-    async fn form(&self, kind: RouteKind, req: Request) -> Response {
-        let now = OffsetDateTime::now_utc();
-        let (mut parts, body) = req.into_parts();
-        let peer = ConnectInfo::<SocketAddr>::from_request_parts(&mut parts, &())
-            .await
-            .ok()
-            .map(|ConnectInfo(addr)| addr);
-        let body = read_body(body, self.engine.max_body_bytes()).await;
-        let mut raw = RawRequest::new(parts.method.as_str(), body.as_deref().unwrap_or(&[]), now)
-            .query(parts.uri.query())
-            .secure(is_secure(&self.transport, peer, &parts.headers));
-        raw = match &body {
-            Ok(_) => raw,
-            Err(BodyFault::TooLarge) => raw.body_too_large(),
-            Err(BodyFault::Unreadable) => raw.body_unreadable(),
-        };
-        for value in parts.headers.get_all(CONTENT_TYPE) {
-            raw = raw.content_type(value.as_bytes());
-        }
-        for value in parts.headers.get_all(AUTHORIZATION) {
-            raw = raw.authorization(value.as_bytes());
-        }
-        let outcome = self.engine.handle(kind, &raw).await;
-        audit(kind, &outcome, peer);
-        to_axum(outcome.response)
-    }
-}
-
-/// Reads at most `limit` bytes. A declared length above it (hyper's size hint carries
-/// `Content-Length`) is refused without reading a byte.
-async fn read_body(body: Body, limit: usize) -> Result<Bytes, BodyFault> {
-    if body.size_hint().lower() > u64::try_from(limit).unwrap_or(u64::MAX) {
-        return Err(BodyFault::TooLarge);
-    }
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.is::<LengthLimitError>() => Err(BodyFault::TooLarge),
-        Err(_) => Err(BodyFault::Unreadable),
-    }
-}
-
-const NOT_FOUND: &[u8] = br#"{"error":"not_found"}"#;
-const METHOD_NOT_ALLOWED: &[u8] = br#"{"error":"method_not_allowed"}"#;
-const SERVER_ERROR: &[u8] = br#"{"error":"server_error"}"#;
-
-/// A fixed JSON answer of the adapter's own, not cached.
-fn small_json(status: StatusCode, body: &'static [u8]) -> Response {
-    let mut resp = Response::new(Body::from(body));
-    *resp.status_mut() = status;
-    let headers = resp.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(PRAGMA, HeaderValue::from_static("no-cache"));
-    resp
-}
-
-fn not_found() -> Response {
-    small_json(StatusCode::NOT_FOUND, NOT_FOUND)
-}
-
-/// Copies the core's response verbatim. Its statuses and header values are always valid;
-/// should one not be, the answer is a bare `500 server_error` and the cause is logged.
-fn to_axum(resp: jeton::Response) -> Response {
-    let (status, headers, body) = resp.into_parts();
-    let mut out = Response::new(Body::from(body));
-    let copied = StatusCode::from_u16(status)
-        .map(|s| *out.status_mut() = s)
-        .map_err(axum::http::Error::from)
-        .and_then(|()| {
-            headers.into_iter().try_for_each(|(name, value)| {
-                let name = HeaderName::from_bytes(name.as_bytes())?;
-                out.headers_mut()
-                    .append(name, HeaderValue::try_from(value)?);
-                Ok(())
-            })
-        });
-    match copied {
-        Ok(()) => out,
-        Err(e) => {
-            tracing::error!(target: "jeton::diagnostic", error = %e, "invalid core response");
-            small_json(StatusCode::INTERNAL_SERVER_ERROR, SERVER_ERROR)
-        }
-    }
-}
-
-/// Whether a request from `peer` with these headers arrived over TLS: the core's rule
-/// ([`Transport::is_secure`]) over every `X-Forwarded-Proto` value.
-fn is_secure(transport: &Transport, peer: Option<SocketAddr>, headers: &HeaderMap) -> bool {
-    let forwarded = headers.get_all(Transport::FORWARDED_PROTO).iter();
-    let forwarded = forwarded.map(HeaderValue::as_bytes).collect();
-    transport.is_secure(peer.map(|p| p.ip()), &forwarded)
-}
-
-/// Emits the core's audit event at its [`Severity`], and its diagnostic if any.
-fn audit(kind: RouteKind, outcome: &Outcome, peer: Option<SocketAddr>) {
-    let (event, status) = (&outcome.event, outcome.response.status());
-    let endpoint = kind.name();
-    let client_id = event.client_id().map(ClientId::as_str);
-    let word = event.outcome();
-    let peer = peer.map(tracing::field::display);
-    macro_rules! audit {
-        ($level:expr) => {
-            tracing::event!(
-                target: "jeton::audit", $level, endpoint, client_id, outcome = word, status, peer,
-                ?event, "{endpoint} request"
-            )
-        };
-    }
-    match event.severity() {
-        Severity::Warn => audit!(tracing::Level::WARN),
-        Severity::Error => audit!(tracing::Level::ERROR),
-        _ => audit!(tracing::Level::INFO),
-    }
-    if let Some(diagnostic) = &outcome.diagnostic {
-        let error: &(dyn std::error::Error + 'static) = &**diagnostic;
-        tracing::error!(target: "jeton::diagnostic", client_id, peer, error, "endpoint failure");
-    }
+    Adapter(jeton.into()).token_endpoint()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::header::{CACHE_CONTROL, PRAGMA};
 
     #[test]
     fn rfc9700_4_13_forwarded_proto_trusted_only_from_listed_proxies() {
-        jeton_testkit::http::forwarded_proto_decides_as_the_core(|transport, peer, values| {
-            let mut headers = HeaderMap::new();
-            for v in values {
-                headers.append(Transport::FORWARDED_PROTO, HeaderValue::from_static(v));
-            }
-            is_secure(transport, peer, &headers)
-        });
+        // The adapter's conversion is the shared one; the engine decides on what it passed.
+        jeton_testkit::http::forwarded_proto_decides_as_the_core(jeton_http::admits_headers);
     }
 
     #[test]
     fn core_responses_are_copied_verbatim() {
         let outcome = jeton_testkit::Fixture::new().token("grant_type=client_credentials", None);
-        let resp = to_axum(outcome.response);
+        let resp: Response = jeton_http::to_http(&outcome.response);
         assert_eq!(resp.status(), 401);
         assert_eq!(resp.headers()[CACHE_CONTROL], "no-store");
         assert_eq!(resp.headers()[PRAGMA], "no-cache");

@@ -5,7 +5,7 @@
 use axum::Router;
 use axum::routing::get;
 use jeton_axum::jeton::{Engine, Scope};
-use jeton_axum::{Bearer, BearerAuth, Transport, router, token_endpoint};
+use jeton_axum::{Bearer, BearerAuth, router, token_endpoint};
 use jeton_testkit::http::{self as scenario, BearerFixture, bounded};
 use jeton_testkit::{Endpoint, Fixture};
 use std::net::SocketAddr;
@@ -40,7 +40,7 @@ impl Server {
 
     /// Every endpoint of `engine` over plain HTTP.
     fn router(engine: Arc<Engine>) -> Self {
-        Self::start(router(engine, Transport::Plaintext))
+        Self::start(router(engine))
     }
 }
 
@@ -56,7 +56,7 @@ async fn rfc6749_rfc7662_rfc7009_conformance_tables_pass_on_the_engines_paths() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rfc6749_3_2_token_endpoint_on_an_app_route_ignores_a_configured_query() {
     bounded(async {
-        let endpoint = token_endpoint(Fixture::new().engine, Transport::Plaintext);
+        let endpoint = token_endpoint(Fixture::new().engine);
         let server = Server::start(Router::new().route("/oauth/token", endpoint));
         let path = "/oauth/token?tenant=acme";
         scenario::conformance_table_passes(server.addr, Endpoint::Token, path).await;
@@ -89,11 +89,8 @@ async fn rfc6749_5_2_bodies_refused_in_the_cores_order_never_500() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rfc9700_4_13_forwarded_proto_counts_only_from_a_trusted_proxy() {
     bounded(scenario::forwarded_proto_counts_only_from_a_trusted_proxy(
-        |engine, proxy| {
-            let transport = Transport::BehindProxy {
-                trusted: vec![proxy],
-            };
-            let server = Server::start(router(engine, transport));
+        |engine| {
+            let server = Server::start(router(engine));
             (server.addr, server)
         },
     ))

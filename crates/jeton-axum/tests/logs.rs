@@ -1,7 +1,7 @@
 //! What jeton-axum logs, over real HTTP. One test in its own binary: `tracing` caches callsite
 //! interest process-wide, so the capturing subscriber is global.
 
-use jeton_axum::{Transport, router};
+use jeton_axum::router;
 use jeton_testkit::Fixture;
 use jeton_testkit::http::{self as scenario, bounded};
 use std::net::SocketAddr;
@@ -20,9 +20,9 @@ fn serve(app: axum::Router) -> SocketAddr {
 async fn rfc6749_10_3_one_audit_event_per_request_and_no_secret_in_logs() {
     let logs = scenario::capture_logs();
     bounded(async {
-        let addr = serve(router(Fixture::new().engine, Transport::Plaintext));
+        let addr = serve(router(Fixture::new().engine));
         let engine = scenario::failing_store_engine();
-        let failing = serve(router(engine, Transport::Plaintext));
+        let failing = serve(router(engine));
         scenario::one_audit_event_per_request_and_no_secret_in_logs(addr, failing, &logs).await;
     })
     .await;

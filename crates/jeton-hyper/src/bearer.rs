@@ -1,8 +1,8 @@
 //! Bearer-token protection for resource servers built on hyper (RFC 6750).
 
 use bytes::Bytes;
-use http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE};
-use http::{HeaderValue, Request, Response, StatusCode};
+use http::header::AUTHORIZATION;
+use http::{HeaderValue, Request, Response};
 use http_body_util::Full;
 use jeton::time::OffsetDateTime;
 use jeton::{AccessTokenClaims, BearerValidator, HeaderValues, Scope};
@@ -35,29 +35,13 @@ pub fn authorize_bearer<B>(
     let auth: HeaderValues<'_> = auth.map(HeaderValue::as_bytes).collect();
     validator
         .validate(&auth, OffsetDateTime::now_utc(), required)
-        .map_err(|e| {
-            let body = e.body();
-            let has_body = body.is_some();
-            let mut r = Response::new(Full::new(Bytes::from(body.unwrap_or_default())));
-            *r.status_mut() =
-                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let h = r.headers_mut();
-            h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            if has_body {
-                h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            }
-            if let Some(challenge) = e.www_authenticate()
-                && let Ok(v) = HeaderValue::from_str(&challenge)
-            {
-                h.insert(WWW_AUTHENTICATE, v);
-            }
-            r
-        })
+        .map_err(|e| jeton_http::to_http(&e.response()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::header::WWW_AUTHENTICATE;
     use jeton::{Algorithm, Jwks, SigningKey};
 
     fn setup() -> (SigningKey, BearerValidator) {

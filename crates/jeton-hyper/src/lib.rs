@@ -15,14 +15,18 @@
 //! | anything else                                | `404 {"error":"not_found"}`                  |
 //!
 //! For the three form endpoints it reads the clock, the method, the raw query, every
-//! `Content-Type` and `Authorization` value and the body (size-limited *while reading*),
-//! decides whether the request arrived over TLS (see [`Transport`]), hands all of it to the
-//! engine, copies the core's status and headers verbatim, and emits the core's audit event
-//! through [`tracing`]. Every OAuth decision is the core's: a body that is too large or cannot
-//! be read is passed on as an empty body plus [`RawRequest::body_too_large`] /
-//! [`RawRequest::body_unreadable`], so the core answers it after its own method and TLS checks.
-//! The metadata and JWKS documents are the core's too; the adapter only restricts them to `GET`
-//! and `HEAD` (`405` with `Allow: GET, HEAD` otherwise).
+//! `Content-Type`, `Authorization` and `X-Forwarded-Proto` value, the peer address and the body
+//! (size-limited *while reading*), hands all of it to the engine (which decides TLS by its
+//! [`Transport`]), copies the core's status and headers verbatim, and hands the core's
+//! [`Outcome`] to the [`OnOutcome`] hook ([`Router::on_outcome`]; by default
+//! [`log_outcome`]), or back to the caller ([`Router::handle_with_outcome`]). The pieces it
+//! shares with jeton-axum are [`jeton_http`]'s; this crate is hyper glue only. Every OAuth
+//! decision is the core's: a body that is too large or cannot be read is passed on as an empty
+//! body plus [`RawRequest::body_too_large`](jeton::RawRequest::body_too_large) /
+//! [`RawRequest::body_unreadable`](jeton::RawRequest::body_unreadable), so the core answers it
+//! after its own method and TLS checks. The metadata and JWKS documents, their `405` (with
+//! `Allow: GET, HEAD`) and the `404` of an unrouted path are the core's too
+//! ([`Engine::answer_document`], [`jeton::Response::not_found`]).
 //!
 //! [`token_endpoint`] is the token endpoint alone, on every path, for apps that route by hand.
 //!
@@ -49,19 +53,16 @@
 //! # let _ = secret;
 //! let issuer = Arc::new(OpaqueIssuer::new(Arc::new(MemoryTokenStore::new()), rng));
 //! let engine = Arc::new(
-//!     Engine::builder(clients, issuer)
+//!     Engine::builder(clients, issuer).random(std::sync::Arc::new(jeton::SystemRandom::new()))
 //!         // Endpoints `/token`, `/introspect`, `/revoke`; metadata at
 //!         // `/.well-known/oauth-authorization-server`.
 //!         .issuer(IssuerId::new("https://as.example.com")?)
+//!         // TLS is terminated by a proxy on 10.0.0.5, which sets `X-Forwarded-Proto: https`.
+//!         .transport(Transport::BehindProxy { trusted: vec!["10.0.0.5".parse()?] })
 //!         .build()?,
 //! );
 //!
-//! // TLS is terminated by a proxy on 10.0.0.5, which sets `X-Forwarded-Proto: https`.
-//! let router = Router::new(
-//!     engine,
-//!     Transport::BehindProxy { trusted: vec!["10.0.0.5".parse()?] },
-//! )
-//! .with_health("/healthz");
+//! let router = Router::new(engine).with_health("/healthz");
 //!
 //! let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await?;
 //! loop {
@@ -79,9 +80,10 @@
 //!
 //! ## Logs
 //!
-//! One event per token, introspection or revocation request on target `jeton::audit`
-//! (endpoint, client id, outcome word, status, peer, and the core's secret-free
-//! [`AuditEvent`]) at the core's [`severity`](jeton::AuditEvent::severity):
+//! By default ([`log_outcome`]), one event per token, introspection or revocation request on
+//! target `jeton::audit` with the core's secret-free audit event as structured fields
+//! (endpoint, client id, outcome word, status, reason, method, scope, audience, peer) at the
+//! core's [`severity`](jeton::AuditEvent::severity):
 //! `info` for issued, introspected, revoked and rejected, `warn` for failed client
 //! authentication, `error` for server errors. When the core returns a diagnostic (the
 //! cause of a `500`, or a failed best-effort hash upgrade) it is logged at `error` on target
@@ -97,28 +99,27 @@
 #![deny(missing_docs)]
 
 pub use jeton;
-/// The transport setting, re-exported from the core: [`jeton::Transport`].
+/// The transport setting, re-exported from the core: [`jeton::Transport`]. It is the engine's
+/// ([`jeton::EngineBuilder::transport`]); the router passes the peer address and the
+/// `X-Forwarded-Proto` values, and the engine decides.
 pub use jeton::Transport;
+pub use jeton_http::{Jeton, OnOutcome, log_outcome};
 
 mod bearer;
 pub use bearer::authorize_bearer;
 
 use bytes::Bytes;
-use http::header::{ALLOW, AUTHORIZATION, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, PRAGMA};
-use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
+use http::{Method, Request, Response};
 use http_body::Body;
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use http_body_util::Full;
 use jeton::time::OffsetDateTime;
-use jeton::{AuditEvent, ClientId, Diagnostic, Engine, RawRequest, RouteKind, Severity};
+use jeton::{Engine, Outcome, RouteKind};
+use jeton_http::BoxError;
 use std::convert::Infallible;
-use std::error::Error as StdError;
-use std::fmt;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-
-type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
 /// What a path is served by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,6 +130,18 @@ enum Route {
     Health,
 }
 
+/// One answered request: the response, and for a token, introspection or revocation request
+/// the endpoint and the core's [`Outcome`] (its audit event and diagnostic), to log or count.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Handled {
+    /// Send this.
+    pub response: Response<Full<Bytes>>,
+    /// The endpoint and the core's outcome, for the three form endpoints; `None` for
+    /// documents, the liveness path and unrouted paths (not audited).
+    pub outcome: Option<(RouteKind, Outcome)>,
+}
+
 /// Every endpoint of an [`Engine`], routed on the paths of its configured URLs (see the
 /// [crate docs](crate)). Cheap to clone.
 ///
@@ -136,26 +149,26 @@ enum Route {
 /// is not part of its route, and reaches the engine, which ignores it (RFC 6749 §3.2).
 #[derive(Clone, Debug)]
 pub struct Router {
-    engine: Arc<Engine>,
-    transport: Arc<Transport>,
+    jeton: Jeton,
     routes: Arc<Vec<(String, Route)>>,
     /// Where a path without a route goes: `None` answers `404`.
     fallback: Option<Route>,
 }
 
 impl Router {
-    /// A router answering with `engine`, deciding TLS by `transport`.
+    /// A router answering with an engine (which decides TLS by its [`Transport`]): an
+    /// `Arc<Engine>` (outcomes go to [`log_outcome`]) or a [`Jeton`]`::new(engine).on_outcome(hook)`.
     ///
     /// Routes the core's table, [`Engine::routes`]: the paths of the engine's endpoints
     /// (token, and introspection, revocation and JWKS where configured) and the metadata path
     /// [`jeton::IssuerId::metadata_path`] (RFC 8414 §3) when an issuer is configured. An engine
     /// without endpoints gets `/token` only.
-    pub fn new(engine: Arc<Engine>, transport: Transport) -> Self {
-        let routes = engine.routes().into_iter();
+    pub fn new(jeton: impl Into<Jeton>) -> Self {
+        let jeton = jeton.into();
+        let routes = jeton.engine().routes().into_iter();
         let routes = routes.map(|r| (r.path, Route::Engine(r.kind))).collect();
         Self {
-            engine,
-            transport: Arc::new(transport),
+            jeton,
             routes: Arc::new(routes),
             fallback: None,
         }
@@ -169,14 +182,16 @@ impl Router {
         self
     }
 
-    /// The engine.
-    pub fn engine(&self) -> &Arc<Engine> {
-        &self.engine
+    /// Replaces what [`Router::handle`] does with each answered form request (default:
+    /// [`log_outcome`]).
+    pub fn on_outcome(mut self, hook: OnOutcome) -> Self {
+        self.jeton = self.jeton.on_outcome(hook);
+        self
     }
 
-    /// The transport setting.
-    pub fn transport(&self) -> &Transport {
-        &self.transport
+    /// The engine.
+    pub fn engine(&self) -> &Arc<Engine> {
+        self.jeton.engine()
     }
 
     /// The routed paths, in matching order (the first route for a path wins).
@@ -192,20 +207,35 @@ impl Router {
         }
     }
 
-    /// Answers one request. `peer` is the connection's remote address (needed for
-    /// [`Transport::BehindProxy`], logged otherwise).
+    /// Answers one request, and hands the outcome of a form request to the
+    /// [`on_outcome`](Router::on_outcome) hook. `peer` is the connection's remote address
+    /// (what [`Transport::BehindProxy`] checks, and logged).
     ///
-    /// For the form endpoints the body is read through [`Limited`] at
-    /// [`Engine::max_body_bytes`], and a `Content-Length` above it is not read at all; the
-    /// engine then gets an empty body flagged [`RawRequest::body_too_large`] (or
-    /// [`RawRequest::body_unreadable`] when reading fails) and answers it in its own order:
-    /// a `GET` with an oversize body is still `405`. Other routes never read the body. Never
-    /// answers `500` except for the core's `server_error`.
+    /// For the form endpoints the body is read with [`Engine::max_body_bytes`] as the limit
+    /// ([`jeton_http::read_body`]); the engine then gets an empty body flagged
+    /// [`RawRequest::body_too_large`](jeton::RawRequest::body_too_large)(jeton::RawRequest::body_too_large) (or
+    /// [`RawRequest::body_unreadable`](jeton::RawRequest::body_unreadable)(jeton::RawRequest::body_unreadable)) and answers it in
+    /// its own order: a `GET` with an oversize body is still `405`. Other routes never read the
+    /// body. Never answers `500` except for the core's `server_error`.
     pub async fn handle<B>(
         &self,
         req: Request<B>,
         peer: Option<SocketAddr>,
     ) -> Response<Full<Bytes>>
+    where
+        B: Body,
+        B::Error: Into<BoxError>,
+    {
+        let handled = self.handle_with_outcome(req, peer).await;
+        if let Some((kind, outcome)) = &handled.outcome {
+            self.jeton.report(*kind, outcome, peer);
+        }
+        handled.response
+    }
+
+    /// Answers one request like [`Router::handle`], but returns the outcome instead of handing
+    /// it to the hook: for a server that writes its own line per request.
+    pub async fn handle_with_outcome<B>(&self, req: Request<B>, peer: Option<SocketAddr>) -> Handled
     where
         B: Body,
         B::Error: Into<BoxError>,
@@ -217,53 +247,40 @@ impl Router {
             .find(|(p, _)| p == path)
             .map(|(_, route)| *route)
             .or(self.fallback);
-        match route {
-            Some(Route::Engine(kind)) if kind.is_form() => self.form(kind, req, peer).await,
-            Some(Route::Engine(kind)) => {
-                let doc = self.engine.document(kind);
-                read_only(req.method(), doc.map(|r| to_http(r, None, peer)))
-            }
-            Some(Route::Health) => read_only(req.method(), Some(small_json(200, HEALTHY))),
-            None => small_json(404, NOT_FOUND),
-        }
-    }
-
-    /// One token, introspection or revocation request: the only code path for all three.
-    async fn form<B>(
-        &self,
-        kind: RouteKind,
-        req: Request<B>,
-        peer: Option<SocketAddr>,
-    ) -> Response<Full<Bytes>>
-    where
-        B: Body,
-        B::Error: Into<BoxError>,
-    {
-        let now = OffsetDateTime::now_utc();
-        let (parts, body) = req.into_parts();
-        let body = read_body(body, &parts.headers, self.engine.max_body_bytes()).await;
-        let mut raw = RawRequest::new(parts.method.as_str(), body.bytes(), now)
-            .query(parts.uri.query())
-            .secure(is_secure(&self.transport, peer, &parts.headers));
-        raw = match body {
-            ReadBody::Complete(_) => raw,
-            ReadBody::TooLarge => raw.body_too_large(),
-            ReadBody::Unreadable => raw.body_unreadable(),
+        let plain = |r: &jeton::Response| Handled {
+            response: jeton_http::to_http(r),
+            outcome: None,
         };
-        for value in parts.headers.get_all(CONTENT_TYPE) {
-            raw = raw.content_type(value.as_bytes());
+        match route {
+            Some(Route::Engine(kind)) if kind.is_form() => {
+                let (parts, body) = req.into_parts();
+                let engine = self.engine();
+                let body =
+                    jeton_http::read_body(body, &parts.headers, engine.max_body_bytes()).await;
+                // Issue 9 point 5: the request time is read once the body is complete, so a
+                // slowly sent body is judged at its arrival (a secret that expired meanwhile
+                // no longer authenticates).
+                let now = OffsetDateTime::now_utc();
+                let raw = jeton_http::raw_request(&parts, &body, peer, now)
+                    .verify_executor(self.jeton.verify_executor());
+                let outcome = engine.handle(kind, &raw).await;
+                Handled {
+                    response: jeton_http::to_http(&outcome.response),
+                    outcome: Some((kind, outcome)),
+                }
+            }
+            Some(Route::Engine(kind)) => {
+                plain(&self.engine().answer_document(kind, req.method().as_str()))
+            }
+            Some(Route::Health) => plain(&health(req.method())),
+            None => plain(&jeton::Response::not_found()),
         }
-        for value in parts.headers.get_all(AUTHORIZATION) {
-            raw = raw.authorization(value.as_bytes());
-        }
-        let outcome = self.engine.handle(kind, &raw).await;
-        let client_id = outcome.event.client_id();
-        emit(kind, &outcome.event, outcome.response.status(), peer);
-        if let Some(diagnostic) = &outcome.diagnostic {
-            log_diagnostic(client_id, diagnostic, peer);
-        }
-        to_http(outcome.response, client_id, peer)
     }
+}
+
+/// The liveness answer: `GET` and `HEAD` only, like the documents.
+fn health(method: &Method) -> jeton::Response {
+    jeton::Response::healthy().for_read_only(method.as_str())
 }
 
 /// [`Router`] as a [`hyper::service::Service`] for one connection (it carries the peer
@@ -298,32 +315,25 @@ pub struct TokenEndpoint {
     router: Router,
 }
 
-/// The token endpoint alone, answering with `engine` on every path, deciding TLS by
-/// `transport`: the same name, `token_endpoint`, as in `jeton-axum` and `jeton-actix`.
-pub fn token_endpoint(engine: Arc<Engine>, transport: Transport) -> TokenEndpoint {
-    TokenEndpoint::new(engine, transport)
+/// The token endpoint alone, answering with an engine on every path (an `Arc<Engine>` or a
+/// [`Jeton`]): the same name, `token_endpoint`, as in `jeton-axum` and `jeton-actix`.
+pub fn token_endpoint(jeton: impl Into<Jeton>) -> TokenEndpoint {
+    let mut router = Router::new(jeton);
+    router.routes = Arc::default();
+    router.fallback = Some(Route::Engine(RouteKind::Token));
+    TokenEndpoint { router }
 }
 
 impl TokenEndpoint {
-    fn new(engine: Arc<Engine>, transport: Transport) -> Self {
-        Self {
-            router: Router {
-                engine,
-                transport: Arc::new(transport),
-                routes: Arc::default(),
-                fallback: Some(Route::Engine(RouteKind::Token)),
-            },
-        }
+    /// Replaces what is done with each outcome (default: [`log_outcome`]).
+    pub fn on_outcome(mut self, hook: OnOutcome) -> Self {
+        self.router = self.router.on_outcome(hook);
+        self
     }
 
     /// The engine.
     pub fn engine(&self) -> &Arc<Engine> {
         self.router.engine()
-    }
-
-    /// The transport setting.
-    pub fn transport(&self) -> &Transport {
-        self.router.transport()
     }
 
     /// A [`hyper::service::Service`] answering every request on one connection from `peer`.
@@ -349,159 +359,6 @@ impl TokenEndpoint {
 /// as the token endpoint.
 pub type TokenService = RouterService;
 
-/// A request body, as far as it was read.
-enum ReadBody {
-    Complete(Bytes),
-    TooLarge,
-    Unreadable,
-}
-
-impl ReadBody {
-    /// The bytes the engine gets: none unless the body was read completely.
-    fn bytes(&self) -> &[u8] {
-        match self {
-            Self::Complete(b) => b,
-            Self::TooLarge | Self::Unreadable => &[],
-        }
-    }
-}
-
-/// Reads at most `limit` bytes; stops at a larger declared or actual body.
-async fn read_body<B>(body: B, headers: &HeaderMap, limit: usize) -> ReadBody
-where
-    B: Body,
-    B::Error: Into<BoxError>,
-{
-    let limit_u64 = u64::try_from(limit).unwrap_or(u64::MAX);
-    let declared = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok())
-        .unwrap_or(0)
-        .max(body.size_hint().lower());
-    if declared > limit_u64 {
-        return ReadBody::TooLarge;
-    }
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => ReadBody::Complete(collected.to_bytes()),
-        Err(e) if e.is::<LengthLimitError>() => ReadBody::TooLarge,
-        Err(_) => ReadBody::Unreadable,
-    }
-}
-
-const HEALTHY: &[u8] = br#"{"status":"ok"}"#;
-const NOT_FOUND: &[u8] = br#"{"error":"not_found"}"#;
-const METHOD_NOT_ALLOWED: &[u8] = br#"{"error":"method_not_allowed"}"#;
-const SERVER_ERROR: &[u8] = br#"{"error":"server_error"}"#;
-
-/// A fixed JSON answer of the adapter's own (routing, liveness), not cached.
-fn small_json(status: u16, body: &'static [u8]) -> Response<Full<Bytes>> {
-    let mut resp = Response::new(Full::new(Bytes::from_static(body)));
-    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let headers = resp.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(PRAGMA, HeaderValue::from_static("no-cache"));
-    resp
-}
-
-/// A read-only document: `404` if there is none, `405` unless `GET` or `HEAD`; `HEAD` gets
-/// the headers (with the `Content-Length` of the body) and no body (RFC 9110 §9.3.2).
-fn read_only(method: &Method, doc: Option<Response<Full<Bytes>>>) -> Response<Full<Bytes>> {
-    let Some(mut resp) = doc else {
-        return small_json(404, NOT_FOUND);
-    };
-    if method == Method::HEAD {
-        let len = resp.body().size_hint().exact().unwrap_or(0);
-        resp.headers_mut()
-            .insert(CONTENT_LENGTH, HeaderValue::from(len));
-        *resp.body_mut() = Full::new(Bytes::new());
-    } else if method != Method::GET {
-        resp = small_json(405, METHOD_NOT_ALLOWED);
-        resp.headers_mut()
-            .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
-    }
-    resp
-}
-
-/// Copies the core's response verbatim. The core's statuses and header values are always
-/// valid; should one not be, the answer is a bare `500 server_error` and the cause is logged.
-fn to_http(
-    resp: jeton::Response,
-    client_id: Option<&ClientId>,
-    peer: Option<SocketAddr>,
-) -> Response<Full<Bytes>> {
-    fn copy(resp: jeton::Response) -> Result<Response<Full<Bytes>>, http::Error> {
-        let (status, headers, body) = resp.into_parts();
-        let mut out = Response::new(Full::new(Bytes::from(body)));
-        *out.status_mut() = StatusCode::from_u16(status)?;
-        for (name, value) in headers {
-            out.headers_mut().append(
-                HeaderName::from_bytes(name.as_bytes())?,
-                HeaderValue::try_from(value)?,
-            );
-        }
-        Ok(out)
-    }
-    copy(resp).unwrap_or_else(|e| {
-        log_diagnostic(client_id, &BoxError::from(e), peer);
-        small_json(500, SERVER_ERROR)
-    })
-}
-
-/// Whether a request from `peer` with these headers arrived over TLS: the core's rule
-/// ([`Transport::is_secure`]) over every `X-Forwarded-Proto` value.
-fn is_secure(transport: &Transport, peer: Option<SocketAddr>, headers: &HeaderMap) -> bool {
-    let forwarded = headers.get_all(Transport::FORWARDED_PROTO).iter();
-    let forwarded = forwarded.map(HeaderValue::as_bytes).collect();
-    transport.is_secure(peer.map(|p| p.ip()), &forwarded)
-}
-
-/// Emits the core's audit event at its [`Severity`].
-fn emit(kind: RouteKind, event: &AuditEvent, status: u16, peer: Option<SocketAddr>) {
-    let endpoint = kind.name();
-    let client_id = event.client_id().map(ClientId::as_str);
-    let outcome = event.outcome();
-    let peer = peer.map(tracing::field::display);
-    macro_rules! audit {
-        ($level:expr) => {
-            tracing::event!(
-                target: "jeton::audit", $level, endpoint, client_id, outcome, status, peer, ?event,
-                "{endpoint} request"
-            )
-        };
-    }
-    match event.severity() {
-        Severity::Warn => audit!(tracing::Level::WARN),
-        Severity::Error => audit!(tracing::Level::ERROR),
-        _ => audit!(tracing::Level::INFO),
-    }
-}
-
-fn log_diagnostic(client_id: Option<&ClientId>, diagnostic: &Diagnostic, peer: Option<SocketAddr>) {
-    tracing::error!(
-        target: "jeton::diagnostic",
-        client_id = client_id.map(ClientId::as_str),
-        peer = peer.map(tracing::field::display),
-        error = %Chain(&**diagnostic),
-        "endpoint failure"
-    );
-}
-
-/// An error and its sources, `: `-separated.
-struct Chain<'a>(&'a (dyn StdError + 'static));
-
-impl fmt::Display for Chain<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)?;
-        let mut source = self.0.source();
-        while let Some(s) = source {
-            write!(f, ": {s}")?;
-            source = s.source();
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -510,18 +367,14 @@ mod tests {
 
     #[test]
     fn rfc9700_4_13_forwarded_proto_trusted_only_from_listed_proxies() {
-        jeton_testkit::http::forwarded_proto_decides_as_the_core(|transport, peer, values| {
-            let mut headers = HeaderMap::new();
-            for v in values {
-                headers.append(Transport::FORWARDED_PROTO, HeaderValue::from_static(v));
-            }
-            is_secure(transport, peer, &headers)
-        });
+        // The router's conversion is the shared one; the engine decides on what it passed.
+        jeton_testkit::http::forwarded_proto_decides_as_the_core(jeton_http::admits_headers);
     }
 
     #[test]
     fn adapter_answers_are_json_and_not_cached() {
-        let r = small_json(404, NOT_FOUND);
+        use http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA};
+        let r: Response<Full<Bytes>> = jeton_http::to_http(&jeton::Response::not_found());
         assert_eq!(r.status(), 404);
         assert_eq!(r.headers()[CACHE_CONTROL], "no-store");
         assert_eq!(r.headers()[PRAGMA], "no-cache");
@@ -531,7 +384,10 @@ mod tests {
     #[test]
     fn diagnostic_chain_lists_sources() {
         let e = jeton::StoreError::new(std::io::Error::other("db down"));
-        assert_eq!(Chain(&e).to_string(), "storage back end failed: db down");
+        assert_eq!(
+            jeton_http::Chain(&e).to_string(),
+            "storage back end failed: db down"
+        );
     }
 
     fn router(f: impl FnOnce(jeton::EngineBuilder) -> jeton::EngineBuilder) -> Router {
@@ -540,8 +396,11 @@ mod tests {
         let builder = Engine::builder(
             Arc::new(MemoryClientStore::new()),
             Arc::new(OpaqueIssuer::new(tokens, rng)),
-        );
-        Router::new(Arc::new(f(builder).build().unwrap()), Transport::Tls)
+        )
+        .random(std::sync::Arc::new(jeton::SystemRandom::new()));
+        Router::new(Arc::new(
+            f(builder).transport(Transport::Tls).build().unwrap(),
+        ))
     }
 
     #[test]
@@ -566,6 +425,54 @@ mod tests {
                 "/healthz",
             ]
         );
+    }
+
+    #[test]
+    fn outcomes_come_back_as_values_and_go_to_the_hook() {
+        use jeton_testkit::{BASIC, Fixture, block_on};
+        use std::sync::Mutex;
+        let engine = Fixture::new().engine;
+        type Seen = Vec<(RouteKind, &'static str, u16)>;
+        let seen: Arc<Mutex<Seen>> = Arc::default();
+        let sink = seen.clone();
+        let hook: OnOutcome = Arc::new(move |kind, outcome, _peer| {
+            let word = outcome.event.outcome();
+            let status = outcome.response.status();
+            sink.lock().unwrap().push((kind, word, status));
+        });
+        let router = Router::new(Jeton::new(engine).on_outcome(hook)).with_health("/healthz");
+        let request = |path: &str| {
+            Request::post(path)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("authorization", jeton::encode_basic(BASIC.id, BASIC.secret))
+                .body(Full::new(Bytes::from_static(
+                    b"grant_type=client_credentials&scope=read",
+                )))
+                .unwrap()
+        };
+        // The value: the endpoint and the core's outcome beside the response; no hook call.
+        let handled = block_on(router.handle_with_outcome(request("/token"), None));
+        let (kind, outcome) = handled.outcome.expect("a token request is audited");
+        assert_eq!(
+            (kind, outcome.event.outcome()),
+            (RouteKind::Token, "issued")
+        );
+        assert_eq!(handled.response.status(), outcome.response.status());
+        assert!(seen.lock().unwrap().is_empty());
+        // The hook: once per form request; never for unrouted paths or liveness.
+        assert_eq!(
+            block_on(router.handle(request("/token"), None)).status(),
+            200
+        );
+        assert_eq!(
+            block_on(router.handle(request("/nope"), None)).status(),
+            404
+        );
+        assert_eq!(
+            block_on(router.handle(request("/healthz"), None)).status(),
+            405
+        );
+        assert_eq!(*seen.lock().unwrap(), [(RouteKind::Token, "issued", 200)]);
     }
 
     #[test]

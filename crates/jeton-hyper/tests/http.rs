@@ -19,7 +19,7 @@ use support::{FORM, Server, basic, bounded, client};
 /// The fixture engine (TLS not required) behind a [`Router`], over plain HTTP.
 async fn fixture_server() -> (Server, Fixture) {
     let fixture = Fixture::new();
-    let server = Server::router(Router::new(fixture.engine.clone(), Transport::Plaintext)).await;
+    let server = Server::router(Router::new(fixture.engine.clone())).await;
     (server, fixture)
 }
 
@@ -82,8 +82,7 @@ async fn rfc7009_2_1_revocation_conformance_table_passes() {
 async fn rfc6749_3_2_token_endpoint_alone_serves_any_path_and_ignores_a_configured_query() {
     bounded(async {
         let fixture = Fixture::new();
-        let server =
-            Server::token_endpoint(token_endpoint(fixture.engine, Transport::Plaintext)).await;
+        let server = Server::token_endpoint(token_endpoint(fixture.engine)).await;
         run_table(&server, Endpoint::Token, "/oauth/token?tenant=acme").await;
     })
     .await;
@@ -163,13 +162,15 @@ async fn failing_server(store_fails: bool) -> Server {
                 Arc::new(jeton_testkit::SeqRandom::new(1)),
             )),
         )
+        .random(std::sync::Arc::new(jeton::SystemRandom::new()))
     } else {
         Engine::builder(fixture.clients.clone(), Arc::new(FailingIssuer))
+            .random(std::sync::Arc::new(jeton::SystemRandom::new()))
     }
-    .require_tls(false)
+    .transport(jeton::Transport::Plaintext)
     .build()
     .expect("engine");
-    Server::token_endpoint(token_endpoint(Arc::new(engine), Transport::Plaintext)).await
+    Server::token_endpoint(token_endpoint(Arc::new(engine))).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -193,10 +194,10 @@ async fn rfc6749_5_2_failing_store_or_issuer_is_500_server_error_without_detail(
     .await;
 }
 
-/// An engine that requires TLS, behind the given transport.
+/// An engine that requires TLS, by the given transport.
 async fn tls_server(transport: Transport) -> Server {
-    let fixture = Fixture::with(|b| b.require_tls(true));
-    Server::token_endpoint(token_endpoint(fixture.engine, transport)).await
+    let fixture = Fixture::with(|b| b.transport(transport));
+    Server::token_endpoint(token_endpoint(fixture.engine)).await
 }
 
 async fn status_and_error(server: &Server, extra_headers: &str) -> (u16, String) {
@@ -244,9 +245,10 @@ async fn rfc9700_4_13_forwarded_proto_counts_only_from_a_trusted_proxy() {
         .await;
         assert_eq!(status_and_error(&untrusted, https).await, refused);
 
-        // Plaintext never claims TLS, whatever the headers say.
-        let plain = tls_server(Transport::Plaintext).await;
-        assert_eq!(status_and_error(&plain, https).await, refused);
+        // The default (no proxy, no TLS connection reported) never claims TLS, whatever the
+        // headers say.
+        let direct = tls_server(Transport::Direct).await;
+        assert_eq!(status_and_error(&direct, https).await, refused);
 
         // The app terminates TLS itself.
         let tls = tls_server(Transport::Tls).await;
@@ -322,7 +324,7 @@ mod direct {
         body: OddBody,
     ) -> (u16, bool, serde_json::Value) {
         use http_body_util::BodyExt;
-        let ep = token_endpoint(fixture.engine, Transport::Plaintext);
+        let ep = token_endpoint(fixture.engine);
         let req = http::Request::builder()
             .method(method)
             .uri("/token")
@@ -359,7 +361,7 @@ mod direct {
 
     #[tokio::test]
     async fn rfc6749_3_2_tls_is_checked_before_body_size() {
-        let fixture = Fixture::with(|b| b.require_tls(true));
+        let fixture = Fixture::with(|b| b.transport(jeton::Transport::Direct));
         let (status, _, json) = send(fixture, http::Method::POST, declared_oversize()).await;
         assert_eq!(status, 400);
         assert_eq!(json["error_description"], "TLS is required");

@@ -7,7 +7,7 @@ mod support;
 use jeton::{
     Algorithm, BearerValidator, Engine, IssuerId, JwtIssuer, KeySet, Resource, Scope, SigningKey,
 };
-use jeton_hyper::{Router, Transport};
+use jeton_hyper::Router;
 use jeton_testkit::{ALL, FixtureClient, INTROSPECTOR, ISSUER, fixture_clients};
 use std::sync::Arc;
 use support::{FORM, Server, bounded, client};
@@ -27,11 +27,12 @@ fn jwt_router(alg: Algorithm) -> Router {
         .build()
         .unwrap();
     let engine = Engine::builder(clients, Arc::new(jwt))
+        .random(std::sync::Arc::new(jeton::SystemRandom::new()))
         .issuer(issuer)
-        .require_tls(false)
+        .transport(jeton::Transport::Plaintext)
         .build()
         .unwrap();
-    Router::new(Arc::new(engine), Transport::Plaintext)
+    Router::new(Arc::new(engine))
 }
 
 async fn form(server: &Server, path: &str, who: FixtureClient, body: String) -> reqwest::Response {

@@ -5,10 +5,10 @@
 
 mod support;
 
+use jeton_hyper::Router;
 use jeton_hyper::jeton::{
     AuthMethod, ClientId, ClientRecord, Endpoints, IssuerId, Scope, SecretVerifier, encode_basic,
 };
-use jeton_hyper::{Router, Transport};
 use jeton_testkit::http::{no_store_json, post_form};
 use jeton_testkit::{BASIC, Fixture, FixtureClient, INTROSPECTOR, ISSUER, POST, SeqRandom};
 use serde_json::{Value, json};
@@ -35,7 +35,7 @@ async fn server() -> (Server, Fixture) {
             .may_introspect(true)
             .build(),
     );
-    let router = Router::new(fixture.engine.clone(), Transport::Plaintext).with_health("/healthz");
+    let router = Router::new(fixture.engine.clone()).with_health("/healthz");
     (Server::router(router).await, fixture)
 }
 
@@ -370,7 +370,7 @@ async fn unrouted_paths_are_404_and_the_health_path_is_200() {
 
         // No health path unless asked for.
         let fixture = Fixture::new();
-        let plain = Server::router(Router::new(fixture.engine, Transport::Plaintext)).await;
+        let plain = Server::router(Router::new(fixture.engine)).await;
         let resp = http.get(plain.url("/healthz")).send().await.expect("send");
         assert_eq!(resp.status(), 404);
     })
@@ -382,11 +382,11 @@ async fn rfc8414_3_well_known_path_is_inserted_before_the_issuer_path() {
     bounded(async {
         let issuer = IssuerId::new("https://as.example.com/tenant/a").expect("issuer");
         let fixture = Fixture::with(|b| {
-            b.require_tls(false)
+            b.transport(jeton::Transport::Plaintext)
                 .endpoints(Endpoints::under(&issuer))
                 .issuer(issuer)
         });
-        let server = Server::router(Router::new(fixture.engine, Transport::Plaintext)).await;
+        let server = Server::router(Router::new(fixture.engine)).await;
         let meta = metadata(&server, &format!("{METADATA}/tenant/a")).await;
         assert_eq!(meta["issuer"], "https://as.example.com/tenant/a");
         let token_path = advertised_path(&meta, "token_endpoint");

@@ -8,11 +8,12 @@
 //! (hyper-util's graceful shutdown), idle keep-alive connections close, and after
 //! `drain_timeout` whatever is left is dropped. Exit status 0.
 //!
-//! Logging: one line per request on target `jeton::request` (method, path, status, outcome,
-//! client id, latency, peer, and the core's secret-free audit event as `detail`), never a
-//! query string, header, body, secret or token. The adapter's own `jeton::audit` event is
-//! folded into that line instead of printed separately: [`AuditCapture`] copies its fields into
-//! a task-local slot for the request.
+//! Logging: one line per request on target `jeton::request` (method, path, status, latency,
+//! peer, and for the token, introspection and revocation endpoints the core's secret-free audit
+//! event as structured fields: client id, outcome, reason, method, scope, audience), never a
+//! query string, header, body, secret or token. The router hands each request's
+//! [`Outcome`](jeton::Outcome) back as a value ([`Router::handle_with_outcome`]), so the line is
+//! written from it, at the event's own severity.
 
 use crate::cli::ServeArgs;
 use crate::config::{self, LogFormat, ServerOptions, Settings, is_loopback};
@@ -25,13 +26,13 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
+use jeton::Severity;
 use jeton::time::Duration;
 use jeton::{
     Algorithm, AuthMethod, ClientId, ClientRecord, ClientSecret, IssuerId, KeySet, Resource, Scope,
     SigningKey, SystemRandom, TokenFormat,
 };
 use jeton_hyper::{Router, Transport};
-use std::cell::RefCell;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -41,9 +42,8 @@ use std::time::Instant;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tracing::Level;
-use tracing::field::{Field, Visit};
 use tracing_subscriber::Layer;
-use tracing_subscriber::layer::{Context, SubscriberExt as _};
+use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
 /// Where the development default listens.
@@ -92,11 +92,11 @@ async fn serve(args: &ServeArgs) -> Result<(), String> {
         }
     };
     init_logging(args.log_format.unwrap_or(settings.server.log_format));
-    let engine = Arc::new(
-        settings
-            .build_engine()
-            .map_err(|e| format!("cannot build the engine: {e}"))?,
-    );
+    let (engine, tokens) = settings
+        .build_engine_with_store()
+        .map_err(|e| format!("cannot build the engine: {e}"))?;
+    let engine = Arc::new(engine);
+    spawn_purge(tokens, settings.limits.purge_interval);
     // 2. Bind.
     let listener = match early {
         Some(l) => l,
@@ -127,9 +127,14 @@ async fn serve(args: &ServeArgs) -> Result<(), String> {
     println!("jeton listening on http://{local}");
 
     // 4. Serve until a signal.
-    let router = Router::new(engine, settings.transport.clone())
-        .with_health(settings.server.health_path.clone());
-    serve_until_signal(listener, router, &settings.server, signal).await;
+    let pool = jeton_http::BlockingPool::new(
+        std::num::NonZeroUsize::new(settings.limits.verify_pool as usize)
+            .unwrap_or(std::num::NonZeroUsize::MIN),
+    );
+    let jeton = jeton_http::Jeton::new(engine).verify_pool(Arc::new(pool));
+    let router = Router::new(jeton).with_health(settings.server.health_path.clone());
+    let per_peer = settings.limits.max_connections_per_peer as usize;
+    serve_until_signal(listener, router, &settings.server, per_peer, signal).await;
     Ok(())
 }
 
@@ -173,6 +178,7 @@ fn dev_default(local: SocketAddr) -> Result<(Settings, ClientSecret), String> {
         subject_prefix: None,
         allow_client_secret_post: true,
         clients: vec![client],
+        limits: Default::default(),
         server: ServerOptions::default(),
     };
     Ok((settings, secret))
@@ -210,13 +216,97 @@ fn print_dev_banner(settings: &Settings, local: SocketAddr, secret: &ClientSecre
 // The accept loop and graceful shutdown
 // ---------------------------------------------------------------------------------------------
 
+/// Purges expired tokens from the memory store every `every` (issue 9 point 4): without it a
+/// shard only drops records when a new token lands in it. The sweep runs on a blocking thread
+/// and holds one shard lock at a time, for a bounded chunk of records (`purge_expired`).
+fn spawn_purge(tokens: Arc<jeton_memory::MemoryTokenStore>, every: std::time::Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let tokens = tokens.clone();
+            let now = jeton::time::OffsetDateTime::now_utc();
+            match tokio::task::spawn_blocking(move || tokens.purge_expired(now)).await {
+                Ok(n) if n > 0 => tracing::debug!(purged = n, "expired tokens purged"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "token purge failed"),
+            }
+        }
+    });
+}
+
+/// Connections held per peer address, so that one peer cannot take every connection slot.
+/// Entries exist only for peers with a live connection, so the table holds at most
+/// `max_connections` entries.
+#[derive(Debug, Default)]
+pub(crate) struct PeerSlots {
+    held: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>,
+}
+
+impl PeerSlots {
+    /// Takes one slot for `peer` if it holds fewer than `max`; the guard gives it back.
+    pub(crate) fn try_take(
+        self: &Arc<Self>,
+        peer: std::net::IpAddr,
+        max: usize,
+    ) -> Option<PeerSlot> {
+        let mut held = self
+            .held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = held.entry(peer).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(PeerSlot {
+            slots: Arc::clone(self),
+            peer,
+        })
+    }
+
+    /// How many peers hold a connection now.
+    #[cfg(test)]
+    pub(crate) fn peers(&self) -> usize {
+        self.held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len()
+    }
+}
+
+/// One connection's hold on its peer's slots.
+pub(crate) struct PeerSlot {
+    slots: Arc<PeerSlots>,
+    peer: std::net::IpAddr,
+}
+
+impl Drop for PeerSlot {
+    fn drop(&mut self) {
+        let mut held = self
+            .slots
+            .held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = held.get_mut(&self.peer) {
+            *n -= 1;
+            if *n == 0 {
+                held.remove(&self.peer);
+            }
+        }
+    }
+}
+
 async fn serve_until_signal(
     listener: TcpListener,
     router: Router,
     opts: &ServerOptions,
+    per_peer: usize,
     signal: ShutdownSignal,
 ) {
     let graceful = GracefulShutdown::new();
+    let peers = Arc::new(PeerSlots::default());
     let slots = Arc::new(Semaphore::new(opts.max_connections));
     let handler = Arc::new(Handler {
         router,
@@ -246,6 +336,13 @@ async fn serve_until_signal(
                 }
             },
         };
+        // One peer may hold at most `per_peer` connections: past it, close at once, before any
+        // byte is read, so a single address cannot take every slot.
+        let Some(peer_slot) = peers.try_take(peer.ip().to_canonical(), per_peer) else {
+            tracing::warn!(%peer, per_peer, "connection refused: too many from this peer");
+            drop(stream);
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let handler = handler.clone();
         let service = service_fn(move |req: Request<Incoming>| {
@@ -262,6 +359,7 @@ async fn serve_until_signal(
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
             }
             drop(slot);
+            drop(peer_slot);
         });
     };
     drop(listener);
@@ -336,36 +434,46 @@ impl Handler {
         let method = req.method().clone();
         // The path only: a query string may carry credentials sent by mistake.
         let path: String = req.uri().path().chars().take(MAX_LOGGED_PATH).collect();
-        let (response, audit) = AUDIT
-            .scope(RefCell::new(Captured::default()), async {
-                let response =
-                    tokio::time::timeout(self.request_timeout, self.router.handle(req, Some(peer)))
-                        .await
-                        .unwrap_or_else(|_| request_timeout());
-                (response, AUDIT.with(RefCell::take))
-            })
-            .await;
+        let handled = tokio::time::timeout(
+            self.request_timeout,
+            self.router.handle_with_outcome(req, Some(peer)),
+        )
+        .await
+        .ok();
+        let (response, outcome) = match handled {
+            Some(h) => (h.response, h.outcome),
+            None => (request_timeout(), None),
+        };
         let status = response.status().as_u16();
-        let outcome = audit.outcome.unwrap_or_else(|| {
-            match status {
+        let event = outcome.as_ref().map(|(_, o)| &o.event);
+        let fields = event.map(jeton::AuditEvent::fields);
+        let word = fields.as_ref().map_or_else(
+            || match status {
                 200..=299 => "ok",
                 404 => "not_found",
                 405 => "method_not_allowed",
                 408 => "timeout",
                 _ => "error",
-            }
-            .to_owned()
-        });
-        let level = if path == self.health_path && status == 200 {
-            Level::DEBUG
-        } else if status >= 500 {
-            Level::ERROR
-        } else if outcome == "auth_failed" {
-            Level::WARN
-        } else {
-            Level::INFO
+            },
+            |f| f.outcome,
+        );
+        // The core's severity for audited requests; by status for the others.
+        let level = match event.map(jeton::AuditEvent::severity) {
+            _ if path == self.health_path && status == 200 => Level::DEBUG,
+            Some(Severity::Error) => Level::ERROR,
+            Some(Severity::Warn) => Level::WARN,
+            Some(_) => Level::INFO,
+            None if status >= 500 => Level::ERROR,
+            None => Level::INFO,
         };
         let latency_ms = (started.elapsed().as_secs_f64() * 1e6).round() / 1e3;
+        let f = fields.as_ref();
+        let client_id = f.and_then(|f| f.client_id);
+        let reason = f.and_then(|f| f.reason);
+        let auth_method = f.and_then(|f| f.method);
+        let scope = f.and_then(|f| f.scope.as_deref());
+        let audience = f.and_then(|f| f.audience.as_deref());
+        let jti = f.and_then(|f| f.jti);
         macro_rules! line {
             ($mac:ident) => {
                 tracing::$mac!(
@@ -373,11 +481,15 @@ impl Handler {
                     method = %method,
                     path = %path,
                     status,
-                    outcome = %outcome,
-                    client_id = audit.client_id.as_deref(),
+                    outcome = %word,
+                    client_id,
+                    reason,
+                    auth_method,
+                    scope,
+                    audience,
+                    jti,
                     latency_ms,
                     peer = %peer,
-                    detail = audit.detail.as_deref(),
                     "request"
                 )
             };
@@ -387,6 +499,10 @@ impl Handler {
             Level::WARN => line!(warn),
             Level::INFO => line!(info),
             _ => line!(debug),
+        }
+        if let Some(diagnostic) = outcome.as_ref().and_then(|(_, o)| o.diagnostic.as_ref()) {
+            let peer = Some(tracing::field::display(peer));
+            jeton_http::log_diagnostic(client_id, diagnostic, peer);
         }
         response
     }
@@ -410,71 +526,11 @@ fn request_timeout() -> Response<Full<Bytes>> {
 // Logging
 // ---------------------------------------------------------------------------------------------
 
-/// What the adapter's `jeton::audit` event said about the current request.
-#[derive(Default)]
-struct Captured {
-    client_id: Option<String>,
-    outcome: Option<String>,
-    detail: Option<String>,
-}
-
-tokio::task_local! {
-    /// The audit fields of the request being handled on this task.
-    static AUDIT: RefCell<Captured>;
-}
-
-/// The target the adapter emits its audit events on.
-const AUDIT_TARGET: &str = "jeton::audit";
-
-/// A layer that copies `jeton::audit` events into the current request's [`AUDIT`] slot.
-struct AuditCapture;
-
-impl<S: tracing::Subscriber> Layer<S> for AuditCapture {
-    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
-        if event.metadata().target() != AUDIT_TARGET {
-            return;
-        }
-        let _ = AUDIT.try_with(|slot| {
-            let mut c = slot.borrow_mut();
-            event.record(&mut CaptureVisitor(&mut c));
-        });
-    }
-}
-
-struct CaptureVisitor<'a>(&'a mut Captured);
-
-impl Visit for CaptureVisitor<'_> {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        match field.name() {
-            "client_id" => self.0.client_id = Some(value.to_owned()),
-            "outcome" => self.0.outcome = Some(value.to_owned()),
-            _ => {}
-        }
-    }
-
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        match field.name() {
-            // The core's audit event: secret-free by its contract.
-            "event" => self.0.detail = Some(format!("{value:?}")),
-            "client_id" => {
-                self.0.client_id = Some(format!("{value:?}").trim_matches('"').to_owned())
-            }
-            "outcome" => self.0.outcome = Some(format!("{value:?}").trim_matches('"').to_owned()),
-            _ => {}
-        }
-    }
-}
-
-/// Logs to stderr, text or JSON, level from `RUST_LOG` (default `info`). Audit events emitted
-/// inside a request are folded into its request line; any other is printed as is.
+/// Logs to stderr, text or JSON, level from `RUST_LOG` (default `info`).
 fn init_logging(format: LogFormat) {
-    use tracing_subscriber::filter::{EnvFilter, FilterExt as _, dynamic_filter_fn};
+    use tracing_subscriber::filter::EnvFilter;
     use tracing_subscriber::fmt;
-    let env = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let not_captured = dynamic_filter_fn(|meta, _| {
-        meta.target() != AUDIT_TARGET || AUDIT.try_with(|_| ()).is_err()
-    });
-    let filter = env.and(not_captured);
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let output = match format {
         LogFormat::Json => fmt::layer()
@@ -489,8 +545,30 @@ fn init_logging(format: LogFormat) {
             .boxed(),
     };
     // Ignore the error of a second initialisation (there is none in the binary).
-    let _ = tracing_subscriber::registry()
-        .with(AuditCapture)
-        .with(output)
-        .try_init();
+    let _ = tracing_subscriber::registry().with(output).try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_peer_holds_at_most_its_share_of_connections_and_the_table_empties() {
+        let slots = Arc::new(PeerSlots::default());
+        let a: std::net::IpAddr = "192.0.2.1".parse().unwrap();
+        let b: std::net::IpAddr = "192.0.2.2".parse().unwrap();
+        let held: Vec<PeerSlot> = (0..3).filter_map(|_| slots.try_take(a, 3)).collect();
+        assert_eq!(held.len(), 3);
+        assert!(
+            slots.try_take(a, 3).is_none(),
+            "a fourth from the same peer"
+        );
+        let other = slots.try_take(b, 3);
+        assert!(other.is_some(), "another peer is not affected");
+        drop(held);
+        drop(other);
+        // Entries exist only for peers with a live connection: the table is bounded by them.
+        assert_eq!(slots.peers(), 0);
+        assert!(slots.try_take(a, 3).is_some());
+    }
 }

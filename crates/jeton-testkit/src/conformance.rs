@@ -293,7 +293,7 @@ pub fn cases_for(endpoint: Endpoint, path: &str, host: &str, max_body_bytes: usi
         .collect()
 }
 
-/// HTTP framing (RFC-CHECKLIST 1, 2, 5) and client authentication (13, 17, 24-27).
+/// HTTP framing and client authentication.
 fn shared_rows(p: &Profile, max_body_bytes: usize) -> Vec<Row> {
     let success = |name, req: Req| (name, req, 200, p.success, vec![]);
     let client = p.client;
@@ -452,7 +452,7 @@ fn shared_rows(p: &Profile, max_body_bytes: usize) -> Vec<Row> {
     ]
 }
 
-/// The token endpoint's own rows (RFC-CHECKLIST 6, 9, 12, 22).
+/// The token endpoint's own rows.
 fn token_rows() -> Vec<Row> {
     let token = |name, req: Req| (name, req, 200, Expect::Token, vec![]);
     let post_body = format!(
@@ -550,7 +550,7 @@ fn token_param_rows(endpoint: Endpoint, names: [&'static str; 5]) -> Vec<Row> {
     ]
 }
 
-/// Introspection's own rows (RFC-CHECKLIST 61, 62).
+/// Introspection's own rows.
 fn introspection_rows() -> Vec<Row> {
     let mut rows = token_param_rows(
         Endpoint::Introspection,
@@ -569,7 +569,7 @@ fn introspection_rows() -> Vec<Row> {
     rows
 }
 
-/// Revocation's own rows (RFC-CHECKLIST 65-67).
+/// Revocation's own rows.
 fn revocation_rows() -> Vec<Row> {
     let mut rows = token_param_rows(
         Endpoint::Revocation,

@@ -204,6 +204,9 @@ pub fn scope(data: &[u8]) {
 /// content-type: application/x-www-form-urlencoded   one line per occurrence
 /// authorization: Basic YTpi                      one line per occurrence
 /// secure                                         the request came over TLS
+/// peer: 192.0.2.7                                the peer address (default 127.0.0.1)
+/// x-forwarded-for: 198.51.100.1                  one line per occurrence
+/// full                                           the verification pool refuses every job
 ///                                                a blank line, then the body
 /// grant_type=client_credentials&scope=read
 /// ```
@@ -221,6 +224,12 @@ pub struct FuzzRequest<'a> {
     pub authorization: Vec<&'a [u8]>,
     /// Whether a `secure` line was present.
     pub secure: bool,
+    /// The `peer:` address, if one parsed.
+    pub peer: Option<std::net::IpAddr>,
+    /// Every `x-forwarded-for:` value.
+    pub forwarded_for: Vec<&'a [u8]>,
+    /// Whether a `full` line was present: the request is offered a pool that refuses.
+    pub full: bool,
     /// The body.
     pub body: &'a [u8],
 }
@@ -246,8 +255,14 @@ impl<'a> FuzzRequest<'a> {
                 req.content_type.push(v);
             } else if let Some(v) = header_value(line, b"authorization:") {
                 req.authorization.push(v);
+            } else if let Some(v) = header_value(line, b"x-forwarded-for:") {
+                req.forwarded_for.push(v);
+            } else if let Some(v) = header_value(line, b"peer:") {
+                req.peer = std::str::from_utf8(v).ok().and_then(|v| v.parse().ok());
             } else if line == b"secure" {
                 req.secure = true;
+            } else if line == b"full" {
+                req.full = true;
             }
         }
         req
@@ -264,7 +279,27 @@ impl<'a> FuzzRequest<'a> {
         for v in &self.authorization {
             raw = raw.authorization(v);
         }
+        for v in &self.forwarded_for {
+            raw = raw.forwarded_for(v);
+        }
+        raw = raw.peer(Some(
+            self.peer.unwrap_or(std::net::IpAddr::from([127, 0, 0, 1])),
+        ));
+        if self.full {
+            raw = raw.verify_executor(&Refusing);
+        }
         raw
+    }
+}
+
+/// A verification pool with no room: every job refused (the `full` line).
+#[derive(Debug)]
+struct Refusing;
+
+#[async_trait::async_trait]
+impl jeton::VerifyExecutor for Refusing {
+    async fn run(&self, _: jeton::VerifyJob) -> Result<(), jeton::Overloaded> {
+        Err(jeton::Overloaded::new())
     }
 }
 
@@ -282,7 +317,25 @@ fn header_value<'a>(line: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
 /// required, so the `secure` line matters.
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
-    FIXTURE.get_or_init(|| Fixture::with(|b| b.require_tls(true)))
+    FIXTURE.get_or_init(|| {
+        use jeton::{BoundedLimiter, Budget, CostProfile, LimiterConfig};
+        use std::num::{NonZeroU32, NonZeroUsize};
+        let n = |v: u32| NonZeroU32::new(v).expect("nonzero");
+        // Small tables so collisions happen; budgets large enough that most inputs still reach
+        // authentication, small enough that a fuzzer sees `429` (the time is fixed, so nothing
+        // leaks between runs).
+        let limits = LimiterConfig::default()
+            .per_source(Budget::new(n(400), jeton::time::Duration::MINUTE))
+            .per_client_source(Budget::new(n(100), jeton::time::Duration::MINUTE))
+            .slots(NonZeroUsize::new(64).expect("nonzero"));
+        Fixture::with(|b| {
+            b.transport(jeton::Transport::BehindProxy {
+                trusted: vec![std::net::IpAddr::from([10, 0, 0, 1])],
+            })
+            .limiter(std::sync::Arc::new(BoundedLimiter::new([7; 32], limits)))
+            .cost_profiles([CostProfile::hmac(), CostProfile::pbkdf2(n(1_000))])
+        })
+    })
 }
 
 /// The errors a token request may answer with (RFC 6749 §5.2, RFC 8707 §2); `server_error` is
@@ -307,7 +360,10 @@ pub fn token_request(data: &[u8]) {
 
 /// The invariants of every token endpoint answer:
 ///
-/// - status in {200, 400, 401, 405}; 405 only for a method other than `POST`, with `Allow: POST`;
+/// - status in {200, 400, 401, 405, 429, 503}; 405 only for a method other than `POST`, with
+///   `Allow: POST`; 429 (limiter) and 503 (verification pool full, the `full` line) are
+///   `temporarily_unavailable` with a `Retry-After` of at least one second and a `throttled` /
+///   `overloaded` audit event;
 /// - `Cache-Control: no-store`, `Pragma: no-cache`, `Content-Type: application/json` (RFC 6749
 ///   §5.1, errors included);
 /// - 200: the body has a well-formed opaque `access_token` whose digest is in the token store,
@@ -321,7 +377,10 @@ pub fn token_request(data: &[u8]) {
 pub fn check_token_outcome(f: &Fixture, method: &str, outcome: &jeton::Outcome) {
     let r = &outcome.response;
     let status = r.status();
-    assert!([200, 400, 401, 405].contains(&status), "status {status}");
+    assert!(
+        [200, 400, 401, 405, 429, 503].contains(&status),
+        "status {status}"
+    );
     assert_eq!(r.header("cache-control"), Some("no-store"));
     assert_eq!(r.header("pragma"), Some("no-cache"));
     assert_eq!(r.header("content-type"), Some("application/json"));
@@ -348,6 +407,22 @@ pub fn check_token_outcome(f: &Fixture, method: &str, outcome: &jeton::Outcome) 
         return;
     }
     let error = body["error"].as_str().expect("error member");
+    if status == 429 || status == 503 {
+        // Throttled (before any verification) or no verification capacity.
+        assert_eq!(error, "temporarily_unavailable");
+        let wait: u32 = r
+            .header("retry-after")
+            .and_then(|v| v.parse().ok())
+            .expect("Retry-After in whole seconds");
+        assert!(wait >= 1);
+        let expected = if status == 429 {
+            "throttled"
+        } else {
+            "overloaded"
+        };
+        assert_eq!(outcome.event.outcome(), expected);
+        return;
+    }
     let code = TOKEN_ERRORS
         .iter()
         .find(|c| c.as_str() == error)

@@ -233,7 +233,8 @@ pub fn failing_store_engine() -> Arc<Engine> {
         Arc::new(SeqRandom::new(1)),
     );
     let engine = Engine::builder(Arc::new(FailingClientStore), Arc::new(issuer))
-        .require_tls(false)
+        .random(std::sync::Arc::new(jeton::SystemRandom::new()))
+        .transport(jeton::Transport::Plaintext)
         .build()
         .expect("engine");
     Arc::new(engine)
@@ -256,16 +257,17 @@ pub async fn failing_store_is_500_without_detail(addr: SocketAddr, path: &str) {
     assert_eq!(json["error"], "server_error");
 }
 
-/// RFC 9700 §4.13: `serve(engine, proxy)` starts the adapter on 127.0.0.1 with `engine` (which
-/// requires TLS) at `/token`, trusting `proxy` to set `X-Forwarded-Proto`, and returns its
-/// address and whatever keeps it running. A form POST with `X-Forwarded-Proto: https` is
+/// RFC 9700 §4.13: `serve(engine)` starts the adapter on 127.0.0.1 with `engine` at `/token`
+/// and returns its address and whatever keeps it running; the engine trusts one proxy to set
+/// `X-Forwarded-Proto` (the adapter passes the peer and the header, the engine decides). A form POST with `X-Forwarded-Proto: https` is
 /// `200` when the proxy is the peer (127.0.0.1), and `400 invalid_request` from any other peer.
 pub async fn forwarded_proto_counts_only_from_a_trusted_proxy<G>(
-    mut serve: impl FnMut(Arc<Engine>, IpAddr) -> (SocketAddr, G),
+    mut serve: impl FnMut(Arc<Engine>) -> (SocketAddr, G),
 ) {
     for (proxy, expected) in [([127, 0, 0, 1], 200), ([192, 0, 2, 10], 400)] {
-        let engine = Fixture::with(|b| b.require_tls(true)).engine;
-        let (addr, _server) = serve(engine, IpAddr::from(proxy));
+        let trusted = vec![IpAddr::from(proxy)];
+        let engine = Fixture::with(|b| b.transport(Transport::BehindProxy { trusted })).engine;
+        let (addr, _server) = serve(engine);
         let resp = client()
             .post(url(addr, "/token"))
             .header("content-type", FORM)
@@ -371,7 +373,8 @@ pub async fn one_audit_event_per_request_and_no_secret_in_logs(
         assert!(line.contains("client_id=\""), "{line}");
         assert!(line.contains("peer=127.0.0.1:"), "{line}");
     }
-    assert!(text.contains("WrongSecret"), "{text}");
+    assert!(text.contains("reason=\"wrong_secret\""), "{text}");
+    assert!(!text.contains("WrongSecret"), "Debug text in logs: {text}");
     let (good, bad) = (
         encode_basic(BASIC.id, BASIC.secret),
         encode_basic(BASIC.id, guess.secret),
@@ -399,11 +402,12 @@ pub async fn one_audit_event_per_request_and_no_secret_in_logs(
 }
 
 /// RFC 9700 §4.13 through an adapter's header handling. `is_secure(transport, peer, values)`
-/// builds a request header map with one `X-Forwarded-Proto` line per value and returns the
-/// adapter's TLS decision for it; this checks [`FORWARDED_PROTO_CASES`] behind
+/// builds a request with one `X-Forwarded-Proto` line per value, turns it into the core's
+/// `RawRequest` with the adapter's own conversion, and returns `transport.admits(&raw)`: the
+/// engine's decision on what the adapter passed. This checks [`FORWARDED_PROTO_CASES`] behind
 /// `Transport::BehindProxy { trusted: [TRUSTED_PROXY] }`, an unknown peer (never secure),
-/// `Transport::Tls` (always) and `Transport::Plaintext` (never, even from the proxy's address
-/// with `https`).
+/// `Transport::Tls` (always), `Transport::Direct` (never from forwarded headers, even from a
+/// loopback peer with `https`) and `Transport::Plaintext` (TLS not required).
 pub fn forwarded_proto_decides_as_the_core(
     is_secure: impl Fn(&Transport, Option<SocketAddr>, &[&'static str]) -> bool,
 ) {
@@ -417,7 +421,10 @@ pub fn forwarded_proto_decides_as_the_core(
     assert!(!is_secure(&proxy, None, &["https"]));
     assert!(is_secure(&Transport::Tls, None, &[]));
     let loopback = "127.0.0.1:1".parse().ok();
-    assert!(!is_secure(&Transport::Plaintext, loopback, &["https"]));
+    // The default trusts no forwarded header, whatever the peer.
+    assert!(!is_secure(&Transport::Direct, loopback, &["https"]));
+    // Plain HTTP for development: TLS is not required at all.
+    assert!(is_secure(&Transport::Plaintext, loopback, &[]));
 }
 
 /// The audience of [`BearerFixture`] tokens.

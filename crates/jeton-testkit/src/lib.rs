@@ -77,7 +77,7 @@ pub fn now() -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(1_767_225_600).expect("valid timestamp")
 }
 
-/// The RFC 6749 Appendix B test vector's client id (RFC-CHECKLIST item 22).
+/// The RFC 6749 Appendix B test vector's client id.
 pub const VECTOR_ID: &str = "1PpG/Q 1";
 /// The RFC 6749 Appendix B test vector's secret.
 pub const VECTOR_SECRET: &str = "z/tZ9VwFZqApmIQ+ZH1I5pLk/uB4ud:X2/8bL+wfFTt1rFw=";
@@ -288,7 +288,7 @@ pub struct Fixture {
 impl Fixture {
     /// The default fixture: TLS not required (tests mark requests as they like).
     pub fn new() -> Self {
-        Self::with(|b| b.require_tls(false))
+        Self::with(|b| b.transport(jeton::Transport::Plaintext))
     }
 
     /// A fixture whose engine builder is adjusted by `f`.
@@ -305,6 +305,10 @@ impl Fixture {
             Arc::new(SeqRandom::new(seed)),
         ));
         let builder = Engine::builder(clients.clone(), issuer)
+            .random(std::sync::Arc::new(jeton::SystemRandom::new()))
+            // Conformance cases send many failures from one address at one instant; the
+            // limiter has its own tests.
+            .limiter(std::sync::Arc::new(jeton::NoLimiter))
             .issuer(jeton::IssuerId::new(ISSUER).expect("fixture issuer"));
         let engine = f(builder).build().expect("fixture engine");
         Self {

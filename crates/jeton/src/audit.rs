@@ -2,7 +2,9 @@
 
 use crate::client::AuthMethod;
 use crate::error::ErrorCode;
+use crate::server::limiter::RetryAfter;
 use crate::types::{ClientId, Resource, Scope};
+use std::net::IpAddr;
 use time::OffsetDateTime;
 
 /// Why client authentication failed. For logs only: the client always gets the same
@@ -33,6 +35,56 @@ pub enum AuthFailure {
     NotPermitted,
 }
 
+impl AuthFailure {
+    /// A stable snake_case word for log fields: `missing_credentials`, `wrong_secret`, ...
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::MissingCredentials => "missing_credentials",
+            Self::MalformedCredentials => "malformed_credentials",
+            Self::UnsupportedMethod => "unsupported_method",
+            Self::UnknownClient => "unknown_client",
+            Self::WrongSecret => "wrong_secret",
+            Self::ExpiredSecret => "expired_secret",
+            Self::ClientDisabled => "client_disabled",
+            Self::PublicClient => "public_client",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::NotPermitted => "not_permitted",
+        }
+    }
+}
+
+/// An [`AuditEvent`] as flat, secret-free values for structured log fields: what every log line
+/// of jeton (the adapters' and the standalone server's) renders, so that the field names and
+/// values are defined here once. Absent values are `None`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AuditFields<'a> {
+    /// The client the event is about ([`AuditEvent::client_id`]).
+    pub client_id: Option<&'a str>,
+    /// The outcome word ([`AuditEvent::outcome`]).
+    pub outcome: &'static str,
+    /// Why, as a stable word: the [`AuthFailure`] of a failed authentication, the error code of
+    /// a rejection, the failed stage of a server error, `active`/`inactive` for introspection,
+    /// `found`/`not_found` for revocation; `None` for an issued token.
+    pub reason: Option<&'static str>,
+    /// The authentication method attempted, for failed authentication.
+    pub method: Option<&'static str>,
+    /// The granted scope of an issued token, space-separated.
+    pub scope: Option<String>,
+    /// The audience of an issued token, space-separated.
+    pub audience: Option<String>,
+    /// The client the introspected token belongs to.
+    pub token_client_id: Option<&'a str>,
+    /// The token's identifier (JWT `jti`), for issued, introspected and revoked tokens that
+    /// have one.
+    pub jti: Option<&'a str>,
+    /// The source address a throttled request was counted against (the peer, or the client
+    /// address a trusted proxy forwarded).
+    pub source: Option<IpAddr>,
+    /// The `Retry-After` seconds of a throttled or overloaded answer.
+    pub retry_after: Option<u32>,
+}
+
 /// How loud an [`AuditEvent`] is in the application's logs ([`AuditEvent::severity`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
@@ -60,6 +112,8 @@ pub enum AuditEvent {
         audience: Vec<Resource>,
         /// Expiry.
         expires_at: OffsetDateTime,
+        /// The token's identifier, when its format has one (JWT `jti`); never the token.
+        jti: Option<String>,
     },
     /// A token was introspected (RFC 7662).
     TokenIntrospected {
@@ -69,6 +123,8 @@ pub enum AuditEvent {
         active: bool,
         /// The client the token belongs to, when active.
         token_client_id: Option<ClientId>,
+        /// The token's identifier (JWT `jti`), when active and known.
+        jti: Option<String>,
     },
     /// A revocation request was answered with success (RFC 7009).
     TokenRevoked {
@@ -76,6 +132,8 @@ pub enum AuditEvent {
         client_id: ClientId,
         /// Whether a token was found and revoked (unknown tokens also answer 200).
         found: bool,
+        /// The revoked token's identifier (JWT `jti`), when known.
+        jti: Option<String>,
     },
     /// Client authentication failed.
     ClientAuthenticationFailed {
@@ -95,6 +153,28 @@ pub enum AuditEvent {
         /// The description sent.
         reason: &'static str,
     },
+    /// Refused with `429` before any verification: too many failed authentications from this
+    /// source, or for this client id from this source.
+    Throttled {
+        /// The claimed client id.
+        client_id: ClientId,
+        /// The connection's peer.
+        peer: Option<IpAddr>,
+        /// The source address counted (the peer, or a trusted proxy's forwarded address).
+        source: IpAddr,
+        /// The wait sent in `Retry-After`.
+        retry_after: RetryAfter,
+    },
+    /// Refused with `503`: no capacity (`stage` `verify`: the verification pool is full;
+    /// `issue_token`: the token store is full).
+    Overloaded {
+        /// The client, if known.
+        client_id: Option<ClientId>,
+        /// Which step had no capacity.
+        stage: &'static str,
+        /// The wait sent in `Retry-After`.
+        retry_after: RetryAfter,
+    },
     /// An infrastructure failure answered `500 server_error`; the diagnostic has the cause.
     ServerError {
         /// The client, if known.
@@ -112,6 +192,8 @@ impl AuditEvent {
                 Some(client_id)
             }
             Self::TokenIntrospected { caller, .. } => Some(caller),
+            Self::Throttled { client_id, .. } => Some(client_id),
+            Self::Overloaded { client_id, .. } => client_id.as_ref(),
             Self::ClientAuthenticationFailed { client_id, .. }
             | Self::RequestRejected { client_id, .. }
             | Self::ServerError { client_id, .. } => client_id.as_ref(),
@@ -119,7 +201,7 @@ impl AuditEvent {
     }
 
     /// A short outcome word for log lines: `issued`, `introspected`, `revoked`, `auth_failed`,
-    /// `rejected`, `server_error`.
+    /// `rejected`, `throttled`, `overloaded`, `server_error`.
     pub fn outcome(&self) -> &'static str {
         match self {
             Self::TokenIssued { .. } => "issued",
@@ -127,16 +209,87 @@ impl AuditEvent {
             Self::TokenRevoked { .. } => "revoked",
             Self::ClientAuthenticationFailed { .. } => "auth_failed",
             Self::RequestRejected { .. } => "rejected",
+            Self::Throttled { .. } => "throttled",
+            Self::Overloaded { .. } => "overloaded",
             Self::ServerError { .. } => "server_error",
         }
     }
 
+    /// The event as structured log fields (see [`AuditFields`]).
+    pub fn fields(&self) -> AuditFields<'_> {
+        let mut f = AuditFields {
+            client_id: self.client_id().map(ClientId::as_str),
+            outcome: self.outcome(),
+            reason: None,
+            method: None,
+            scope: None,
+            audience: None,
+            token_client_id: None,
+            jti: None,
+            source: None,
+            retry_after: None,
+        };
+        match self {
+            Self::TokenIssued {
+                scope,
+                audience,
+                jti,
+                ..
+            } => {
+                f.jti = jti.as_deref();
+                f.scope = (!scope.is_empty()).then(|| scope.to_string());
+                f.audience = (!audience.is_empty()).then(|| {
+                    let all: Vec<&str> = audience.iter().map(Resource::as_str).collect();
+                    all.join(" ")
+                });
+            }
+            Self::TokenIntrospected {
+                active,
+                token_client_id,
+                jti,
+                ..
+            } => {
+                f.jti = jti.as_deref();
+                f.reason = Some(if *active { "active" } else { "inactive" });
+                f.token_client_id = token_client_id.as_ref().map(ClientId::as_str);
+            }
+            Self::TokenRevoked { found, jti, .. } => {
+                f.jti = jti.as_deref();
+                f.reason = Some(if *found { "found" } else { "not_found" });
+            }
+            Self::ClientAuthenticationFailed { method, reason, .. } => {
+                f.reason = Some(reason.as_str());
+                f.method = method.map(AuthMethod::as_str);
+            }
+            Self::RequestRejected { error, .. } => f.reason = Some(error.as_str()),
+            Self::ServerError { stage, .. } => f.reason = Some(stage),
+            Self::Throttled {
+                source,
+                retry_after,
+                ..
+            } => {
+                f.reason = Some("too_many_failures");
+                f.source = Some(*source);
+                f.retry_after = Some(retry_after.as_secs());
+            }
+            Self::Overloaded {
+                stage, retry_after, ..
+            } => {
+                f.reason = Some(stage);
+                f.retry_after = Some(retry_after.as_secs());
+            }
+        }
+        f
+    }
+
     /// The log level adapters emit this event at: [`Severity::Warn`] for failed client
-    /// authentication, [`Severity::Error`] for a server error, [`Severity::Info`] otherwise
+    /// authentication, throttled and overloaded requests, [`Severity::Error`] for a server error, [`Severity::Info`] otherwise
     /// (issued, introspected, revoked, rejected).
     pub fn severity(&self) -> Severity {
         match self {
-            Self::ClientAuthenticationFailed { .. } => Severity::Warn,
+            Self::ClientAuthenticationFailed { .. }
+            | Self::Throttled { .. }
+            | Self::Overloaded { .. } => Severity::Warn,
             Self::ServerError { .. } => Severity::Error,
             Self::TokenIssued { .. }
             | Self::TokenIntrospected { .. }
@@ -168,11 +321,13 @@ mod tests {
             AuditEvent::TokenRevoked {
                 client_id: id.clone(),
                 found: true,
+                jti: None,
             },
             AuditEvent::TokenIntrospected {
                 caller: id.clone(),
                 active: false,
                 token_client_id: None,
+                jti: None,
             },
             AuditEvent::RequestRejected {
                 client_id: Some(id),
@@ -183,5 +338,37 @@ mod tests {
         for event in info {
             assert_eq!(event.severity(), Severity::Info, "{event:?}");
         }
+    }
+
+    #[test]
+    fn log_fields_are_flat_words_not_debug_text() {
+        let issued = AuditEvent::TokenIssued {
+            client_id: ClientId::new("billing").unwrap(),
+            scope: Scope::parse("a b").unwrap(),
+            audience: vec![
+                Resource::new("https://a.example/").unwrap(),
+                Resource::new("https://b.example/").unwrap(),
+            ],
+            expires_at: OffsetDateTime::UNIX_EPOCH,
+            jti: Some("j-1".into()),
+        };
+        let f = issued.fields();
+        assert_eq!(f.jti, Some("j-1"));
+        assert_eq!(f.client_id, Some("billing"));
+        assert_eq!(f.outcome, "issued");
+        assert_eq!(f.scope.as_deref(), Some("a b"));
+        assert_eq!(
+            f.audience.as_deref(),
+            Some("https://a.example/ https://b.example/")
+        );
+        let failed = AuditEvent::ClientAuthenticationFailed {
+            client_id: None,
+            method: Some(AuthMethod::ClientSecretBasic),
+            reason: AuthFailure::WrongSecret,
+        };
+        let f = failed.fields();
+        assert_eq!(f.reason, Some("wrong_secret"));
+        assert_eq!(f.method, Some("client_secret_basic"));
+        assert_eq!(f.client_id, None);
     }
 }

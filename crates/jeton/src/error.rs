@@ -38,6 +38,13 @@ pub enum ErrorCode {
     /// `use_dpop_nonce`: the proof must carry the server's current nonce, sent in the
     /// `DPoP-Nonce` response header (RFC 9449 §8, 400; §9 at a resource server, 401).
     UseDpopNonce,
+    /// `temporarily_unavailable` (RFC 6749 §4.1.2.1): no capacity now, retry later. Sent with
+    /// `503` and `Retry-After` when the verification pool or the token store is full, and with
+    /// `429` and `Retry-After` when failed authentications from one source exceed their budget
+    /// (RFC 6585 §4). Chosen over `invalid_client`, which would tell a client its secret is
+    /// wrong, and over `slow_down`, which only the device flow defines: every OAuth client
+    /// library knows this code means "try again later".
+    TemporarilyUnavailable,
     /// `server_error`: an infrastructure failure (500). Not in RFC 6749 §5.2 for the token
     /// endpoint; jeton answers it with 500 and no internal detail, a documented choice.
     ServerError,
@@ -59,6 +66,7 @@ impl ErrorCode {
             Self::InsufficientScope => "insufficient_scope",
             Self::InvalidDpopProof => "invalid_dpop_proof",
             Self::UseDpopNonce => "use_dpop_nonce",
+            Self::TemporarilyUnavailable => "temporarily_unavailable",
             Self::ServerError => "server_error",
         }
     }
@@ -69,12 +77,13 @@ impl ErrorCode {
             Self::InvalidClient | Self::InvalidToken => 401,
             Self::InsufficientScope => 403,
             Self::ServerError => 500,
+            Self::TemporarilyUnavailable => 503,
             _ => 400,
         }
     }
 
     /// Every code, for tests and documentation tables.
-    pub const ALL: [ErrorCode; 13] = [
+    pub const ALL: [ErrorCode; 14] = [
         Self::InvalidRequest,
         Self::InvalidClient,
         Self::InvalidGrant,
@@ -87,6 +96,7 @@ impl ErrorCode {
         Self::InsufficientScope,
         Self::InvalidDpopProof,
         Self::UseDpopNonce,
+        Self::TemporarilyUnavailable,
         Self::ServerError,
     ];
 }
@@ -176,6 +186,13 @@ pub enum ConfigError {
     /// An endpoint URL must be absolute `http(s)` without fragment (RFC 6749 §3.1, §3.2).
     #[error("endpoint URLs must be absolute http(s) URLs without fragment")]
     BadEndpoint,
+    /// The default limiter, or a choice between several cost profiles, needs a secret key, and
+    /// the core reads no RNG: give the builder a random source (`EngineBuilder::random`), or
+    /// your own limiter.
+    #[error(
+        "a random source is required for the default limiter and for several cost profiles (EngineBuilder::random)"
+    )]
+    RandomSourceRequired,
 }
 
 #[cfg(test)]
@@ -199,6 +216,7 @@ mod tests {
         assert_eq!(ErrorCode::InvalidScope.http_status(), 400);
         assert_eq!(ErrorCode::InsufficientScope.http_status(), 403);
         assert_eq!(ErrorCode::ServerError.http_status(), 500);
+        assert_eq!(ErrorCode::TemporarilyUnavailable.http_status(), 503);
     }
 
     #[test]

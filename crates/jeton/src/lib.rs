@@ -58,7 +58,7 @@
 //! let engine = Engine::builder(
 //!     Arc::new(Clients(client)),
 //!     Arc::new(OpaqueIssuer::new(Arc::new(Tokens::default()), rng)),
-//! )
+//! ).random(std::sync::Arc::new(jeton::SystemRandom::new()))
 //! .build()
 //! .unwrap();
 //!
@@ -81,26 +81,34 @@
 //! method, transport, `Content-Type`, size and query checks → form parse (Appendix B, repeats
 //! refused) → `grant_type`, `scope`, `resource` syntax → one client authentication method
 //! (Basic, form-decoded; or body, if the client allows it) → [`ClientStore::client`] →
-//! constant-time verification (a decoy for unknown clients) → policy → [`TokenIssuer::issue`]
-//! → a JSON response with `no-store`, and an [`AuditEvent`].
+//! verification, a pure function of the credentials and the record (a decoy for unknown
+//! clients) → policy → [`TokenIssuer::issue`] → a JSON response with `no-store`, and an
+//! [`AuditEvent`]. The code is in three folders: `server/` (the endpoints), `tokens/` (token
+//! formats and keys) and `resource/` (the resource server's checks), over a shared model; see
+//! `ARCHITECTURE.md` in the repository.
 //!
 //! Errors map through one table, [`ErrorCode`]. `server_error` with status 500 is not in
 //! RFC 6749 §5.2; jeton uses it for infrastructure failure, with no detail in the body.
 //!
 //! ## For adapter authors
 //!
-//! An adapter translates and decides nothing about OAuth: every rule that is not about its
-//! framework's types lives here, once, so the adapters cannot drift apart.
+//! An adapter translates and decides nothing: every rule that is not about its framework's
+//! types lives here, once, so the adapters cannot drift apart.
 //!
-//! - Routing: [`Engine::routes`] is the table to mount (paths in matching order, the first of
-//!   two equal paths kept); a [`RouteKind`] that [`is_form`](RouteKind::is_form) is answered by
-//!   [`Engine::handle`], the others by [`Engine::document`] (`GET` and `HEAD` only).
-//! - TLS: [`Transport::is_secure`] takes the peer address and every `X-Forwarded-Proto` value
-//!   (a [`HeaderValues`]) and gives [`RawRequest::secure`].
-//! - Logs: [`AuditEvent::severity`] is the level to emit each event at,
-//!   [`RouteKind::name`] its `endpoint` field.
-//! - Resource servers: [`BearerError::status`], [`BearerError::www_authenticate`] and
-//!   [`BearerError::body`] are the whole RFC 6750 answer.
+//! - Routing: [`Engine::route`] finds what answers a path ([`Engine::routes`] is the table);
+//!   a [`RouteKind`] that [`is_form`](RouteKind::is_form) is answered by [`Engine::handle`],
+//!   the others by [`Engine::answer_document`] (the document, `HEAD`, `405`), and an unrouted
+//!   path by [`Response::not_found`].
+//! - TLS: the engine's [`Transport`] decides, from what the adapter puts on the request:
+//!   [`RawRequest::peer`] and every [`RawRequest::forwarded_proto`] value.
+//! - Logs: each form request returns an [`Outcome`]: the response to send, the
+//!   [`AuditEvent`] (its [`fields`](AuditEvent::fields) are the structured log fields, its
+//!   [`severity`](AuditEvent::severity) the level, [`RouteKind::name`] the `endpoint`), and a
+//!   diagnostic for the application's logs.
+//! - Resource servers: [`BearerError::response`] is the whole RFC 6750 answer.
+//!
+//! The shared pieces of adapters on `http` 1.x (body reading, the request from `http` parts,
+//! response conversion, outcome logging) are in the `jeton-http` crate.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -109,6 +117,7 @@
 // below (`store` names the token record, which lives with the token formats).
 mod audit;
 mod basic;
+mod capacity;
 mod client;
 mod error;
 mod form;
@@ -126,8 +135,9 @@ mod resource;
 mod server;
 mod tokens;
 
-pub use audit::{AuditEvent, AuthFailure, Severity};
+pub use audit::{AuditEvent, AuditFields, AuthFailure, Severity};
 pub use basic::encode_basic;
+pub use capacity::CapacityExceeded;
 pub use client::{
     AuthMethod, ClientRecord, ClientRecordBuilder, DefaultScope, GrantType, RegisteredSecret,
 };
@@ -144,7 +154,10 @@ pub use secret::{
     SECRET_PREFIX, SecretVerifier, SystemRandom, TOKEN_PREFIX, VerifierParseError, generate_secret,
     is_generated_secret,
 };
-pub use server::{Endpoints, Engine, EngineBuilder, Route, RouteKind};
+pub use server::{
+    AuthLimiter, BoundedLimiter, Budget, CostProfile, Endpoints, Engine, EngineBuilder, Inline,
+    LimiterConfig, NoLimiter, Overloaded, RetryAfter, Route, RouteKind, VerifyExecutor, VerifyJob,
+};
 pub use store::{ClientStore, ReplayKey, ReplayStore, RevocationList, TokenStore};
 pub use tokens::{
     AT_JWT_TYPE, AccessToken, AccessTokenClaims, Algorithm, ClientKeys, Confirmation, CustomClaims,

@@ -1,6 +1,8 @@
 //! The raw request an adapter hands to the engine.
 
+use crate::server::verify::VerifyExecutor;
 use std::fmt;
+use std::net::IpAddr;
 use time::OffsetDateTime;
 
 /// The values of one header field as received: how many times it occurred and the first value.
@@ -55,6 +57,10 @@ pub struct RawRequest<'a> {
     pub(crate) body: &'a [u8],
     pub(crate) now: OffsetDateTime,
     pub(crate) secure: bool,
+    pub(crate) peer: Option<IpAddr>,
+    pub(crate) forwarded_proto: HeaderValues<'a>,
+    pub(crate) forwarded_for: HeaderValues<'a>,
+    pub(crate) executor: Option<&'a (dyn VerifyExecutor + 'static)>,
     pub(crate) body_state: BodyState,
 }
 
@@ -79,6 +85,10 @@ impl fmt::Debug for RawRequest<'_> {
             .field("body_len", &self.body.len())
             .field("now", &self.now)
             .field("secure", &self.secure)
+            .field("peer", &self.peer)
+            .field("forwarded_proto", &self.forwarded_proto.count)
+            .field("forwarded_for", &self.forwarded_for.count)
+            .field("executor", &self.executor)
             .field("body_state", &self.body_state)
             .finish()
     }
@@ -95,6 +105,10 @@ impl<'a> RawRequest<'a> {
             body,
             now,
             secure: false,
+            peer: None,
+            forwarded_proto: HeaderValues::default(),
+            forwarded_for: HeaderValues::default(),
+            executor: None,
             body_state: BodyState::Complete,
         }
     }
@@ -133,11 +147,47 @@ impl<'a> RawRequest<'a> {
         self
     }
 
-    /// Marks the request as received over TLS (directly, or through a trusted TLS-terminating
-    /// proxy: deciding that is the adapter's job).
+    /// Marks the connection itself as TLS (a listener that terminates TLS knows this). Whether
+    /// that, or a trusted proxy's forwarded scheme, is required is the engine's
+    /// [`Transport`](crate::Transport) setting.
     pub fn secure(mut self, secure: bool) -> Self {
         self.secure = secure;
         self
+    }
+
+    /// Sets the connection's peer address (`None` when unknown): the engine checks it against
+    /// trusted proxies, and it is the source address for per-source limits.
+    pub fn peer(mut self, peer: Option<IpAddr>) -> Self {
+        self.peer = peer;
+        self
+    }
+
+    /// Adds one `X-Forwarded-Proto` value (call once per occurrence, or per list element as
+    /// received: the engine trusts only a single value).
+    pub fn forwarded_proto(mut self, value: &'a [u8]) -> Self {
+        self.forwarded_proto.push(value);
+        self
+    }
+
+    /// Adds one `X-Forwarded-For` value (call once per occurrence). The engine uses it for the
+    /// source address of per-source limits only when the peer is a trusted proxy
+    /// ([`Transport::source`](crate::Transport::source)).
+    pub fn forwarded_for(mut self, value: &'a [u8]) -> Self {
+        self.forwarded_for.push(value);
+        self
+    }
+
+    /// The executor the adapter offers for slow verification (a bounded blocking pool), used
+    /// unless the engine was built with its own
+    /// ([`EngineBuilder::verify_executor`](crate::EngineBuilder::verify_executor)).
+    pub fn verify_executor(mut self, executor: &'a (dyn VerifyExecutor + 'static)) -> Self {
+        self.executor = Some(executor);
+        self
+    }
+
+    /// The peer address, if the adapter knows it.
+    pub fn peer_addr(&self) -> Option<IpAddr> {
+        self.peer
     }
 
     /// The request time.

@@ -68,6 +68,45 @@ impl Response {
         Self::json(code.http_status(), body)
     }
 
+    /// `404 {"error":"not_found"}`, not cached: the answer to a path no route serves.
+    pub fn not_found() -> Self {
+        Self::small_json(404, br#"{"error":"not_found"}"#)
+    }
+
+    /// `200 {"status":"ok"}`, not cached: a liveness answer (it checks nothing but that the
+    /// process answers).
+    pub fn healthy() -> Self {
+        Self::small_json(200, br#"{"status":"ok"}"#)
+    }
+
+    /// `500 {"error":"server_error"}`, not cached: what an adapter sends when it cannot
+    /// carry a response (it never can fail to carry the engine's own).
+    pub fn server_error() -> Self {
+        Self::small_json(500, br#"{"error":"server_error"}"#)
+    }
+
+    /// A fixed JSON answer that is not part of an OAuth exchange (routing, liveness).
+    pub(crate) fn small_json(status: u16, body: &'static [u8]) -> Self {
+        Self::json(status, body.to_vec())
+    }
+
+    /// This read-only answer as given to `method`: as is for `GET`; for `HEAD` the same
+    /// headers with the `Content-Length` of the body, and no body (RFC 9110 §9.3.2); for any
+    /// other method `405 {"error":"method_not_allowed"}` with `Allow: GET, HEAD`.
+    pub fn for_read_only(mut self, method: &str) -> Self {
+        match method {
+            "GET" => self,
+            "HEAD" => {
+                let len = self.body.len();
+                self.set_header("content-length", len.to_string());
+                self.body.clear();
+                self
+            }
+            _ => Self::small_json(405, br#"{"error":"method_not_allowed"}"#)
+                .with_header("allow", "GET, HEAD".to_owned()),
+        }
+    }
+
     pub(crate) fn with_header(mut self, name: &'static str, value: String) -> Self {
         self.headers.push((name, value));
         self
@@ -163,6 +202,8 @@ pub(crate) mod desc {
     pub(crate) const SERVER_ERROR: &str = "the server could not process the request";
     pub(crate) const TOKEN_REQUIRED: &str = "token is required";
     pub(crate) const NOT_YOUR_TOKEN: &str = "the token was not issued to this client";
+    pub(crate) const THROTTLED: &str = "too many failed authentications; retry later";
+    pub(crate) const OVERLOADED: &str = "the server is busy; retry later";
 
     #[cfg(test)]
     pub(crate) const ALL: &[&str] = &[
@@ -192,6 +233,8 @@ pub(crate) mod desc {
         SERVER_ERROR,
         TOKEN_REQUIRED,
         NOT_YOUR_TOKEN,
+        THROTTLED,
+        OVERLOADED,
     ];
 }
 

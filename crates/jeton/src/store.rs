@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 /// Where registered clients live.
 ///
-/// Implementations: `jeton-memory` (in process), `jeton-postgres` (shared by several nodes), or
+/// Implementations: `jeton-memory` (in process), a database of your own (shared by several nodes), or
 /// your own. Methods take `&self`; a store owns its interior mutability.
 #[async_trait::async_trait]
 pub trait ClientStore: Send + Sync {

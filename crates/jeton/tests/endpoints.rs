@@ -111,7 +111,7 @@ fn rfc7662_2_2_unknown_malformed_expired_revoked_are_just_inactive() {
     let t = f.issue(ALL, "");
     // Malformed, unknown (valid shape, never issued), garbage.
     let unknown = {
-        let other = Fixture::seeded(7, |b| b.require_tls(false));
+        let other = Fixture::seeded(7, |b| b.transport(jeton::Transport::Plaintext));
         other.issue(BASIC, "&scope=read")
     };
     for bad in ["x", "jt_nope", &unknown, "%E2%82%AC"] {
@@ -291,7 +291,7 @@ fn rfc8414_2_metadata_matches_the_behaviour() {
 #[test]
 fn rfc8414_2_body_credentials_off_means_not_advertised_and_refused() {
     let f = Fixture::with(|b| {
-        b.require_tls(false)
+        b.transport(jeton::Transport::Plaintext)
             .allow_client_secret_post(false)
             .scopes_supported(jeton::Scope::parse("read write").unwrap())
     });
@@ -313,6 +313,7 @@ fn rfc8414_2_body_credentials_off_means_not_advertised_and_refused() {
 fn rfc8414_2_no_issuer_no_metadata() {
     let f = Fixture::new();
     let e = jeton::Engine::builder(f.clients.clone(), std::sync::Arc::new(FailingIssuer))
+        .random(std::sync::Arc::new(jeton::SystemRandom::new()))
         .build()
         .unwrap();
     assert!(e.metadata_document().is_none());
@@ -366,6 +367,7 @@ fn rfc8414_3_routes_follow_the_configured_endpoints_and_issuer_path() {
 fn an_engine_without_endpoints_is_routed_on_token_only() {
     let f = Fixture::new();
     let e = jeton::Engine::builder(f.clients.clone(), std::sync::Arc::new(FailingIssuer))
+        .random(std::sync::Arc::new(jeton::SystemRandom::new()))
         .build()
         .unwrap();
     assert_eq!(paths(&e.routes()), [("/token", RouteKind::Token)]);

@@ -137,7 +137,7 @@ fn token_request_seeds() {
 /// silently lose the whole issuing path.
 #[test]
 fn token_request_success_seeds_issue_a_token() {
-    let f = Fixture::with(|b| b.require_tls(true));
+    let f = Fixture::with(|b| b.transport(jeton::Transport::Direct));
     for name in [
         "basic-ok",
         "rfc6749-vector",

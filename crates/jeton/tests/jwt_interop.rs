@@ -619,7 +619,8 @@ fn rfc9068_token_format_is_a_configuration_switch() {
         )
         .unwrap();
         let engine = jeton::Engine::builder(fixture.clients.clone(), issuer)
-            .require_tls(false)
+            .random(std::sync::Arc::new(jeton::SystemRandom::new()))
+            .transport(jeton::Transport::Plaintext)
             .build()
             .unwrap();
         let token = issue_resource(&engine, now());

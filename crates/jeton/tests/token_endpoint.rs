@@ -1,4 +1,4 @@
-//! The token endpoint against RFC-CHECKLIST.md, one test per behaviour, named after the rule.
+//! The token endpoint against the RFC rules (docs/conformance.md), one test per behaviour, named after the rule.
 
 use jeton::{AuditEvent, AuthFailure, ClientId, Engine, RawRequest, TokenDigest, TokenStore};
 use jeton_testkit::*;
@@ -166,7 +166,7 @@ fn rfc6749_3_2_content_type_must_be_form_urlencoded() {
 
 #[test]
 fn rfc6749_5_2_oversize_body_is_invalid_request() {
-    let f = Fixture::with(|b| b.require_tls(false).max_body_bytes(128));
+    let f = Fixture::with(|b| b.transport(jeton::Transport::Plaintext).max_body_bytes(128));
     let auth = basic(BASIC);
     let mut body = b"grant_type=client_credentials&scope=read&pad=".to_vec();
     body.resize(129, b'a');
@@ -456,14 +456,14 @@ fn rfc6749_5_2_every_authentication_failure_looks_the_same() {
     assert_eq!(unknown_body.response, body_fail.response);
 }
 
-/// RFC 6749 §10.10 / RFC-CHECKLIST item 18. With a PBKDF2 decoy the unknown-client path must
+/// RFC 6749 §10.10. With a PBKDF2 decoy the unknown-client path must
 /// cost about what the wrong-secret path costs; without a decoy it would be ~1000x cheaper.
 /// A ratio measured in one run, interleaved, with a wide tolerance: not a performance target.
 #[test]
 fn rfc6749_10_10_unknown_client_costs_the_same_as_a_wrong_secret() {
     let iterations = NonZeroU32::new(20_000).unwrap();
     let f = Fixture::with(|b| {
-        b.require_tls(false)
+        b.transport(jeton::Transport::Plaintext)
             .decoy(jeton::DecoyKind::Pbkdf2Sha256(iterations))
     });
     // A PBKDF2 client with the same cost as the decoy.
@@ -570,7 +570,7 @@ fn rfc6749_5_2_malformed_basic_is_invalid_client_with_basic_challenge() {
 
 #[test]
 fn rfc6749_5_2_failed_basic_gets_401_with_basic_challenge() {
-    let f = Fixture::with(|b| b.require_tls(false).realm("tokens"));
+    let f = Fixture::with(|b| b.transport(jeton::Transport::Plaintext).realm("tokens"));
     let o = f.token(
         "grant_type=client_credentials&scope=read",
         Some(&jeton::encode_basic(BASIC.id, "nope")),
@@ -653,7 +653,10 @@ fn rfc6749_4_4_3_no_refresh_token() {
 
 #[test]
 fn rfc9700_4_15_subject_prefix_keeps_client_subjects_apart() {
-    let f = Fixture::with(|b| b.require_tls(false).subject_prefix("client:"));
+    let f = Fixture::with(|b| {
+        b.transport(jeton::Transport::Plaintext)
+            .subject_prefix("client:")
+    });
     let v = assert_issued(&f.token_basic(ALL, CC));
     let digest = TokenDigest::of(v["access_token"].as_str().unwrap());
     let rec = block_on(f.tokens.get(&digest)).unwrap().unwrap();
@@ -773,7 +776,8 @@ fn rfc6749_5_2_store_failure_is_server_error_without_detail() {
             Arc::new(SeqRandom::new(1)),
         )),
     )
-    .require_tls(false)
+    .random(std::sync::Arc::new(jeton::SystemRandom::new()))
+    .transport(jeton::Transport::Plaintext)
     .build()
     .unwrap();
     let auth = basic(BASIC);
@@ -804,7 +808,8 @@ fn rfc6749_5_2_issuer_failure_is_server_error_without_detail() {
         fixture_clients(),
     ));
     let engine = Engine::builder(clients, Arc::new(FailingIssuer))
-        .require_tls(false)
+        .random(std::sync::Arc::new(jeton::SystemRandom::new()))
+        .transport(jeton::Transport::Plaintext)
         .build()
         .unwrap();
     let auth = basic(BASIC);
@@ -822,7 +827,7 @@ fn rfc6749_5_2_issuer_failure_is_server_error_without_detail() {
 fn rfc9700_2_5_pbkdf2_verifiers_are_upgraded_on_successful_verify() {
     let target = NonZeroU32::new(2_000).unwrap();
     let f = Fixture::with(|b| {
-        b.require_tls(false)
+        b.transport(jeton::Transport::Plaintext)
             .upgrade_pbkdf2_to(target, Arc::new(SeqRandom::new(9)))
     });
     let id = ClientId::new(PBKDF2.id).unwrap();
@@ -899,7 +904,10 @@ fn audit_event_for_issue_names_client_scope_and_expiry() {
 
 #[test]
 fn engine_config_is_validated() {
-    let b = || Engine::builder(Arc::new(FailingClientStore), Arc::new(FailingIssuer));
+    let b = || {
+        Engine::builder(Arc::new(FailingClientStore), Arc::new(FailingIssuer))
+            .random(std::sync::Arc::new(jeton::SystemRandom::new()))
+    };
     assert!(b().realm("a\"b").build().is_err());
     assert!(b().realm("").build().is_err());
     assert!(b().max_body_bytes(10).build().is_err());

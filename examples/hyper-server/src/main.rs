@@ -6,7 +6,7 @@
 //! RFC 8414 metadata, and `/healthz`), registers one demo client whose secret is generated at
 //! start and printed once (only its verifier is stored), and stops on Ctrl-C.
 //!
-//! The engine is built with `require_tls(false)` and the adapter with `Transport::Plaintext`:
+//! The engine is built with `transport(jeton::Transport::Plaintext)` and the adapter with `Transport::Plaintext`:
 //! a development setting, never one for production (RFC 6749 §3.2 requires TLS).
 
 use hyper::server::conn::http1;
@@ -57,8 +57,9 @@ async fn main() -> Result<(), Box<dyn Error>> {
         Arc::new(MemoryClientStore::with_clients([client])),
         Arc::new(OpaqueIssuer::new(Arc::new(MemoryTokenStore::new()), rng)),
     )
+    .random(std::sync::Arc::new(jeton_hyper::jeton::SystemRandom::new()))
     // DEVELOPMENT ONLY: accept requests over plain HTTP.
-    .require_tls(false);
+    .transport(Transport::Plaintext);
     // The issuer is this server's own URL. RFC 8414 wants https; jeton accepts http for a
     // loopback host only, so on any other address the endpoints are served without an issuer
     // (and without the metadata document).
@@ -81,10 +82,10 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .endpoints()
         .cloned()
         .ok_or("no endpoints configured")?;
-    let router = Router::new(engine, Transport::Plaintext).with_health("/healthz");
+    let router = Router::new(engine).with_health("/healthz");
 
     println!("=====================================================================");
-    println!(" DEVELOPMENT SETTING: TLS is NOT required (require_tls(false),");
+    println!(" DEVELOPMENT SETTING: TLS is NOT required (transport(jeton::Transport::Plaintext),");
     println!(" Transport::Plaintext). Never run a token endpoint like this in");
     println!(" production: RFC 6749 section 3.2 requires TLS.");
     if !local.ip().is_loopback() {

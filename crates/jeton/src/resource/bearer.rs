@@ -26,7 +26,7 @@ use crate::tokens::algorithm::Algorithm;
 use crate::tokens::jwt_verify::{
     AccessTokenClaims, DEFAULT_MAX_TOKEN_BYTES, JwtCheck, check_expiry, verify_jwt,
 };
-use crate::tokens::keys::{Jwks, Swap};
+use crate::tokens::key_set::{Jwks, Swap};
 use crate::types::Scope;
 use std::fmt;
 use std::sync::Arc;

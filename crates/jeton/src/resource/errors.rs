@@ -1,6 +1,7 @@
 //! What a refused bearer request answers (RFC 6750 §3), and the validator's setting errors.
 
 use crate::error::{ErrorCode, StoreError};
+use crate::response::Response;
 use crate::tokens::jwt_verify::JwtFailure;
 use crate::types::Scope;
 use std::error::Error as StdError;
@@ -179,6 +180,21 @@ impl BearerError {
             v.push_str(&format!(", scope=\"{s}\""));
         }
         Some(v)
+    }
+
+    /// The whole RFC 6750 answer, to send as is: [`BearerError::status`], the
+    /// [`www_authenticate`](BearerError::www_authenticate) challenge, `Cache-Control: no-store`,
+    /// and the [`body`](BearerError::body) (`application/json`) when there is one.
+    pub fn response(&self) -> Response {
+        let mut r = match self.body() {
+            Some(body) => Response::json(self.status(), body.into_bytes()),
+            None => Response::empty(self.status()),
+        };
+        r.remove_header("pragma");
+        if let Some(challenge) = self.www_authenticate() {
+            r = r.with_header("www-authenticate", challenge);
+        }
+        r
     }
 
     /// The JSON body to send with [`BearerError::status`], content type `application/json`:

@@ -7,10 +7,15 @@ use crate::form::Form;
 use crate::request::RawRequest;
 use crate::response::{Diagnostic, desc};
 use crate::secret::SecretVerifier;
+use crate::server::cost::CostModel;
 use crate::server::engine::Engine;
+use crate::server::limiter::{AuthLimiter, NoLimiter};
 use crate::server::rejection::Rejection;
+use crate::server::verify::{Inline, VerifyExecutor};
 use crate::types::{ClientId, ClientSecret};
+use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
+use std::sync::Arc;
 use time::OffsetDateTime;
 
 /// A client that proved who it is. Only [`authenticate`] makes one.
@@ -20,6 +25,7 @@ pub(crate) struct AuthenticatedClient {
 }
 
 /// The credentials found in a request, not yet checked against a store.
+#[derive(Clone)]
 pub(crate) struct Credentials {
     id: ClientId,
     secret: ClientSecret,
@@ -120,10 +126,12 @@ pub(crate) fn extract_credentials(
     ))
 }
 
-/// What authentication needs from the engine's settings.
-pub(crate) struct AuthnPolicy<'a> {
-    /// The verifier the unknown-client path runs, so that it costs what a wrong secret costs.
-    pub(crate) decoy: &'a SecretVerifier,
+/// What authentication needs from the engine's settings. Owned, so that the verification can
+/// run as a job on the engine's [`VerifyExecutor`](crate::VerifyExecutor).
+#[derive(Clone)]
+pub(crate) struct AuthnPolicy {
+    /// The fixed verification work every request makes (equal cost, RFC 6749 §10.10).
+    pub(crate) cost: Arc<CostModel>,
     /// Whether `client_secret_post` is allowed deployment-wide.
     pub(crate) allow_client_secret_post: bool,
     /// Verifiers below this PBKDF2 iteration count are reported for upgrade.
@@ -139,42 +147,27 @@ pub(crate) struct Authenticated {
 
 /// Checks credentials against the record the engine looked up (`None`: no such client). A pure
 /// function: no store, no clock, no engine. All the slow work (the secret verification,
-/// PBKDF2 for some verifiers) happens in this one call, which is the seam where a bounded
-/// verification pool can take it off the async executor.
+/// PBKDF2 for some verifiers) happens in this one call, which the engine runs on its
+/// verification executor when it includes PBKDF2.
 ///
 /// RFC 6749 §5.2 / §10.10: unknown client, wrong secret, expired secret, disabled client, public
-/// client and method not allowed all fail the same way, and the unknown path verifies against a
-/// decoy so that it costs the same as a wrong secret.
+/// client and method not allowed all fail the same way, and every request makes the same
+/// verification work whatever the record ([`CostModel`]).
 pub(crate) fn authenticate(
     creds: &Credentials,
     record: Option<ClientRecord>,
-    policy: &AuthnPolicy<'_>,
+    policy: &AuthnPolicy,
     now: OffsetDateTime,
 ) -> Result<Authenticated, Rejection> {
     let Credentials { id, secret, method } = creds;
     let method = *method;
     let fail = |reason| Rejection::auth(Some(id.clone()), Some(method), reason);
 
+    let verified = policy.cost.verify(id, record.as_ref(), secret, now);
+    let (active_match, expired_match) = (verified.active.cloned(), verified.expired);
     let Some(record) = record else {
-        let _ = policy.decoy.verify(secret);
         return Err(fail(AuthFailure::UnknownClient));
     };
-    // Verify against every registered secret (active or not) so the work does not depend on
-    // which one matches; a client with none still pays for the decoy.
-    let mut active_match: Option<&SecretVerifier> = None;
-    let mut expired_match = false;
-    for s in &record.secrets {
-        if s.verifier.verify(secret) {
-            if s.is_active(now) {
-                active_match.get_or_insert(&s.verifier);
-            } else {
-                expired_match = true;
-            }
-        }
-    }
-    if record.secrets.is_empty() {
-        let _ = policy.decoy.verify(secret);
-    }
 
     if !record.enabled {
         return Err(fail(AuthFailure::ClientDisabled));
@@ -197,7 +190,7 @@ pub(crate) fn authenticate(
     let upgrade = policy
         .pbkdf2_target
         .filter(|target| verifier.needs_upgrade(*target))
-        .map(|_| verifier.clone());
+        .map(|_| verifier);
     Ok(Authenticated {
         client: AuthenticatedClient { record },
         upgrade,
@@ -205,38 +198,137 @@ pub(crate) fn authenticate(
 }
 
 impl Engine {
-    /// Authenticates the client of a request: the store read, the pure check
-    /// ([`authenticate`]), then the best-effort verifier upgrade (a store write). Returns a
+    /// The executor slow verification runs on: the engine's own if the builder set one, else
+    /// the adapter's (on the request), else inline.
+    fn executor<'a>(&'a self, req: &RawRequest<'a>) -> &'a (dyn VerifyExecutor + 'static) {
+        match (&self.config.executor, req.executor) {
+            (Some(e), _) => &**e,
+            (None, Some(e)) => e,
+            (None, None) => &Inline,
+        }
+    }
+
+    /// Authenticates the client of a request: the limiter (before any work), the store read,
+    /// the pure check ([`authenticate`], on the executor when it includes PBKDF2), the
+    /// limiter's bookkeeping, then the best-effort verifier upgrade (a store write). Returns a
     /// diagnostic if the upgrade failed; it never fails the request.
     pub(crate) async fn authenticate_client(
         &self,
         creds: Credentials,
-        now: OffsetDateTime,
+        req: &RawRequest<'_>,
     ) -> Result<(AuthenticatedClient, Option<Diagnostic>), Rejection> {
+        let now = req.now;
+        // An unknown source (an embedder that passes no peer) shares one budget: failing
+        // closed, since every adapter passes the peer.
+        let source = self
+            .config
+            .transport
+            .source(req)
+            .unwrap_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED));
+        // Always set once built; `NoLimiter` only to keep the type total.
+        let limiter: &dyn AuthLimiter = self.config.limiter.as_deref().unwrap_or(&NoLimiter);
+        if let Err(retry_after) = limiter.may_attempt(source, &creds.id, now) {
+            return Err(Rejection::throttled(
+                creds.id.clone(),
+                req.peer,
+                source,
+                retry_after,
+            ));
+        }
         let record = self
             .clients
             .client(&creds.id)
             .await
             .map_err(|e| Rejection::infra(Some(creds.id.clone()), "client_lookup", e))?;
         let policy = AuthnPolicy {
-            decoy: &self.config.decoy,
+            cost: Arc::clone(&self.config.cost),
             allow_client_secret_post: self.config.allow_client_secret_post,
             pbkdf2_target: self.config.pbkdf2_target,
         };
-        let Authenticated { client, upgrade } = authenticate(&creds, record, &policy, now)?;
+        let result = if policy.cost.is_slow(&creds.id, record.as_ref()) {
+            let job_creds = creds.clone();
+            self.executor(req)
+                .execute(move || authenticate(&job_creds, record, &policy, now))
+                .await
+                .map_err(|o| {
+                    Rejection::overloaded(Some(creds.id.clone()), "verify", o.retry_after())
+                })?
+        } else {
+            authenticate(&creds, record, &policy, now)
+        };
+        let Authenticated { client, upgrade } = match result {
+            Ok(a) => a,
+            Err(r) => {
+                limiter.record_failure(source, &creds.id, now);
+                return Err(r);
+            }
+        };
+        limiter.record_success(source, &creds.id, now);
         let mut diagnostic = None;
         if let (Some(old), Some(target), Some(rng)) =
             (upgrade, self.config.pbkdf2_target, &self.config.rng)
         {
-            match SecretVerifier::pbkdf2_sha256(creds.secret.expose(), target, &**rng) {
-                Ok(new) => {
+            // Re-hashing is PBKDF2 too: it goes through the executor; refused, it waits for
+            // the next successful authentication.
+            let secret = creds.secret.clone();
+            let rng = Arc::clone(rng);
+            let hashed = self
+                .executor(req)
+                .execute(move || SecretVerifier::pbkdf2_sha256(secret.expose(), target, &*rng))
+                .await;
+            match hashed {
+                Ok(Ok(new)) => {
                     if let Err(e) = self.clients.upgrade_verifier(&creds.id, &old, new).await {
                         diagnostic = Some(Box::new(e) as Diagnostic);
                     }
                 }
+                Ok(Err(e)) => diagnostic = Some(Box::new(e) as Diagnostic),
                 Err(e) => diagnostic = Some(Box::new(e) as Diagnostic),
             }
         }
         Ok((client, diagnostic))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::SystemRandom;
+    use crate::server::cost::CostProfile;
+
+    fn creds(secret: &str) -> Credentials {
+        Credentials {
+            id: ClientId::new("billing").unwrap(),
+            secret: ClientSecret::new(secret).unwrap(),
+            method: AuthMethod::ClientSecretBasic,
+        }
+    }
+
+    fn reason(r: Result<Authenticated, Rejection>) -> Option<AuthFailure> {
+        match r.err()?.kind {
+            crate::server::rejection::RejectionKind::Auth { reason, .. } => Some(reason),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn rfc6749_2_3_1_authentication_is_a_function_of_credentials_and_record() {
+        let rng = SystemRandom::new();
+        let verifier = SecretVerifier::hmac_sha256("s3cret-s3cret", &rng).unwrap();
+        let record = ClientRecord::builder(ClientId::new("billing").unwrap())
+            .secret(verifier)
+            .build();
+        let policy = AuthnPolicy {
+            cost: Arc::new(CostModel::new(vec![CostProfile::hmac()], 2, None).unwrap()),
+            allow_client_secret_post: true,
+            pbkdf2_target: None,
+        };
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let ok = authenticate(&creds("s3cret-s3cret"), Some(record.clone()), &policy, now);
+        assert!(ok.is_ok_and(|a| a.client.record.id == record.id && a.upgrade.is_none()));
+        let wrong = authenticate(&creds("guess-guess"), Some(record), &policy, now);
+        assert_eq!(reason(wrong), Some(AuthFailure::WrongSecret));
+        let unknown = authenticate(&creds("s3cret-s3cret"), None, &policy, now);
+        assert_eq!(reason(unknown), Some(AuthFailure::UnknownClient));
     }
 }

@@ -3,11 +3,15 @@
 use crate::error::ConfigError;
 use crate::form::FormLimits;
 use crate::issuer_id::IssuerId;
-use crate::secret::{DecoyKind, RandomSource, SecretVerifier};
+use crate::secret::{DecoyKind, RandomSource};
+use crate::server::cost::{CostModel, CostProfile};
 use crate::server::engine::Engine;
+use crate::server::limiter::{AuthLimiter, BoundedLimiter, LimiterConfig};
 use crate::server::metadata::Endpoints;
+use crate::server::verify::VerifyExecutor;
 use crate::store::ClientStore;
 use crate::tokens::TokenIssuer;
+use crate::transport::Transport;
 use crate::types::{Resource, Scope};
 use std::fmt;
 use std::num::NonZeroU32;
@@ -16,7 +20,7 @@ use time::Duration;
 
 pub(crate) struct Config {
     pub(crate) realm: String,
-    pub(crate) require_tls: bool,
+    pub(crate) transport: Transport,
     pub(crate) max_body_bytes: usize,
     pub(crate) form_limits: FormLimits,
     pub(crate) max_resources: usize,
@@ -24,7 +28,12 @@ pub(crate) struct Config {
     pub(crate) max_token_lifetime: Duration,
     pub(crate) subject_prefix: String,
     pub(crate) default_audience: Vec<Resource>,
-    pub(crate) decoy: SecretVerifier,
+    pub(crate) cost: Arc<CostModel>,
+    pub(crate) profiles: Vec<CostProfile>,
+    pub(crate) verifications: usize,
+    pub(crate) limiter: Option<Arc<dyn AuthLimiter>>,
+    pub(crate) limits: LimiterConfig,
+    pub(crate) executor: Option<Arc<dyn VerifyExecutor>>,
     pub(crate) pbkdf2_target: Option<NonZeroU32>,
     pub(crate) rng: Option<Arc<dyn RandomSource>>,
     pub(crate) allow_client_secret_post: bool,
@@ -37,13 +46,15 @@ impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
             .field("realm", &self.realm)
-            .field("require_tls", &self.require_tls)
+            .field("transport", &self.transport)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("default_token_lifetime", &self.default_token_lifetime)
             .field("max_token_lifetime", &self.max_token_lifetime)
             .field("subject_prefix", &self.subject_prefix)
             .field("default_audience", &self.default_audience)
-            .field("decoy", &self.decoy)
+            .field("cost", &self.cost)
+            .field("limiter", &self.limiter)
+            .field("executor", &self.executor)
             .field("allow_client_secret_post", &self.allow_client_secret_post)
             .field("issuer", &self.issuer)
             .field("endpoints", &self.endpoints)
@@ -73,10 +84,11 @@ impl EngineBuilder {
         self
     }
 
-    /// Whether requests must arrive over TLS (RFC 6749 §2.3.1, §3.2). Default `true`. Turn it
-    /// off only for loopback development, or rely on the adapter's trusted-proxy setting.
-    pub fn require_tls(mut self, yes: bool) -> Self {
-        self.config.require_tls = yes;
+    /// How requests reach the process, which decides whether each one arrived over TLS (RFC
+    /// 6749 §2.3.1, §3.2 require it). Default [`Transport::Direct`]: only connections reported
+    /// as TLS. [`Transport::Plaintext`] is for loopback development only.
+    pub fn transport(mut self, transport: Transport) -> Self {
+        self.config.transport = transport;
         self
     }
 
@@ -119,16 +131,71 @@ impl EngineBuilder {
         self
     }
 
-    /// Which verification the unknown-client path imitates (RFC 6749 §10.10). Default one
-    /// HMAC-SHA256, matching secrets from [`crate::generate_secret`]. If your clients use
-    /// PBKDF2 verifiers, pass their iteration count so an unknown client costs the same.
-    pub fn decoy(mut self, kind: DecoyKind) -> Self {
-        self.config.decoy = SecretVerifier::decoy(kind);
+    /// Declares one cost profile in use, of this kind (kept for compatibility; see
+    /// [`cost_profiles`](Self::cost_profiles)). A deployment with PBKDF2 clients passes their
+    /// iteration count so that an unknown client costs the same as a known one.
+    pub fn decoy(self, kind: DecoyKind) -> Self {
+        self.cost_profiles([CostProfile::from(kind)])
+    }
+
+    /// Declares the cost profiles of the clients in use (RFC 6749 §10.10): every failed
+    /// authentication then costs the same whether the id exists, whatever its verifier kind and
+    /// number of secrets. Each request makes one PBKDF2 verification per entry of the client's
+    /// profile and pads with HMAC-SHA256 decoys to
+    /// [`verifications_per_request`](Self::verifications_per_request); an unknown id imitates one
+    /// of the declared profiles, chosen by a keyed hash of the id (the key is drawn from the
+    /// builder's [`random`](Self::random) source when there are two profiles or more). Default:
+    /// one all-HMAC profile. Declare [`CostProfile::of`] each registered client.
+    pub fn cost_profiles(mut self, profiles: impl IntoIterator<Item = CostProfile>) -> Self {
+        self.config.profiles.extend(profiles);
+        self
+    }
+
+    /// How many verifications every authentication makes at least (padding with HMAC decoys).
+    /// Default 2 (a client in the middle of a secret rotation); set it to the most secrets any
+    /// client has, or a client with more costs more than the rest.
+    pub fn verifications_per_request(mut self, n: usize) -> Self {
+        self.config.verifications = n.max(1);
+        self
+    }
+
+    /// The random source for keys the engine needs: the default limiter's slot placement and
+    /// the choice of an unknown id's cost profile. The core never reads an RNG itself, so
+    /// [`build`](Self::build) refuses a default limiter without one
+    /// ([`ConfigError::RandomSourceRequired`]); pass `Arc::new(SystemRandom::new())`.
+    pub fn random(mut self, rng: Arc<dyn RandomSource>) -> Self {
+        self.config.rng = Some(rng);
+        self
+    }
+
+    /// The failed-authentication limiter (RFC 6749 §2.3.1: protect against brute force), asked
+    /// before any verification work at the token, introspection and revocation endpoints.
+    /// Default: a [`BoundedLimiter`] with [`limits`](Self::limits), keyed from
+    /// [`random`](Self::random). [`NoLimiter`](crate::NoLimiter) turns limiting off.
+    pub fn limiter(mut self, limiter: Arc<dyn AuthLimiter>) -> Self {
+        self.config.limiter = Some(limiter);
+        self
+    }
+
+    /// The budgets of the default [`BoundedLimiter`]. Default [`LimiterConfig::default`]: 20
+    /// failures per source address per minute, 5 per (client id, source) per minute.
+    pub fn limits(mut self, limits: LimiterConfig) -> Self {
+        self.config.limits = limits;
+        self
+    }
+
+    /// Where slow verification (PBKDF2, its decoys, verifier upgrades) runs. Default: the
+    /// executor the adapter puts on each request (jeton-hyper, jeton-axum, jeton-actix and the
+    /// server offer a bounded blocking pool), or inline when it offers none. A full executor
+    /// answers `503 temporarily_unavailable` with `Retry-After`.
+    pub fn verify_executor(mut self, executor: Arc<dyn VerifyExecutor>) -> Self {
+        self.config.executor = Some(executor);
         self
     }
 
     /// Upgrade PBKDF2 verifiers below this iteration count after a successful verification,
-    /// using `rng` for the new salt. Off by default.
+    /// using `rng` for the new salt (the re-hash runs on the verification executor). Off by
+    /// default. `rng` also becomes the builder's [`random`](Self::random) source.
     pub fn upgrade_pbkdf2_to(mut self, iterations: NonZeroU32, rng: Arc<dyn RandomSource>) -> Self {
         self.config.pbkdf2_target = Some(iterations);
         self.config.rng = Some(rng);
@@ -166,7 +233,30 @@ impl EngineBuilder {
     }
 
     /// Checks the settings and builds the engine.
-    pub fn build(self) -> Result<Engine, ConfigError> {
+    pub fn build(mut self) -> Result<Engine, ConfigError> {
+        let c = &mut self.config;
+        let key = |rng: &Option<Arc<dyn RandomSource>>| -> Result<[u8; 32], ConfigError> {
+            let rng = rng.as_ref().ok_or(ConfigError::RandomSourceRequired)?;
+            let mut key = [0u8; 32];
+            rng.fill(&mut key)
+                .map_err(|_| ConfigError::RandomSourceRequired)?;
+            Ok(key)
+        };
+        if c.limiter.is_none() {
+            c.limiter = Some(Arc::new(BoundedLimiter::new(key(&c.rng)?, c.limits)));
+        }
+        let mut profiles = c.profiles.clone();
+        profiles.sort();
+        profiles.dedup();
+        let cost_key = if profiles.len() > 1 {
+            Some(key(&c.rng)?)
+        } else {
+            None
+        };
+        c.cost = Arc::new(
+            CostModel::new(profiles, c.verifications, cost_key)
+                .ok_or(ConfigError::RandomSourceRequired)?,
+        );
         let c = &self.config;
         if c.realm.is_empty()
             || !c
@@ -206,7 +296,7 @@ impl Engine {
             issuer,
             config: Config {
                 realm: "jeton".to_owned(),
-                require_tls: true,
+                transport: Transport::default(),
                 max_body_bytes: 8 * 1024,
                 form_limits: FormLimits::default(),
                 max_resources: 16,
@@ -214,7 +304,12 @@ impl Engine {
                 max_token_lifetime: Duration::hours(24),
                 subject_prefix: String::new(),
                 default_audience: Vec::new(),
-                decoy: SecretVerifier::decoy(DecoyKind::HmacSha256),
+                cost: Arc::new(CostModel::hmac_only(2)),
+                profiles: Vec::new(),
+                verifications: 2,
+                limiter: None,
+                limits: LimiterConfig::default(),
+                executor: None,
                 pbkdf2_target: None,
                 rng: None,
                 allow_client_secret_post: true,

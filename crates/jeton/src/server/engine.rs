@@ -11,6 +11,7 @@ use crate::server::intake::{parse_post_form, parse_resources};
 use crate::server::rejection::Rejection;
 use crate::store::ClientStore;
 use crate::tokens::{Grant, TokenIssuer};
+use crate::transport::Transport;
 use crate::types::Scope;
 use std::fmt;
 use std::sync::Arc;
@@ -36,6 +37,11 @@ impl Engine {
     /// The largest request body the engine accepts; adapters stop reading past it.
     pub fn max_body_bytes(&self) -> usize {
         self.config.max_body_bytes
+    }
+
+    /// The transport setting the engine decides TLS by.
+    pub fn transport(&self) -> &Transport {
+        &self.config.transport
     }
 
     /// The realm used in `WWW-Authenticate` challenges.
@@ -79,7 +85,7 @@ impl Engine {
         let resources = parse_resources(&form, self.config.max_resources)?;
 
         let credentials = authn::extract_credentials(req, &form)?;
-        let (client, upgrade_diag) = self.authenticate_client(credentials, req.now).await?;
+        let (client, upgrade_diag) = self.authenticate_client(credentials, req).await?;
         drop(form);
 
         let grant = self.authorize(client, requested_scope, resources, req.now)?;
@@ -107,6 +113,7 @@ impl Engine {
         };
         let body = serde_json::to_vec(&body)
             .map_err(|e| Rejection::infra(Some(grant.client_id().clone()), "render", e))?;
+        let jti = token.jti().map(str::to_owned);
         let Grant {
             client,
             scope,
@@ -121,6 +128,7 @@ impl Engine {
                 scope,
                 audience,
                 expires_at,
+                jti,
             },
             diagnostic: upgrade_diag,
         })

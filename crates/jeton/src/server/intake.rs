@@ -43,7 +43,7 @@ pub(crate) fn parse_post_form(
         });
     }
     // RFC 6749 §3.2: "the authorization server MUST require the use of TLS".
-    if config.require_tls && !req.secure {
+    if !config.transport.admits(req) {
         return Err(Rejection::request(desc::TLS_REQUIRED));
     }
     match req.content_type.single() {

@@ -78,7 +78,7 @@ impl Engine {
         let form = parse_post_form(&self.config, req, &[])?;
         let creds = authn::extract_credentials(req, &form)?;
         let method = creds.method();
-        let (caller, diagnostic) = self.authenticate_client(creds, req.now).await?;
+        let (caller, diagnostic) = self.authenticate_client(creds, req).await?;
         let caller = caller.record;
         // RFC 7662 §2.1: "the endpoint MUST also require some form of authorization".
         if !caller.may_introspect {
@@ -105,8 +105,8 @@ impl Engine {
                         .iter()
                         .any(|a| caller.introspect_audiences.contains(a)))
         };
-        let (body, token_client_id) = match info.filter(visible) {
-            None => (INACTIVE.to_vec(), None),
+        let (body, token_client_id, jti) = match info.filter(visible) {
+            None => (INACTIVE.to_vec(), None, None),
             Some(i) => {
                 let scope = (!i.claims.scope.is_empty()).then(|| i.claims.scope.to_string());
                 let body = serde_json::to_vec(&Active {
@@ -123,7 +123,7 @@ impl Engine {
                     cnf: i.claims.confirmation.as_ref().map(|c| c.to_value()),
                 })
                 .map_err(|e| Rejection::infra(Some(caller.id.clone()), "render", e))?;
-                (body, Some(i.claims.client_id))
+                (body, Some(i.claims.client_id), i.claims.jti)
             }
         };
         Ok(Outcome {
@@ -132,6 +132,7 @@ impl Engine {
                 caller: caller.id,
                 active: token_client_id.is_some(),
                 token_client_id,
+                jti,
             },
             diagnostic,
         })

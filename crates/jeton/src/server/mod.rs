@@ -4,19 +4,25 @@
 pub(crate) mod assertion;
 mod authn;
 mod builder;
+mod cost;
 mod engine;
 mod intake;
 mod introspection;
+pub(crate) mod limiter;
 mod metadata;
 mod policy;
 mod rejection;
 mod revocation;
 mod routes;
+pub(crate) mod verify;
 
 pub use builder::EngineBuilder;
+pub use cost::CostProfile;
 pub use engine::Engine;
+pub use limiter::{AuthLimiter, BoundedLimiter, Budget, LimiterConfig, NoLimiter, RetryAfter};
 pub use metadata::Endpoints;
 pub use routes::{Route, RouteKind};
+pub use verify::{Inline, Overloaded, VerifyExecutor, VerifyJob};
 
 pub(crate) mod internal {
     use crate::secret::RandomSource;

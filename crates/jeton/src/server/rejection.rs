@@ -3,7 +3,13 @@
 use crate::audit::{AuditEvent, AuthFailure};
 use crate::error::ErrorCode;
 use crate::response::{Diagnostic, Outcome, Response, desc};
+use crate::server::limiter::RetryAfter;
 use crate::types::ClientId;
+use std::net::IpAddr;
+
+/// How long a caller refused by a full token store should wait: tokens expire over minutes,
+/// and a shorter hint would only bring the same refusal back.
+const STORE_FULL_RETRY_AFTER: u32 = 10;
 
 /// A refusal on its way to becoming a response.
 pub(crate) struct Rejection {
@@ -25,6 +31,19 @@ pub(crate) enum RejectionKind {
         client_id: Option<ClientId>,
         stage: &'static str,
         cause: Diagnostic,
+    },
+    /// Too many failed authentications for this key: `429`, refused before any work.
+    Throttled {
+        client_id: ClientId,
+        peer: Option<IpAddr>,
+        source: IpAddr,
+        retry_after: RetryAfter,
+    },
+    /// No capacity (verification pool full, token store full): `503`.
+    Overloaded {
+        client_id: Option<ClientId>,
+        stage: &'static str,
+        retry_after: RetryAfter,
     },
 }
 
@@ -85,8 +104,56 @@ impl Rejection {
         }
     }
 
+    pub(crate) fn throttled(
+        client_id: ClientId,
+        peer: Option<IpAddr>,
+        source: IpAddr,
+        retry_after: RetryAfter,
+    ) -> Self {
+        Self {
+            code: ErrorCode::TemporarilyUnavailable,
+            description: desc::THROTTLED,
+            kind: RejectionKind::Throttled {
+                client_id,
+                peer,
+                source,
+                retry_after,
+            },
+        }
+    }
+
+    pub(crate) fn overloaded(
+        client_id: Option<ClientId>,
+        stage: &'static str,
+        retry_after: RetryAfter,
+    ) -> Self {
+        Self {
+            code: ErrorCode::TemporarilyUnavailable,
+            description: desc::OVERLOADED,
+            kind: RejectionKind::Overloaded {
+                client_id,
+                stage,
+                retry_after,
+            },
+        }
+    }
+
     /// Renders the response and the audit event.
-    pub(crate) fn into_outcome(self, realm: &str) -> Outcome {
+    pub(crate) fn into_outcome(mut self, realm: &str) -> Outcome {
+        // A full store is not a fault: the caller can wait for tokens to expire (503, not 500).
+        if let RejectionKind::Infrastructure {
+            client_id,
+            stage,
+            cause,
+        } = &self.kind
+            && crate::capacity::capacity_in_chain(&**cause).is_some()
+        {
+            self = Rejection::overloaded(
+                client_id.clone(),
+                stage,
+                RetryAfter::from_secs(STORE_FULL_RETRY_AFTER),
+            );
+        }
         let mut response = Response::error(self.code, self.description);
         if self.code == ErrorCode::InvalidClient {
             // RFC 6749 §5.2: 401 with the scheme the client used; Basic is the only header
@@ -140,6 +207,41 @@ impl Rejection {
                 stage,
                 cause,
             } => (AuditEvent::ServerError { client_id, stage }, Some(cause)),
+            RejectionKind::Throttled {
+                client_id,
+                peer,
+                source,
+                retry_after,
+            } => {
+                // RFC 6585 §4: 429, "MAY include a Retry-After header".
+                response = response
+                    .with_status(429)
+                    .with_header("retry-after", retry_after.header_value());
+                (
+                    AuditEvent::Throttled {
+                        client_id,
+                        peer,
+                        source,
+                        retry_after,
+                    },
+                    None,
+                )
+            }
+            RejectionKind::Overloaded {
+                client_id,
+                stage,
+                retry_after,
+            } => {
+                response = response.with_header("retry-after", retry_after.header_value());
+                (
+                    AuditEvent::Overloaded {
+                        client_id,
+                        stage,
+                        retry_after,
+                    },
+                    None,
+                )
+            }
         };
         Outcome {
             response,

@@ -26,7 +26,7 @@ impl Engine {
     async fn revoke(&self, req: &RawRequest<'_>) -> Result<Outcome, Rejection> {
         let form = parse_post_form(&self.config, req, &[])?;
         let creds = authn::extract_credentials(req, &form)?;
-        let (caller, diagnostic) = self.authenticate_client(creds, req.now).await?;
+        let (caller, diagnostic) = self.authenticate_client(creds, req).await?;
         let caller = caller.record.id;
         let token = form.get("token").ok_or_else(|| {
             Rejection::policy(&caller, ErrorCode::InvalidRequest, desc::TOKEN_REQUIRED)
@@ -39,6 +39,7 @@ impl Engine {
             .inspect(token, req.now)
             .await
             .map_err(|e| Rejection::infra(Some(caller.clone()), "inspect_token", e))?;
+        let jti = info.as_ref().and_then(|i| i.claims.jti.clone());
         let found = match info {
             // RFC 7009 §2.2: "invalid tokens do not cause an error response".
             None => false,
@@ -64,6 +65,7 @@ impl Engine {
             event: AuditEvent::TokenRevoked {
                 client_id: caller,
                 found,
+                jti,
             },
             diagnostic,
         })

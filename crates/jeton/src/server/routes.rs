@@ -127,6 +127,25 @@ impl Engine {
         }
     }
 
+    /// What answers `path` (compared exactly, as [`Engine::routes`] lists it), if anything.
+    pub fn route(&self, path: &str) -> Option<RouteKind> {
+        self.routes()
+            .into_iter()
+            .find(|r| r.path == path)
+            .map(|r| r.kind)
+    }
+
+    /// The whole answer of a document route to a request with `method`: the document for
+    /// `GET`; for `HEAD` its headers, with the `Content-Length` of the body, and no body (RFC
+    /// 9110 §9.3.2); `405` with `Allow: GET, HEAD` for other methods; `404` when the engine has
+    /// no such document (and for a form route, which is not a document).
+    pub fn answer_document(&self, kind: RouteKind, method: &str) -> Response {
+        match self.document(kind) {
+            Some(doc) => doc.for_read_only(method),
+            None => Response::not_found(),
+        }
+    }
+
     /// The read-only document of route `kind`: [`Engine::metadata_document`] or
     /// [`Engine::jwks_document`]. `None` when the engine has no such document (no issuer, an
     /// issuer without keys), and for a form endpoint.

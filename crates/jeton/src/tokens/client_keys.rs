@@ -5,7 +5,8 @@
 //! key jeton cannot use is a registration mistake to report, not something to skip.
 
 use crate::tokens::algorithm::Algorithm;
-use crate::tokens::keys::{Jwks, KeyError, MAX_JWKS_KEYS, VerifyingKey, jwk_members};
+use crate::tokens::key_set::{Jwks, jwk_members};
+use crate::tokens::keys::{KeyError, MAX_JWKS_KEYS, VerifyingKey};
 
 /// A client's public keys, every one pinned to the client's signing algorithm.
 ///

@@ -108,6 +108,7 @@ pub struct AccessToken {
     value: String,
     token_type: TokenType,
     expires_in: Duration,
+    jti: Option<String>,
 }
 
 impl AccessToken {
@@ -117,7 +118,19 @@ impl AccessToken {
             value,
             token_type,
             expires_in,
+            jti: None,
         }
+    }
+
+    /// The same token with its identifier (`jti`): not a secret, it names the token in logs.
+    pub fn with_jti(mut self, jti: impl Into<String>) -> Self {
+        self.jti = Some(jti.into());
+        self
+    }
+
+    /// Its identifier, when the format has one (JWTs).
+    pub fn jti(&self) -> Option<&str> {
+        self.jti.as_deref()
     }
 
     /// The token value. Never log it.
@@ -148,6 +161,7 @@ impl fmt::Debug for AccessToken {
             .field("value", &"***")
             .field("token_type", &self.token_type)
             .field("expires_in", &self.expires_in)
+            .field("jti", &self.jti)
             .finish()
     }
 }

@@ -38,8 +38,8 @@ use crate::tokens::algorithm::Algorithm;
 use crate::tokens::issuer::{AccessToken, Grant, TokenHandle, TokenInfo, TokenIssuer, TokenType};
 use crate::tokens::jws;
 use crate::tokens::jwt_verify::{DEFAULT_MAX_TOKEN_BYTES, JwtCheck, verify_jwt};
+use crate::tokens::key_set::{Jwks, KeySet, Swap};
 use crate::tokens::keys::SignError;
-use crate::tokens::keys::{Jwks, KeySet, Swap};
 use crate::tokens::opaque::OpaqueIssuer;
 use crate::types::Resource;
 use base64::Engine as _;
@@ -69,7 +69,7 @@ pub const REGISTERED_CLAIMS: &[&str] = &[
     "cnf",
 ];
 
-/// The bytes of randomness in a `jti`: 160 bits (RFC-CHECKLIST item 50).
+/// The bytes of randomness in a `jti`: 160 bits.
 const JTI_BYTES: usize = 20;
 
 /// Adds claims to a client's JWT access tokens, for example `roles` or a tenant id
@@ -239,8 +239,8 @@ impl JwtIssuer {
     }
 
     /// Builds the claims and signs them.
-    fn mint(&self, grant: &Grant) -> Result<String, IssueError> {
-        // RFC 9068 §2.2: `aud` is REQUIRED. RFC-CHECKLIST item 45: never the client id.
+    fn mint(&self, grant: &Grant) -> Result<(String, String), IssueError> {
+        // RFC 9068 §2.2: `aud` is REQUIRED. never the client id.
         let audience = if grant.audience().is_empty() {
             &self.default_audience[..]
         } else {
@@ -308,16 +308,17 @@ impl JwtIssuer {
         let payload = serde_json::to_vec(&claims).map_err(IssueError::new)?;
         // RFC 9068 §2.1: `typ` MUST be `at+jwt`; `kid` names a key in the published JWKS.
         let keys = self.keys.load();
-        jws::encode_jwt(keys.active(), AT_JWT_TYPE, &payload)
-            .map_err(|e: SignError| IssueError::new(e))
+        let token = jws::encode_jwt(keys.active(), AT_JWT_TYPE, &payload)
+            .map_err(|e: SignError| IssueError::new(e))?;
+        Ok((token, jti))
     }
 }
 
 #[async_trait::async_trait]
 impl TokenIssuer for JwtIssuer {
     async fn issue(&self, grant: &Grant) -> Result<AccessToken, IssueError> {
-        let token = self.mint(grant)?;
-        Ok(AccessToken::new(token, TokenType::Bearer, grant.lifetime()))
+        let (token, jti) = self.mint(grant)?;
+        Ok(AccessToken::new(token, TokenType::Bearer, grant.lifetime()).with_jti(jti))
     }
 
     /// A JWT this issuer signed (with a key still in its set) and that is not on the revocation
@@ -472,10 +473,12 @@ mod tests {
     #[test]
     fn rfc9068_2_1_header_has_typ_alg_and_kid() {
         let i = issuer().build().unwrap();
-        let t = i
+        let (t, jti) = i
             .mint(&grant(&["https://api.example.com/"], "read"))
             .unwrap();
-        let (h, _) = parts(&t);
+        let (h, c) = parts(&t);
+        // The jti the issuer reports (for the audit trail) is the one it signed.
+        assert_eq!(c["jti"], jti.as_str());
         assert_eq!(h["typ"], "at+jwt");
         assert_eq!(h["alg"], "ES256");
         assert_eq!(h["kid"], i.keys().active().kid());
@@ -487,7 +490,7 @@ mod tests {
     fn rfc9068_2_2_required_claims_are_present() {
         let i = issuer().build().unwrap();
         let g = grant(&["https://api.example.com/"], "read write");
-        let (_, c) = parts(&i.mint(&g).unwrap());
+        let (_, c) = parts(&i.mint(&g).unwrap().0);
         assert_eq!(c["iss"], "https://as.example.com");
         assert_eq!(c["sub"], "client:svc");
         assert_eq!(c["client_id"], "svc");
@@ -503,8 +506,8 @@ mod tests {
     fn rfc9068_2_2_jti_is_unique_per_token() {
         let i = issuer().build().unwrap();
         let g = grant(&["https://api.example.com/"], "read");
-        let (_, a) = parts(&i.mint(&g).unwrap());
-        let (_, b) = parts(&i.mint(&g).unwrap());
+        let (_, a) = parts(&i.mint(&g).unwrap().0);
+        let (_, b) = parts(&i.mint(&g).unwrap().0);
         assert_ne!(a["jti"], b["jti"]);
     }
 
@@ -512,7 +515,7 @@ mod tests {
     fn rfc7519_4_1_3_several_audiences_are_an_array() {
         let i = issuer().build().unwrap();
         let g = grant(&["https://a.example/", "https://b.example/"], "");
-        let (_, c) = parts(&i.mint(&g).unwrap());
+        let (_, c) = parts(&i.mint(&g).unwrap().0);
         assert_eq!(
             c["aud"],
             serde_json::json!(["https://a.example/", "https://b.example/"])
@@ -528,7 +531,7 @@ mod tests {
             .default_audience([Resource::new("https://default.example/").unwrap()])
             .build()
             .unwrap();
-        let (_, c) = parts(&i.mint(&g).unwrap());
+        let (_, c) = parts(&i.mint(&g).unwrap().0);
         assert_eq!(c["aud"], "https://default.example/");
     }
 
@@ -543,7 +546,7 @@ mod tests {
             })
             .build()
             .unwrap();
-        let (_, c) = parts(&i.mint(&g).unwrap());
+        let (_, c) = parts(&i.mint(&g).unwrap().0);
         assert_eq!(c["tenant"], "svc");
         for reserved in REGISTERED_CLAIMS {
             let i = issuer()

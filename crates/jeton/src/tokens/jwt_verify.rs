@@ -5,7 +5,7 @@ use crate::tokens::algorithm::Algorithm;
 use crate::tokens::claims::{Confirmation, TokenClaims};
 use crate::tokens::jws;
 use crate::tokens::jwt::AT_JWT_TYPE;
-use crate::tokens::keys::Jwks;
+use crate::tokens::key_set::Jwks;
 use crate::types::{ClientId, Resource, Scope};
 use serde_json::{Map, Value};
 use time::{Duration, OffsetDateTime};
@@ -150,7 +150,7 @@ pub(crate) fn verify_jwt(
     if !typ_ok {
         return Err(JwtFailure::WrongType);
     }
-    // RFC 8725 §3.10 and RFC-CHECKLIST item 37: keys come only from the configured set;
+    // RFC 8725 §3.10: keys come only from the configured set;
     // `jku`, `x5u`, `jwk` and `x5c` are never fetched or trusted, so a token naming one is
     // refused. RFC 7515 §4.1.11: a `crit` extension jeton does not understand (it
     // understands none) "MUST" make the JWS invalid.

@@ -11,6 +11,7 @@ pub(crate) mod json;
 pub(crate) mod jws;
 pub(crate) mod jwt;
 pub(crate) mod jwt_verify;
+pub(crate) mod key_set;
 pub(crate) mod keys;
 pub(crate) mod opaque;
 
@@ -29,7 +30,8 @@ pub use jwt::{
     TokenFormat, UnknownTokenFormat,
 };
 pub use jwt_verify::{AccessTokenClaims, DEFAULT_MAX_TOKEN_BYTES};
-pub use keys::{Jwks, KeyError, KeySet, SignError, SigningKey, VerifyingKey};
+pub use key_set::{Jwks, KeySet};
+pub use keys::{KeyError, SignError, SigningKey, VerifyingKey};
 pub use opaque::OpaqueIssuer;
 
 pub(crate) mod internal {

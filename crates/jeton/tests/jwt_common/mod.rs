@@ -52,7 +52,8 @@ pub fn issuer(keys: KeySet) -> Arc<JwtIssuer> {
 /// An engine over the testkit's fixture clients issuing with `issuer`.
 pub fn engine(issuer: Arc<JwtIssuer>) -> Engine {
     Engine::builder(Arc::new(Clients(fixture_clients())), issuer)
-        .require_tls(false)
+        .random(std::sync::Arc::new(jeton::SystemRandom::new()))
+        .transport(jeton::Transport::Plaintext)
         .build()
         .expect("engine")
 }
