@@ -193,6 +193,10 @@ pub enum ConfigError {
         "a random source is required for the default limiter and for several cost profiles (EngineBuilder::random)"
     )]
     RandomSourceRequired,
+    /// private_key_jwt (a replay store) needs the issuer identifier and the token endpoint
+    /// URL: they are the audiences an assertion may name (RFC 7523 §3, rfc7523bis).
+    #[error("private_key_jwt needs the issuer identifier (EngineBuilder::issuer)")]
+    IssuerRequired,
 }
 
 #[cfg(test)]

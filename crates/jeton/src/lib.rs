@@ -135,7 +135,7 @@ mod resource;
 mod server;
 mod tokens;
 
-pub use audit::{AuditEvent, AuditFields, AuthFailure, Severity};
+pub use audit::{AssertionFailure, AuditEvent, AuditFields, AuthFailure, Severity};
 pub use basic::encode_basic;
 pub use capacity::CapacityExceeded;
 pub use client::{
@@ -158,7 +158,9 @@ pub use server::{
     AuthLimiter, BoundedLimiter, Budget, CostProfile, Endpoints, Engine, EngineBuilder, Inline,
     LimiterConfig, NoLimiter, Overloaded, RetryAfter, Route, RouteKind, VerifyExecutor, VerifyJob,
 };
-pub use store::{ClientStore, ReplayKey, ReplayStore, RevocationList, TokenStore};
+pub use store::{
+    ClientKeysResolver, ClientStore, ReplayKey, ReplayStore, RevocationList, TokenStore,
+};
 pub use tokens::{
     AT_JWT_TYPE, AccessToken, AccessTokenClaims, Algorithm, ClientKeys, Confirmation, CustomClaims,
     DEFAULT_MAX_TOKEN_BYTES, Grant, Jwks, JwtConfigError, JwtIssuer, JwtIssuerBuilder, KeyError,

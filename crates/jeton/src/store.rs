@@ -148,3 +148,19 @@ pub trait ReplayStore: Send + Sync {
         now: OffsetDateTime,
     ) -> Result<bool, StoreError>;
 }
+
+/// Resolves a client's registered `jwks_uri` (RFC 7591 §2) to its public keys, for
+/// `private_key_jwt`. The core never fetches: the embedder implements this with its HTTP client,
+/// SSRF guards (no private addresses unless intended), a size cap and a cache (RFC-CHECKLIST
+/// item 37), and gives it to [`EngineBuilder::client_keys_resolver`](crate::EngineBuilder::client_keys_resolver).
+#[async_trait::async_trait]
+pub trait ClientKeysResolver: Send + Sync {
+    /// The keys published at `jwks_uri` for `client`, pinned to the client's algorithm
+    /// ([`ClientKeys::from_json`](crate::ClientKeys::from_json)). `Ok(None)`: none usable (the
+    /// assertion then fails as `invalid_client`); `Err`: the fetch failed (`500`).
+    async fn client_keys(
+        &self,
+        client: &crate::ClientRecord,
+        jwks_uri: &str,
+    ) -> Result<Option<crate::ClientKeys>, StoreError>;
+}

@@ -309,6 +309,7 @@ impl Settings {
             let default = match &c.default_scope {
                 DefaultScope::Fixed(s) => format!("fixed \"{s}\""),
                 DefaultScope::AllAllowed => "all".to_owned(),
+                DefaultScope::Empty => "fixed [] (no scope)".to_owned(),
                 _ => "deny".to_owned(),
             };
             let _ = writeln!(

@@ -329,19 +329,18 @@ fn clients(
             DefaultScopeValue::All => DefaultScope::AllAllowed,
             DefaultScopeValue::Fixed(tokens) => {
                 let tokens = items(tokens);
-                if tokens.is_empty() {
-                    bad(
-                        &at("default_scope"),
-                        "fixed needs at least one scope (or use \"deny\")".to_owned(),
-                    );
-                }
                 for t in tokens.iter().filter(|t| !scopes.contains(t)) {
                     bad(
                         &at("default_scope"),
                         format!("default scope \"{t}\" is not in this client's scopes"),
                     );
                 }
-                DefaultScope::Fixed(Scope::from_tokens(tokens))
+                // `fixed = []`: an audience-only token, no scope at all.
+                if tokens.is_empty() {
+                    DefaultScope::Empty
+                } else {
+                    DefaultScope::Fixed(Scope::from_tokens(tokens))
+                }
             }
         };
         for r in client_audience

@@ -13,7 +13,6 @@
 //! [`ReplayStore`](crate::ReplayStore) until [`VerifiedAssertion::replay_until`]; a replay is
 //! `invalid_client` too (RFC-CHECKLIST item 35).
 
-use crate::error::ErrorCode;
 use crate::store::ReplayKey;
 use crate::tokens::client_keys::ClientKeys;
 use crate::tokens::json::object;
@@ -47,71 +46,7 @@ const ASSERTION_TYPES: [&str; 3] = [
     "JWT",
 ];
 
-/// Why a client assertion was refused: for the audit event only. On the wire every one is
-/// [`ErrorCode::InvalidClient`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum AssertionFailure {
-    /// `client_assertion_type` is not [`JWT_BEARER_ASSERTION_TYPE`].
-    WrongAssertionType,
-    /// Longer than [`MAX_ASSERTION_BYTES`].
-    TooLarge,
-    /// Not one compact JWS with JSON header and claims, or a claim of the wrong type.
-    Malformed,
-    /// `typ` present and not `client-authentication+jwt` or `JWT`.
-    WrongType,
-    /// A header the verifier never trusts (`jku`, `x5u`, `jwk`, `x5c`) or does not understand
-    /// (`crit`).
-    ForbiddenHeader,
-    /// `alg` is not the client's registered algorithm.
-    DisallowedAlgorithm,
-    /// No registered key matches the `kid` (or no `kid` with several keys).
-    UnknownKey,
-    /// The signature does not verify.
-    BadSignature,
-    /// `iss` and `sub` differ, are not the client id, or differ from the `client_id` parameter.
-    WrongClient,
-    /// `aud` is not this authorization server's issuer identifier, alone.
-    WrongAudience,
-    /// `iss`, `sub`, `aud`, `exp` or `jti` is missing.
-    MissingClaim,
-    /// `exp` has passed (beyond the leeway).
-    Expired,
-    /// `exp - now` or `exp - iat` exceeds the cap.
-    TooLongLived,
-    /// `nbf` is in the future (beyond the leeway).
-    NotYetValid,
-    /// `iat` is in the future (beyond the leeway).
-    IssuedInFuture,
-}
-
-impl AssertionFailure {
-    /// A stable name for logs.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::WrongAssertionType => "wrong_assertion_type",
-            Self::TooLarge => "too_large",
-            Self::Malformed => "malformed",
-            Self::WrongType => "wrong_type",
-            Self::ForbiddenHeader => "forbidden_header",
-            Self::DisallowedAlgorithm => "disallowed_algorithm",
-            Self::UnknownKey => "unknown_key",
-            Self::BadSignature => "bad_signature",
-            Self::WrongClient => "wrong_client",
-            Self::WrongAudience => "wrong_audience",
-            Self::MissingClaim => "missing_claim",
-            Self::Expired => "expired",
-            Self::TooLongLived => "too_long_lived",
-            Self::NotYetValid => "not_yet_valid",
-            Self::IssuedInFuture => "issued_in_future",
-        }
-    }
-
-    /// The wire answer: always `invalid_client` (RFC 6749 §5.2), the same as a wrong secret.
-    pub const fn error_code(self) -> ErrorCode {
-        ErrorCode::InvalidClient
-    }
-}
+pub use crate::audit::AssertionFailure;
 
 /// The form parameters of a JWT client authentication (RFC 7521 §4.2).
 #[derive(Clone, Copy, Debug)]
@@ -242,6 +177,22 @@ fn parse<'a>(a: &ClientAssertion<'a>) -> Result<Parsed<'a>, AssertionFailure> {
 /// checked, nothing else.
 pub fn peek_client_id(a: &ClientAssertion<'_>) -> Result<ClientId, AssertionFailure> {
     parse(a).map(|p| p.client)
+}
+
+/// The work of one signature verification against a decoy key of the assertion's own `alg`,
+/// for an assertion from an unknown client (or one without keys): the answer is a failure
+/// either way, but it takes as long as a real check, so timing does not tell which client ids
+/// exist (RFC 6749 §10.10 spirit; the equal-cost rule of secrets).
+pub(crate) fn decoy_verify(a: &ClientAssertion<'_>, decoys: &[crate::VerifyingKey]) {
+    let Ok(p) = parse(a) else { return };
+    let alg = p.jws.header.get("alg").and_then(Value::as_str);
+    let key = decoys
+        .iter()
+        .find(|k| Some(k.algorithm().as_str()) == alg)
+        .or(decoys.first());
+    if let Some(key) = key {
+        let _ = key.verify(p.jws.signing_input.as_bytes(), &p.jws.signature);
+    }
 }
 
 /// Verifies a client assertion from `client` against its registered `keys` at `now`.

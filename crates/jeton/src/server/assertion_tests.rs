@@ -348,7 +348,7 @@ fn every_failure_is_invalid_client() {
         AssertionFailure::BadSignature,
         AssertionFailure::Expired,
     ] {
-        assert_eq!(f.error_code(), ErrorCode::InvalidClient);
+        assert_eq!(f.error_code(), crate::ErrorCode::InvalidClient);
         assert!(!f.as_str().is_empty());
     }
 }

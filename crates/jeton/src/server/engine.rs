@@ -84,7 +84,8 @@ impl Engine {
             .map_err(|_| Rejection::plain(ErrorCode::InvalidScope, desc::MALFORMED_SCOPE))?;
         let resources = parse_resources(&form, self.config.max_resources)?;
 
-        let credentials = authn::extract_credentials(req, &form)?;
+        let credentials =
+            authn::extract_credentials(req, &form, self.config.keyauth.accept_raw_basic)?;
         let (client, upgrade_diag) = self.authenticate_client(credentials, req).await?;
         drop(form);
 

@@ -76,7 +76,7 @@ impl Engine {
 
     async fn introspect(&self, req: &RawRequest<'_>) -> Result<Outcome, Rejection> {
         let form = parse_post_form(&self.config, req, &[])?;
-        let creds = authn::extract_credentials(req, &form)?;
+        let creds = authn::extract_credentials(req, &form, self.config.keyauth.accept_raw_basic)?;
         let method = creds.method();
         let (caller, diagnostic) = self.authenticate_client(creds, req).await?;
         let caller = caller.record;

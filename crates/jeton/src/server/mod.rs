@@ -3,6 +3,7 @@
 
 pub(crate) mod assertion;
 mod authn;
+mod authn_key;
 mod builder;
 mod cost;
 mod engine;
@@ -11,6 +12,7 @@ mod introspection;
 pub(crate) mod limiter;
 mod metadata;
 mod policy;
+mod raw_basic;
 mod rejection;
 mod revocation;
 mod routes;

@@ -87,6 +87,31 @@ impl ClientKeys {
     }
 }
 
+/// Stored as `{"alg": "ES256", "keys": [...]}`: the algorithm and the public JWKs, read back
+/// through [`ClientKeys::from_json`] with every check.
+impl serde::Serialize for ClientKeys {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut doc = self.keys.to_value();
+        if let Some(m) = doc.as_object_mut() {
+            m.insert("alg".to_owned(), self.alg.as_str().into());
+        }
+        doc.serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ClientKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut doc = serde_json::Value::deserialize(d)?;
+        let alg = doc
+            .as_object_mut()
+            .and_then(|m| m.remove("alg"))
+            .and_then(|a| a.as_str().and_then(Algorithm::from_name))
+            .ok_or_else(|| D::Error::custom("client keys need an `alg`"))?;
+        Self::from_json(doc.to_string().as_bytes(), alg).map_err(D::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
