@@ -278,3 +278,14 @@ fn rfc6749_2_3_1_raw_basic_naming_two_registered_clients_is_invalid_client() {
     );
     assert_eq!(error_code(&o).as_deref(), Some("invalid_client"));
 }
+
+#[test]
+fn rfc9449_5_a_client_that_requires_dpop_gets_no_bearer_token() {
+    let fx = fixture();
+    let mut record = key_client(SVC, Algorithm::Es256);
+    record.require_dpop = true;
+    fx.clients.put(record);
+    let o = fx.token(&form(&assertion("d")), None);
+    assert_eq!(o.response.status(), 400);
+    assert_eq!(error_code(&o).as_deref(), Some("invalid_dpop_proof"));
+}

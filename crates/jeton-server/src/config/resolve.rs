@@ -7,7 +7,7 @@ use super::file::{
 use super::*;
 
 /// Where each section reports a problem: the key path and what is wrong.
-type Bad<'a> = dyn FnMut(&str, String) + 'a;
+pub(super) type Bad<'a> = dyn FnMut(&str, String) + 'a;
 
 /// Pass 2: cross-field rules and key files. Pushes every problem found; `None` if any.
 pub(super) fn resolve(
@@ -29,7 +29,7 @@ pub(super) fn resolve(
     let limits = limit_options(&file, bad);
     let keys = signing_keys(&file, base, bad);
     let sections = std::mem::take(&mut file.clients);
-    let clients = clients(sections, &file, max_token_lifetime, bad);
+    let clients = clients(sections, &file, base, max_token_lifetime, bad);
 
     if !problems.is_empty() {
         return None;
@@ -46,6 +46,8 @@ pub(super) fn resolve(
         scopes_supported: file.scopes_supported.map(|s| Scope::from_tokens(items(s))),
         subject_prefix: file.subject_prefix,
         allow_client_secret_post: file.allow_client_secret_post,
+        accept_token_endpoint_audience: file.accept_token_endpoint_audience,
+        accept_raw_basic: file.accept_raw_basic_credentials,
         clients,
         server,
         limits,
@@ -263,6 +265,7 @@ fn signing_keys(file: &FileConfig, base: &Path, bad: &mut Bad<'_>) -> Option<Key
 fn clients(
     sections: Vec<ClientSection>,
     file: &FileConfig,
+    base: &Path,
     max_token_lifetime: Duration,
     bad: &mut Bad<'_>,
 ) -> Vec<ClientRecord> {
@@ -281,7 +284,10 @@ fn clients(
                 format!("client id \"{}\" is registered twice", c.id),
             );
         }
-        if c.secrets.is_empty() {
+        let methods_named = c.auth_methods.clone().unwrap_or_default();
+        let key_client = methods_named.contains(&AuthMethod::PrivateKeyJwt);
+        let keys = crate::config::client_keys::resolve(&c, base, key_client, &at, bad);
+        if c.secrets.is_empty() && !(key_client && methods_named.len() == 1) {
             bad(
                 &at("secrets"),
                 "a client needs at least one secret verifier (client credentials is for \
@@ -384,7 +390,11 @@ fn clients(
             .allowed_resources(resources)
             .default_audience(client_audience)
             .may_introspect(c.may_introspect)
-            .introspect_audiences(items(c.introspect_audiences));
+            .introspect_audiences(items(c.introspect_audiences))
+            .require_dpop(c.require_dpop);
+        if let Some(k) = keys {
+            b = b.keys(k);
+        }
         if let Some(d) = c.token_lifetime {
             b = b.token_lifetime(d.0);
         }
