@@ -13,8 +13,12 @@
 //! | `/.well-known/oauth-authorization-server`    | [`Engine::metadata_document`] (RFC 8414 §3)  |
 //! | `/jwks.json`                                 | [`Engine::jwks_document`]                    |
 //!
-//! [`token_endpoint`] is the token endpoint alone, to mount on a path of your own. [`Bearer`] is
-//! an extractor for resource servers (RFC 6750), configured by a [`BearerAuth`] in app data.
+//! [`token_endpoint`] is the token endpoint alone, to mount on a path of your own.
+//!
+//! For the API the tokens are for: [`AccessTokenMiddleware`] protects a scope of routes
+//! (`web::scope("/api").wrap(AccessTokenMiddleware::new(require))`) and [`ValidatedToken`]
+//! hands the validated claims to a handler. Both take a [`RequireScope`](jeton::RequireScope):
+//! a validator ([`Engine::validator`] for the engine in this process) and a scope.
 //!
 //! For the three form endpoints the handler reads the clock, the method, the raw query, every
 //! `Content-Type` and `Authorization` value and the body — streamed from [`web::Payload`] with
@@ -111,7 +115,9 @@ pub use jeton::Transport;
 pub use jeton_http::{Jeton, OnOutcome, log_outcome};
 
 mod bearer;
-pub use bearer::{Bearer, BearerAuth, BearerRejection, authorize_bearer};
+pub use bearer::{
+    AccessTokenMiddleware, AccessTokenService, TokenRejection, ValidatedToken, check_access_token,
+};
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_LENGTH, HeaderMap, HeaderName, HeaderValue};

@@ -3,11 +3,11 @@
 //! scenarios of `jeton_testkit::http`. Each test is bounded by `http::bounded` (60 s).
 
 use actix_web::dev::ServerHandle;
-use actix_web::web::{self, ServiceConfig};
+use actix_web::web::ServiceConfig;
 use actix_web::{App, HttpServer};
-use jeton_actix::jeton::{Engine, Scope};
-use jeton_actix::{Bearer, BearerAuth, configure, token_endpoint};
-use jeton_testkit::http::{self as scenario, BearerFixture, bounded};
+use jeton_actix::jeton::Engine;
+use jeton_actix::{configure, token_endpoint};
+use jeton_testkit::http::{self as scenario, bounded};
 use jeton_testkit::{Endpoint, Fixture};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -101,41 +101,5 @@ async fn rfc9700_4_13_forwarded_proto_counts_only_from_a_trusted_proxy() {
             (server.addr, server)
         },
     ))
-    .await;
-}
-
-#[actix_web::test]
-async fn rfc6750_3_bearer_extractor_answers_401_400_403_and_200() {
-    bounded(async {
-        let fixture = BearerFixture::new();
-        let read = Scope::parse("read").expect("scope");
-        let auth = BearerAuth::new(fixture.validator.clone(), read);
-        let server = Server::start(move |cfg: &mut ServiceConfig| {
-            let handler = |Bearer(claims): Bearer| async move { claims.client_id.to_string() };
-            cfg.service(
-                web::resource("/invoices")
-                    .app_data(auth.clone())
-                    .to(handler),
-            );
-        });
-        scenario::bearer_answers(server.addr, "/invoices", &fixture).await;
-    })
-    .await;
-}
-
-#[actix_web::test]
-async fn bearer_extractor_without_bearer_auth_is_500_server_error() {
-    bounded(async {
-        let server = Server::start(|cfg: &mut ServiceConfig| {
-            let handler = |Bearer(claims): Bearer| async move { claims.client_id.to_string() };
-            cfg.route("/invoices", web::get().to(handler));
-        });
-        let url = format!("http://{}/invoices", server.addr);
-        let resp = scenario::client().get(url).send().await.expect("send");
-        assert_eq!(resp.status(), 500);
-        assert_eq!(resp.headers()["cache-control"], "no-store");
-        let json: serde_json::Value = resp.json().await.expect("json");
-        assert_eq!(json, serde_json::json!({ "error": "server_error" }));
-    })
     .await;
 }

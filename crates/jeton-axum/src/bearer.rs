@@ -1,87 +1,97 @@
-//! Bearer-token protection for resource servers built on axum (RFC 6750).
+//! Access-token protection for resource servers built on axum (RFC 6750): the
+//! [`AccessTokenLayer`] middleware for a group of routes, and the [`ValidatedToken`] extractor.
 
-use axum::extract::{FromRef, FromRequestParts};
-use axum::http::header::AUTHORIZATION;
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use jeton::time::OffsetDateTime;
-use jeton::{AccessTokenClaims, BearerError, BearerValidator, HeaderValues, Scope};
+use jeton::{AccessTokenClaims, BearerError, RequireScope};
+use jeton_http::check_access_token;
 
-/// What the [`Bearer`] extractor checks against: a validator and the scope a route requires.
-/// Put it in the router's state (directly, or through [`FromRef`] from your own state); give
-/// routes that need another scope their own sub-router with their own `BearerAuth`.
-pub use jeton::BearerAuth;
-
-/// The validated claims of a request's `Authorization: Bearer` token: an extractor for
-/// handlers of a resource server whose state provides a [`BearerAuth`].
+/// The validated claims of a request's access token: an extractor for handlers, with any router
+/// state.
 ///
-/// A refused request never reaches the handler: it is answered with the core's RFC 6750
-/// status and challenge (see [`BearerRejection`]).
+/// It reads the claims an [`AccessTokenLayer`](crate::AccessTokenLayer) left in the request's
+/// extensions (checking them against a [`RequireScope`] in the extensions too, if there is one,
+/// for a handler that needs more than its group). Without the layer it validates the token
+/// itself against the [`RequireScope`] in the extensions (add it with
+/// `.layer(Extension(require))`); with neither, the route is misconfigured: `500`, logged on
+/// target `jeton::diagnostic`. A refused request never reaches the handler.
 ///
 /// ```no_run
 /// use axum::{Router, routing::get};
-/// use jeton_axum::{Bearer, BearerAuth, jeton::{BearerValidator, Scope}};
+/// use jeton_axum::{AccessTokenLayer, ValidatedToken};
+/// use jeton_axum::jeton::{BearerValidator, RequireScope, Scope};
 /// use std::sync::Arc;
 ///
-/// async fn invoices(Bearer(claims): Bearer) -> String {
-///     format!("invoices for {}", claims.client_id)
+/// async fn orders(ValidatedToken(claims): ValidatedToken) -> String {
+///     format!("orders for {}", claims.client_id)
 /// }
 ///
 /// # fn app(validator: BearerValidator) -> Result<Router, Box<dyn std::error::Error>> {
-/// let auth = BearerAuth::new(Arc::new(validator), Scope::parse("invoices:read")?);
-/// Ok(Router::new().route("/invoices", get(invoices)).with_state(auth))
+/// let read = RequireScope::new(Arc::new(validator), Scope::parse("orders:read")?);
+/// Ok(Router::new()
+///     .route("/api/orders", get(orders))
+///     .route_layer(AccessTokenLayer::new(read)))
 /// # }
 /// ```
 #[derive(Clone, Debug)]
-pub struct Bearer(pub AccessTokenClaims);
+pub struct ValidatedToken(pub AccessTokenClaims);
 
-impl<S> FromRequestParts<S> for Bearer
+impl<S> FromRequestParts<S> for ValidatedToken
 where
-    BearerAuth: FromRef<S>,
     S: Send + Sync,
 {
-    type Rejection = BearerRejection;
+    type Rejection = TokenRejection;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, BearerRejection> {
-        let auth = BearerAuth::from_ref(state);
-        authorize_bearer(auth.validator(), &parts.headers, auth.required()).map(Bearer)
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, TokenRejection> {
+        let require = parts.extensions.get::<RequireScope>().cloned();
+        if let Some(claims) = parts.extensions.get::<AccessTokenClaims>() {
+            if let Some(require) = &require {
+                require.check_claims(claims).map_err(TokenRejection::from)?;
+            }
+            return Ok(Self(claims.clone()));
+        }
+        let Some(require) = require else {
+            tracing::error!(
+                target: "jeton::diagnostic",
+                "ValidatedToken without an AccessTokenLayer or a RequireScope extension"
+            );
+            return Err(TokenRejection(None));
+        };
+        check_access_token(&require, &parts.headers)
+            .await
+            .map(Self)
+            .map_err(TokenRejection::from)
     }
 }
 
-/// Checks the `Authorization: Bearer` token in `headers` against `validator` at the current
-/// time, requiring `required` scopes: the claims, or the answer to send. Tokens are read from
-/// the header only (RFC 6750 §2.1; the query method is never used).
-#[allow(clippy::result_large_err)]
-pub fn authorize_bearer(
-    validator: &BearerValidator,
-    headers: &HeaderMap,
-    required: &Scope,
-) -> Result<AccessTokenClaims, BearerRejection> {
-    let auth = headers.get_all(AUTHORIZATION).iter();
-    let auth: HeaderValues<'_> = auth.map(HeaderValue::as_bytes).collect();
-    validator
-        .validate(&auth, OffsetDateTime::now_utc(), required)
-        .map_err(BearerRejection)
-}
-
-/// A refused bearer request. As a response: `401` with `WWW-Authenticate: Bearer realm="…"`
-/// (and `error="invalid_token"` when a token was presented), `400 invalid_request` for a
-/// malformed or repeated header, `403 insufficient_scope` with the `scope` needed (RFC 6750
-/// §3, §3.1); never cached.
+/// A refused request. As a response: the core's RFC 6750 answer ([`BearerError::response`]):
+/// `401` with `WWW-Authenticate: Bearer realm="…"` (and `error="invalid_token"` when a token was
+/// presented), `400 invalid_request` for a malformed or repeated header, `403
+/// insufficient_scope` with the `scope` needed; never cached. A [`ValidatedToken`] with nothing
+/// to check against is `500 server_error`.
 #[derive(Debug)]
-pub struct BearerRejection(BearerError);
+pub struct TokenRejection(Option<BearerError>);
 
-impl BearerRejection {
-    /// The core's error: why, for logs.
-    pub fn error(&self) -> &BearerError {
-        &self.0
+impl TokenRejection {
+    /// The core's error (why, for logs); `None` when the extractor was not configured.
+    pub fn error(&self) -> Option<&BearerError> {
+        self.0.as_ref()
     }
 }
 
-impl IntoResponse for BearerRejection {
-    /// The core's RFC 6750 answer ([`BearerError::response`]), copied verbatim.
+impl From<BearerError> for TokenRejection {
+    fn from(e: BearerError) -> Self {
+        Self(Some(e))
+    }
+}
+
+impl IntoResponse for TokenRejection {
+    /// The core's answer, copied verbatim.
     fn into_response(self) -> Response {
-        jeton_http::to_http(&self.0.response())
+        match &self.0 {
+            Some(e) => jeton_http::to_http(&e.response()),
+            None => jeton_http::to_http(&jeton::Response::server_error()),
+        }
     }
 }

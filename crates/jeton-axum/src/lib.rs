@@ -12,8 +12,12 @@
 //! | `/.well-known/oauth-authorization-server`    | [`Engine::metadata_document`] (RFC 8414 §3)  |
 //! | `/jwks.json`                                 | [`Engine::jwks_document`]                    |
 //!
-//! [`token_endpoint`] is the token endpoint alone, to mount on a route of your own. [`Bearer`]
-//! is an extractor for resource servers (RFC 6750), configured by a [`BearerAuth`] in state.
+//! [`token_endpoint`] is the token endpoint alone, to mount on a route of your own.
+//!
+//! For the API the tokens are for: [`AccessTokenLayer`] protects a group of routes
+//! (`.route_layer(AccessTokenLayer::new(require))`) and [`ValidatedToken`] hands the validated
+//! claims to a handler, with any router state. Both take a [`RequireScope`](jeton::RequireScope):
+//! a validator ([`Engine::validator`] for the engine in this process) and a scope.
 //!
 //! For the three form endpoints the handler reads the clock, the method, the raw query, every
 //! `Content-Type` and `Authorization` value and the body (size-limited *while reading*; the
@@ -73,8 +77,8 @@
 //! # }
 //! ```
 //!
-//! To add these routes to an application router with state, give that router its state first
-//! (`app.with_state(state).merge(jeton_axum::router(..))`). Paths are mounted literally (`{`
+//! [`router`] returns a `Router<S>` for any state, so it merges into an application router
+//! with state (`app.merge(jeton_axum::router(engine))`). Paths are mounted literally (`{`
 //! and `}` escaped, axum's checks for 0.7 syntax off, so a segment may start with `:` or `*`;
 //! merging into a router with those checks on panics for such a path, as axum does); the first
 //! of two equal paths wins.
@@ -108,7 +112,8 @@ pub use jeton::Transport;
 pub use jeton_http::{Jeton, OnOutcome, log_outcome};
 
 mod bearer;
-pub use bearer::{Bearer, BearerAuth, BearerRejection, authorize_bearer};
+pub use bearer::{TokenRejection, ValidatedToken};
+pub use jeton_http::{AccessTokenLayer, AccessTokenService, check_access_token};
 
 use axum::Router;
 use axum::body::Body;
@@ -126,7 +131,10 @@ use std::net::SocketAddr;
 struct Adapter(Jeton);
 
 impl Adapter {
-    fn router(&self) -> Router {
+    fn router<S>(&self) -> Router<S>
+    where
+        S: Clone + Send + Sync + 'static,
+    {
         let mut router = Router::new().without_v07_checks();
         for route in self.0.engine().routes() {
             let path = route.path.replace('{', "{{").replace('}', "}}");
@@ -184,7 +192,10 @@ impl Adapter {
 ///
 /// Pass an `Arc<Engine>` (outcomes go to [`log_outcome`]) or a
 /// [`Jeton`]`::new(engine).on_outcome(hook)`.
-pub fn router(jeton: impl Into<Jeton>) -> Router {
+pub fn router<S>(jeton: impl Into<Jeton>) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
     Adapter(jeton.into()).router()
 }
 

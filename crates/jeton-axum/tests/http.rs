@@ -3,10 +3,9 @@
 //! `jeton_testkit::http`. Each test is bounded by `http::bounded` (60 s).
 
 use axum::Router;
-use axum::routing::get;
-use jeton_axum::jeton::{Engine, Scope};
-use jeton_axum::{Bearer, BearerAuth, router, token_endpoint};
-use jeton_testkit::http::{self as scenario, BearerFixture, bounded};
+use jeton_axum::jeton::Engine;
+use jeton_axum::{router, token_endpoint};
+use jeton_testkit::http::{self as scenario, bounded};
 use jeton_testkit::{Endpoint, Fixture};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -94,21 +93,5 @@ async fn rfc9700_4_13_forwarded_proto_counts_only_from_a_trusted_proxy() {
             (server.addr, server)
         },
     ))
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rfc6750_3_bearer_extractor_answers_401_400_403_and_200() {
-    bounded(async {
-        let fixture = BearerFixture::new();
-        let read = Scope::parse("read").expect("scope");
-        let auth = BearerAuth::new(fixture.validator.clone(), read);
-        let handler = |Bearer(claims): Bearer| async move { claims.client_id.to_string() };
-        let app = Router::new()
-            .route("/invoices", get(handler))
-            .with_state(auth);
-        let server = Server::start(app);
-        scenario::bearer_answers(server.addr, "/invoices", &fixture).await;
-    })
     .await;
 }

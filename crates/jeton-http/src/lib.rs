@@ -11,12 +11,20 @@
 //! 3. hand it to [`Engine::handle`](jeton::Engine::handle) and [`to_http`] the answer;
 //! 4. hand the [`Outcome`] to the application's [`OnOutcome`] hook, by default [`log_outcome`].
 //!
+//! For resource servers, [`AccessTokenLayer`] is the tower middleware hyper services and axum
+//! routers share, and [`check_access_token`] the one check it and the extractors make.
+//!
 //! `jeton-actix` (actix-web is on `http` 0.2) converts its own types but logs through
 //! [`log_outcome`] too, so every adapter writes the same log line.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub use jeton;
+
+mod access_token;
+pub use access_token::{
+    AccessTokenLayer, AccessTokenService, check_access_token, check_authorization, log_refusal,
+};
 
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};

@@ -1,14 +1,14 @@
-//! Bearer-token protection for resource servers built on hyper (RFC 6750).
+//! Access-token protection for resource servers built on hyper (RFC 6750): the shared
+//! [`AccessTokenLayer`](crate::AccessTokenLayer) middleware, or [`authorize_request`] inside a
+//! service of your own.
 
 use bytes::Bytes;
-use http::header::AUTHORIZATION;
-use http::{HeaderValue, Request, Response};
+use http::{Request, Response};
 use http_body_util::Full;
-use jeton::time::OffsetDateTime;
-use jeton::{AccessTokenClaims, BearerValidator, HeaderValues, Scope};
+use jeton::{AccessTokenClaims, RequireScope};
 
-/// Checks the `Authorization: Bearer` token of `req` against `validator` at the current time,
-/// requiring `required` scopes.
+/// Checks the access token of `req` (JWT or opaque, as `require`'s validator allows) at the
+/// current time, requiring `require`'s scope.
 ///
 /// On success returns the validated claims; on failure, the response to send as is: `401` with
 /// `WWW-Authenticate: Bearer realm="…"` (and `error="invalid_token"` when a token was
@@ -17,41 +17,49 @@ use jeton::{AccessTokenClaims, BearerValidator, HeaderValues, Scope};
 /// header only (RFC 6750 §2.1; the query method is never used).
 ///
 /// ```no_run
-/// # fn demo(validator: &jeton::BearerValidator, req: http::Request<()>) {
-/// let read = jeton::Scope::parse("invoices:read").unwrap();
-/// match jeton_hyper::authorize_bearer(validator, &req, &read) {
+/// # async fn demo(require: &jeton::RequireScope, req: http::Request<()>) {
+/// match jeton_hyper::authorize_request(require, &req).await {
 ///     Ok(claims) => println!("called by {}", claims.client_id),
 ///     Err(response) => { /* return `response` */ }
 /// }
 /// # }
 /// ```
 #[allow(clippy::result_large_err)]
-pub fn authorize_bearer<B>(
-    validator: &BearerValidator,
+pub async fn authorize_request<B>(
+    require: &RequireScope,
     req: &Request<B>,
-    required: &Scope,
 ) -> Result<AccessTokenClaims, Response<Full<Bytes>>> {
-    let auth = req.headers().get_all(AUTHORIZATION).iter();
-    let auth: HeaderValues<'_> = auth.map(HeaderValue::as_bytes).collect();
-    validator
-        .validate(&auth, OffsetDateTime::now_utc(), required)
+    jeton_http::check_access_token(require, req.headers())
+        .await
         .map_err(|e| jeton_http::to_http(&e.response()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::header::WWW_AUTHENTICATE;
-    use jeton::{Algorithm, Jwks, SigningKey};
+    use http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+    use jeton::time::OffsetDateTime;
+    use jeton::{Algorithm, BearerValidator, Jwks, Scope, SigningKey};
+    use std::sync::Arc;
 
-    fn setup() -> (SigningKey, BearerValidator) {
+    #[allow(clippy::result_large_err)]
+    fn authorize_bearer(
+        v: &Arc<BearerValidator>,
+        req: &Request<()>,
+        scope: &Scope,
+    ) -> Result<AccessTokenClaims, Response<Full<Bytes>>> {
+        let require = RequireScope::new(v.clone(), scope.clone());
+        jeton_testkit::block_on(authorize_request(&require, req))
+    }
+
+    fn setup() -> (SigningKey, Arc<BearerValidator>) {
         let key = SigningKey::generate(Algorithm::Es256).unwrap();
         let jwks = Jwks::new([key.verifying_key().clone()]).unwrap();
         let v =
             BearerValidator::builder("https://as.example.com", "https://api.example.com/", jwks)
                 .build()
                 .unwrap();
-        (key, v)
+        (key, Arc::new(v))
     }
 
     fn token(key: &SigningKey, scope: &str) -> String {
@@ -88,7 +96,10 @@ mod tests {
 
         let missing = authorize_bearer(&v, &req(&[]), &read).unwrap_err();
         assert_eq!(missing.status(), 401);
-        assert_eq!(missing.headers()[WWW_AUTHENTICATE], "Bearer realm=\"api\"");
+        assert_eq!(
+            missing.headers()[WWW_AUTHENTICATE],
+            "Bearer realm=\"jeton\""
+        );
 
         let bad = authorize_bearer(&v, &req(&["Bearer abc.def.ghi"]), &read).unwrap_err();
         assert_eq!(bad.status(), 401);

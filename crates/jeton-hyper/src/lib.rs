@@ -106,7 +106,8 @@ pub use jeton::Transport;
 pub use jeton_http::{Jeton, OnOutcome, log_outcome};
 
 mod bearer;
-pub use bearer::authorize_bearer;
+pub use bearer::authorize_request;
+pub use jeton_http::{AccessTokenLayer, AccessTokenService, check_access_token};
 
 use bytes::Bytes;
 use http::{Method, Request, Response};

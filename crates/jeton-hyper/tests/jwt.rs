@@ -20,13 +20,13 @@ fn jwt_router(alg: Algorithm) -> Router {
     let issuer = IssuerId::new(ISSUER).unwrap();
     let keys = KeySet::new(SigningKey::generate(alg).unwrap());
     let jwt = JwtIssuer::builder(issuer.clone(), keys, Arc::new(jeton::SystemRandom::new()))
-        .default_audience([Resource::new(AUD).unwrap()])
         .revocation_list(Arc::new(
             jeton_testkit::jeton_memory::MemoryRevocationList::new(),
         ))
         .build()
         .unwrap();
     let engine = Engine::builder(clients, Arc::new(jwt))
+        .default_audience([Resource::new(AUD).unwrap()])
         .random(std::sync::Arc::new(jeton::SystemRandom::new()))
         .issuer(issuer)
         .transport(jeton::Transport::Plaintext)
@@ -86,7 +86,7 @@ async fn rfc9068_jwt_engine_over_http_end_to_end() {
             // Verifies offline against the served key set.
             let v = BearerValidator::builder(ISSUER, AUD, jwks).build().unwrap();
             let claims = v
-                .validate_token(
+                .validate_jwt(
                     &token,
                     jeton::time::OffsetDateTime::now_utc(),
                     &Scope::parse("read").unwrap(),

@@ -162,7 +162,7 @@ fn dev_default(local: SocketAddr) -> Result<(Settings, ClientSecret), String> {
         .scopes(scopes.clone())
         .auth_methods([AuthMethod::ClientSecretBasic, AuthMethod::ClientSecretPost])
         .allowed_resources([audience.clone()])
-        .default_audience([audience])
+        .default_audience([audience.clone()])
         .may_introspect(true)
         .build();
     let settings = Settings {
@@ -173,7 +173,7 @@ fn dev_default(local: SocketAddr) -> Result<(Settings, ClientSecret), String> {
         keys: Some(KeySet::new(key)),
         token_lifetime: Duration::minutes(15),
         max_token_lifetime: Duration::hours(24),
-        default_audience: Vec::new(),
+        default_audience: vec![audience],
         scopes_supported: Some(scopes),
         subject_prefix: None,
         allow_client_secret_post: true,

@@ -425,7 +425,7 @@ async fn serves_every_endpoint_from_a_config_file_and_logs_without_secrets() {
     );
     let validator = BearerValidator::builder(ISSUER, API, jwks).build().unwrap();
     let claims = validator
-        .validate_token(
+        .validate_jwt(
             &access_token,
             OffsetDateTime::now_utc(),
             &Scope::parse("invoices:read").unwrap(),
@@ -656,7 +656,7 @@ fn shipped_example_config_is_valid() {
     let out = run(&["config", "check", example.to_str().unwrap()], "");
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
-        text(&out.stdout).contains("clients:         2"),
+        text(&out.stdout).contains("clients:         3"),
         "{}",
         text(&out.stdout)
     );

@@ -541,7 +541,7 @@ pub fn jwt(data: &[u8]) {
         }
     };
     let v = jwt_validator();
-    match v.validate_token(&token, now(), &required) {
+    match v.validate_jwt(&token, now(), &required) {
         Ok(claims) => {
             assert_eq!(claims.issuer, JWT_ISSUER);
             assert!(claims.audience.iter().any(|a| a == JWT_AUDIENCE));

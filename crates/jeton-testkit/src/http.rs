@@ -12,11 +12,7 @@ use crate::{
     BASIC, Endpoint, FORWARDED_PROTO_CASES, FailingClientStore, Fixture, FixtureClient,
     INTERNAL_DETAIL, INTROSPECTOR, ISSUER, SeqRandom, TRUSTED_PROXY,
 };
-use jeton::time::OffsetDateTime;
-use jeton::{
-    Algorithm, BearerValidator, Endpoints, Engine, Jwks, OpaqueIssuer, SigningKey, Transport,
-    encode_basic,
-};
+use jeton::{Endpoints, Engine, OpaqueIssuer, Transport, encode_basic};
 use jeton_memory::MemoryTokenStore;
 use serde_json::{Value, json};
 use std::future::Future;
@@ -425,94 +421,4 @@ pub fn forwarded_proto_decides_as_the_core(
     assert!(!is_secure(&Transport::Direct, loopback, &["https"]));
     // Plain HTTP for development: TLS is not required at all.
     assert!(is_secure(&Transport::Plaintext, loopback, &[]));
-}
-
-/// The audience of [`BearerFixture`] tokens.
-pub const API: &str = "https://api.example.com/";
-
-/// A JWT validator for a resource server, and tokens for it.
-#[derive(Debug)]
-pub struct BearerFixture {
-    /// Validates tokens of [`ISSUER`] for [`API`]; realm `api`.
-    pub validator: Arc<BearerValidator>,
-    /// A valid token with scope `read`.
-    pub read: String,
-    /// A valid token with scope `write` only.
-    pub write: String,
-}
-
-impl BearerFixture {
-    /// A fresh ES256 key, its validator and tokens valid for a minute.
-    pub fn new() -> Self {
-        let key = SigningKey::generate(Algorithm::Es256).expect("key");
-        let jwks = Jwks::new([key.verifying_key().clone()]).expect("jwks");
-        let validator = BearerValidator::builder(ISSUER, API, jwks)
-            .build()
-            .expect("validator");
-        let token = |scope: &str| {
-            let now = OffsetDateTime::now_utc().unix_timestamp();
-            let claims = json!({
-                "iss": ISSUER, "aud": API, "sub": BASIC.id, "client_id": BASIC.id,
-                "iat": now, "exp": now + 60, "jti": scope, "scope": scope,
-            });
-            jeton::sign_jwt(&key, "at+jwt", &claims).expect("sign")
-        };
-        Self {
-            validator: Arc::new(validator),
-            read: token("read"),
-            write: token("write"),
-        }
-    }
-}
-
-impl Default for BearerFixture {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// RFC 6750 §3, §3.1: a resource at `path` that requires scope `read` through the adapter's
-/// bearer extractor (with `fixture.validator`) and answers `200` with the caller's
-/// `client_id` as its body: no token is `401` with a bare challenge, a bad token `401
-/// invalid_token`, two `Authorization` headers `400 invalid_request`, a token without `read`
-/// `403 insufficient_scope`, and the `read` token `200`.
-pub async fn bearer_answers(addr: SocketAddr, path: &str, fixture: &BearerFixture) {
-    let resource = url(addr, path);
-    let send = |tokens: &[&str]| {
-        let mut req = client().get(&resource);
-        for t in tokens {
-            req = req.header("authorization", format!("Bearer {t}"));
-        }
-        req.send()
-    };
-    let challenge = |r: &reqwest::Response| {
-        assert_eq!(r.headers()["cache-control"], "no-store");
-        r.headers()["www-authenticate"]
-            .to_str()
-            .expect("ascii")
-            .to_owned()
-    };
-
-    let none = send(&[]).await.expect("send");
-    assert_eq!(none.status(), 401);
-    assert_eq!(challenge(&none), "Bearer realm=\"api\"");
-
-    let refusals = [
-        (&["abc.def.ghi"][..], 401, "invalid_token"),
-        (&[&fixture.read, &fixture.read], 400, "invalid_request"),
-        (&[&fixture.write], 403, "insufficient_scope"),
-    ];
-    for (tokens, status, code) in refusals {
-        let resp = send(tokens).await.expect("send");
-        assert_eq!(resp.status(), status, "{code}");
-        let c = challenge(&resp);
-        assert!(c.contains(&format!("error=\"{code}\"")), "{c}");
-        assert_eq!(c.contains("scope=\"read\""), status == 403, "{c}");
-        let json: Value = resp.json().await.expect("json");
-        assert_eq!(json["error"], code);
-    }
-
-    let ok = send(&[&fixture.read]).await.expect("send");
-    assert_eq!(ok.status(), 200);
-    assert_eq!(ok.text().await.expect("body"), BASIC.id);
 }

@@ -9,6 +9,8 @@ pub mod conformance;
 pub mod fuzzing;
 #[cfg(feature = "http")]
 pub mod http;
+#[cfg(feature = "http")]
+pub mod resource;
 pub mod strategies;
 
 use jeton::time::{Duration, OffsetDateTime};

@@ -186,6 +186,12 @@ pub enum ConfigError {
     /// An endpoint URL must be absolute `http(s)` without fragment (RFC 6749 §3.1, §3.2).
     #[error("endpoint URLs must be absolute http(s) URLs without fragment")]
     BadEndpoint,
+    /// A JWT issuer needs the engine's default audience: RFC 9068 §2.2 requires `aud`, and
+    /// without a default a client that names no `resource` would get `500` on every request.
+    #[error(
+        "JWT access tokens need an audience (RFC 9068 §2.2): set the engine's default_audience"
+    )]
+    NoAudience,
     /// The default limiter, or a choice between several cost profiles, needs a secret key, and
     /// the core reads no RNG: give the builder a random source (`EngineBuilder::random`), or
     /// your own limiter.

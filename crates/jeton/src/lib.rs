@@ -105,7 +105,10 @@
 //!   [`AuditEvent`] (its [`fields`](AuditEvent::fields) are the structured log fields, its
 //!   [`severity`](AuditEvent::severity) the level, [`RouteKind::name`] the `endpoint`), and a
 //!   diagnostic for the application's logs.
-//! - Resource servers: [`BearerError::response`] is the whole RFC 6750 answer.
+//! - Resource servers: [`Engine::validator`] (or [`BearerValidator::builder`] for a remote
+//!   issuer) makes the validator, [`RequireScope`] pairs it with the scope a group of routes
+//!   requires, [`RequireScope::check`] is the one async check for JWTs and opaque tokens, and
+//!   [`BearerError::response`] is the whole RFC 6750 answer.
 //!
 //! The shared pieces of adapters on `http` 1.x (body reading, the request from `http` parts,
 //! response conversion, outcome logging) are in the `jeton-http` crate.
@@ -145,8 +148,8 @@ pub use error::{ConfigError, ErrorCode, IssueError, StoreError};
 pub use issuer_id::IssuerId;
 pub use request::{HeaderValues, RawRequest};
 pub use resource::{
-    BearerAuth, BearerConfigError, BearerError, BearerFailure, BearerValidator,
-    BearerValidatorBuilder, DEFAULT_LEEWAY, Introspector, MAX_LEEWAY, StoreIntrospector,
+    BearerConfigError, BearerError, BearerFailure, BearerValidator, BearerValidatorBuilder,
+    DEFAULT_LEEWAY, DEFAULT_REALM, Introspector, MAX_LEEWAY, RequireScope, StoreIntrospector,
 };
 pub use response::{Diagnostic, Outcome, Response};
 pub use secret::{
@@ -164,9 +167,9 @@ pub use store::{
 pub use tokens::{
     AT_JWT_TYPE, AccessToken, AccessTokenClaims, Algorithm, ClientKeys, Confirmation, CustomClaims,
     DEFAULT_MAX_TOKEN_BYTES, Grant, Jwks, JwtConfigError, JwtIssuer, JwtIssuerBuilder, KeyError,
-    KeySet, OpaqueIssuer, REGISTERED_CLAIMS, SignError, SigningKey, TokenClaims, TokenDigest,
-    TokenFormat, TokenHandle, TokenInfo, TokenIssuer, TokenRecord, TokenType, UnknownAlgorithm,
-    UnknownTokenFormat, VerifyingKey, sign_jwt,
+    KeySet, LiveKeys, LocalValidation, OpaqueIssuer, REGISTERED_CLAIMS, SignError, SigningKey,
+    TokenClaims, TokenDigest, TokenFormat, TokenHandle, TokenInfo, TokenIssuer, TokenRecord,
+    TokenType, UnknownAlgorithm, UnknownTokenFormat, VerifyingKey, sign_jwt,
 };
 pub use tokens::{
     DEFAULT_DPOP_IAT_WINDOW, DPOP_JWT_TYPE, DpopCheck, DpopFailure, DpopNonces, DpopProof,

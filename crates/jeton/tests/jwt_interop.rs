@@ -162,7 +162,7 @@ fn rfc9068_4_expired_token_is_invalid_token_with_challenge() {
     assert_eq!(
         err.www_authenticate().as_deref(),
         Some(
-            r#"Bearer realm="api", error="invalid_token", error_description="the access token expired""#
+            r#"Bearer realm="jeton", error="invalid_token", error_description="the access token expired""#
         )
     );
 }
@@ -456,7 +456,7 @@ fn rfc6750_3_1_insufficient_scope_is_403_with_scope() {
     assert_eq!(
         err.www_authenticate().as_deref(),
         Some(
-            r#"Bearer realm="api", error="insufficient_scope", error_description="the access token lacks a required scope", scope="read admin""#
+            r#"Bearer realm="jeton", error="insufficient_scope", error_description="the access token lacks a required scope", scope="read admin""#
         )
     );
     assert!(check(&validator_for(alg), &token, now(), "write read").is_ok());
@@ -474,15 +474,14 @@ fn headers<'a>(values: &[&'a [u8]]) -> HeaderValues<'a> {
 fn rfc6750_3_1_missing_token_is_401_without_error_code() {
     let v = validator_for(Algorithm::Es256);
     for values in [&[][..], &[&b"Basic YTpi"[..]], &[&b"Bearer"[..]][..0]] {
-        let err = v
-            .validate(&headers(values), now(), &Scope::default())
+        let err = jeton_testkit::block_on(v.validate(&headers(values), now(), &Scope::default()))
             .unwrap_err();
         assert_eq!(err.failure(), BearerFailure::MissingToken);
         assert_eq!(err.status(), 401);
         assert_eq!(err.code(), None);
         assert_eq!(
             err.www_authenticate().as_deref(),
-            Some(r#"Bearer realm="api""#)
+            Some(r#"Bearer realm="jeton""#)
         );
     }
 }
@@ -491,19 +490,18 @@ fn rfc6750_3_1_missing_token_is_401_without_error_code() {
 fn rfc6750_3_1_two_authorization_headers_are_invalid_request() {
     let alg = Algorithm::Es256;
     let token = format!("Bearer {}", sign(&header(alg), &good_claims(now()), alg));
-    let err = validator_for(alg)
-        .validate(
-            &headers(&[token.as_bytes(), token.as_bytes()]),
-            now(),
-            &Scope::default(),
-        )
-        .unwrap_err();
+    let err = jeton_testkit::block_on(validator_for(alg).validate(
+        &headers(&[token.as_bytes(), token.as_bytes()]),
+        now(),
+        &Scope::default(),
+    ))
+    .unwrap_err();
     assert_eq!(err.failure(), BearerFailure::MultipleAuthorization);
     assert_eq!(err.status(), 400);
     assert_eq!(
         err.www_authenticate().as_deref(),
         Some(
-            r#"Bearer realm="api", error="invalid_request", error_description="more than one Authorization header""#
+            r#"Bearer realm="jeton", error="invalid_request", error_description="more than one Authorization header""#
         )
     );
 }
@@ -519,8 +517,7 @@ fn rfc6750_2_1_malformed_bearer_credentials_are_invalid_request() {
         b"Bearer =abc",
         b"Bearer \xff",
     ] {
-        let err = v
-            .validate(&headers(&[bad]), now(), &Scope::default())
+        let err = jeton_testkit::block_on(v.validate(&headers(&[bad]), now(), &Scope::default()))
             .unwrap_err();
         assert_eq!(
             err.failure(),
@@ -531,9 +528,9 @@ fn rfc6750_2_1_malformed_bearer_credentials_are_invalid_request() {
         assert_eq!(err.code(), Some(ErrorCode::InvalidRequest));
     }
     // Syntactically a b64token but not a JWT: invalid_token, not invalid_request.
-    let err = v
-        .validate(&headers(&[b"Bearer abc=="]), now(), &Scope::default())
-        .unwrap_err();
+    let err =
+        jeton_testkit::block_on(v.validate(&headers(&[b"Bearer abc=="]), now(), &Scope::default()))
+            .unwrap_err();
     assert_eq!(err.failure(), BearerFailure::Malformed);
     assert_eq!(err.status(), 401);
 }
@@ -546,9 +543,12 @@ fn rfc9110_11_1_bearer_scheme_is_case_insensitive() {
         for sep in [" ", "   "] {
             let value = format!("{scheme}{sep}{token}");
             assert!(
-                validator_for(alg)
-                    .validate(&headers(&[value.as_bytes()]), now(), &Scope::default())
-                    .is_ok(),
+                jeton_testkit::block_on(validator_for(alg).validate(
+                    &headers(&[value.as_bytes()]),
+                    now(),
+                    &Scope::default()
+                ))
+                .is_ok(),
                 "{value:.20}"
             );
         }
@@ -609,8 +609,7 @@ fn rfc9068_token_format_is_a_configuration_switch() {
     for name in ["opaque", "jwt"] {
         let format: TokenFormat = name.parse().unwrap();
         let jwt_settings =
-            jeton::JwtIssuer::builder(issuer_id(), KeySet::new(key(Algorithm::Es256)), rng.clone())
-                .default_audience([jeton::Resource::new(AUDIENCE).unwrap()]);
+            jeton::JwtIssuer::builder(issuer_id(), KeySet::new(key(Algorithm::Es256)), rng.clone());
         let issuer = jeton::internal::build_issuer(
             format,
             fixture.tokens.clone(),
@@ -619,6 +618,7 @@ fn rfc9068_token_format_is_a_configuration_switch() {
         )
         .unwrap();
         let engine = jeton::Engine::builder(fixture.clients.clone(), issuer)
+            .default_audience([jeton::Resource::new(AUDIENCE).unwrap()])
             .random(std::sync::Arc::new(jeton::SystemRandom::new()))
             .transport(jeton::Transport::Plaintext)
             .build()
@@ -631,26 +631,29 @@ fn rfc9068_token_format_is_a_configuration_switch() {
         match format {
             TokenFormat::Jwt => {
                 assert_eq!(token.split('.').count(), 3);
-                assert!(v.validate(&h, now(), &read).is_ok());
+                assert!(jeton_testkit::block_on(v.validate(&h, now(), &read)).is_ok());
             }
             _ => {
                 assert!(token.starts_with("jt_"));
                 assert_eq!(
-                    v.validate(&h, now(), &read).unwrap_err().failure(),
+                    jeton_testkit::block_on(v.validate(&h, now(), &read))
+                        .unwrap_err()
+                        .failure(),
                     BearerFailure::Malformed
                 );
-                let store = StoreIntrospector::new(fixture.tokens.clone());
-                let claims = jeton_testkit::block_on(v.validate_opaque(&h, now(), &read, &store))
+                let store = Arc::new(StoreIntrospector::new(fixture.tokens.clone()));
+                let v = BearerValidator::introspecting(ISSUER, AUDIENCE, store)
+                    .build()
+                    .unwrap();
+                let claims = jeton_testkit::block_on(v.validate(&h, now(), &read))
                     .expect("opaque token introspected");
                 assert_eq!(claims.client_id, "resource-client");
                 assert_eq!(claims.audience, [AUDIENCE]);
                 let late = now() + Duration::hours(2);
-                let err = jeton_testkit::block_on(v.validate_opaque(&h, late, &read, &store))
-                    .unwrap_err();
+                let err = jeton_testkit::block_on(v.validate(&h, late, &read)).unwrap_err();
                 assert_eq!(err.failure(), BearerFailure::Expired);
                 let bogus = headers(&[b"Bearer jt_nope"]);
-                let err = jeton_testkit::block_on(v.validate_opaque(&bogus, now(), &read, &store))
-                    .unwrap_err();
+                let err = jeton_testkit::block_on(v.validate(&bogus, now(), &read)).unwrap_err();
                 assert_eq!(err.failure(), BearerFailure::Inactive);
             }
         }
@@ -733,7 +736,6 @@ fn rfc7009_revoked_jwt_is_no_longer_found_by_its_issuer() {
             KeySet::new(key(Algorithm::EdDsa)),
             Arc::new(jeton_testkit::SeqRandom::new(3)),
         )
-        .default_audience([jeton::Resource::new(AUDIENCE).unwrap()])
         .revocation_list(list.clone())
         .build()
         .unwrap(),

@@ -200,7 +200,6 @@ impl Settings {
         let jwt = match self.keys.take() {
             Some(keys) => Some(
                 JwtIssuer::builder(self.issuer.clone(), keys, rng.clone())
-                    .default_audience(self.default_audience.iter().cloned())
                     .revocation_list(Arc::new(MemoryRevocationList::new())),
             ),
             None => None,
@@ -574,7 +573,7 @@ mod tests {
             "{e}"
         );
         assert!(
-            e.contains("clients[0].default_audience: JWT access tokens need an audience"),
+            e.contains("default_audience: JWT access tokens need a top-level default_audience"),
             "{e}"
         );
     }

@@ -237,6 +237,16 @@ fn server_options(file: &FileConfig, bad: &mut Bad<'_>) -> ServerOptions {
 
 /// The `[signing]` keys, loaded from their files, for a JWT deployment.
 fn signing_keys(file: &FileConfig, base: &Path, bad: &mut Bad<'_>) -> Option<KeySet> {
+    // The engine refuses a JWT issuer without its own default audience (RFC 9068 §2.2 `aud`),
+    // so say so here, with the setting's name, rather than at start-up.
+    if file.token_format == TokenFormat::Jwt && file.default_audience.is_empty() {
+        bad(
+            "default_audience",
+            "JWT access tokens need a top-level default_audience (RFC 9068 §2.2): the audience \
+             of tokens for clients that name no resource and have none of their own"
+                .to_owned(),
+        );
+    }
     match (file.token_format, &file.signing) {
         (TokenFormat::Jwt, None) => {
             bad(
@@ -356,17 +366,6 @@ fn clients(
             bad(
                 &at("default_audience"),
                 format!("default audience \"{r}\" is not in this client's resources"),
-            );
-        }
-        if file.token_format == TokenFormat::Jwt
-            && client_audience.is_empty()
-            && file.default_audience.is_empty()
-        {
-            bad(
-                &at("default_audience"),
-                "JWT access tokens need an audience (RFC 9068 §2.2): set default_audience for \
-                 this client, or a top-level default_audience"
-                    .to_owned(),
             );
         }
         if let Some(d) = c.token_lifetime

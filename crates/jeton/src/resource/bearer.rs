@@ -1,49 +1,81 @@
-//! The resource-server half: reading a bearer token from a request (RFC 6750) and validating a
-//! JWT access token (RFC 9068 §4) or, through an [`Introspector`], an opaque one.
+//! The resource-server half: reading a bearer token from a request (RFC 6750) and validating
+//! it, whatever its format: a JWT access token offline (RFC 9068 §4), an opaque one through an
+//! [`Introspector`].
 //!
-//! Pure: no clock (`now` is an argument), no network (keys come as a [`Jwks`] the application
-//! fetched or built; header keys such as `jku` are never followed), no panics on any input.
+//! Pure: no clock (`now` is an argument), no network of its own (keys come as a [`Jwks`] the
+//! application fetched, or live from the issuer in the same process; header keys such as `jku`
+//! are never followed; a remote introspector is the application's I/O), no panics on any input.
 //!
-//! Every failure is a [`BearerError`] whose [`status`](BearerError::status) and
-//! [`www_authenticate`](BearerError::www_authenticate) value the adapter sends as they are
-//! (RFC 6750 §3):
+//! Every failure is a [`BearerError`] whose [`response`](BearerError::response) the adapter
+//! sends as it is (RFC 6750 §3):
 //!
 //! | failure | status | challenge |
 //! |---|---|---|
 //! | no `Authorization` header, or another scheme | 401 | `Bearer realm="…"` (no error code, §3.1) |
 //! | several `Authorization` headers, malformed `Bearer` credentials | 400 | `error="invalid_request"` |
-//! | bad, expired, foreign or unverifiable token | 401 | `error="invalid_token"` |
+//! | bad, expired, revoked, foreign or unverifiable token | 401 | `error="invalid_token"` |
 //! | valid token without the required scope | 403 | `error="insufficient_scope", scope="…"` |
-//! | the introspection back end failed | 500 | none |
+//! | the introspection or revocation back end failed | 500 | none |
 //!
 //! Tokens are read from the `Authorization` header only (RFC 6750 §2.1). The form-body method
-//! (§2.2) is not offered and the URI query method (§2.3, "SHOULD NOT") never will be.
+//! (§2.2) is not offered and the URI query method (§2.3, "SHOULD NOT") never will be. The
+//! scheme is parsed in one place, [`BearerValidator::bearer_token`].
+//!
+//! Which path a token takes: one that looks like a JWS compact serialization (three
+//! dot-separated parts) is verified offline when the validator has keys; every other token
+//! (jeton's opaque `jt_…` tokens have no dot) goes to the introspector. A validator with keys
+//! only refuses opaque tokens as `invalid_token`; one with an introspector only sends every
+//! token there (a remote authorization server may introspect its JWTs too).
 
+use crate::error::StoreError;
 use crate::request::HeaderValues;
-use crate::resource::errors::{BearerConfigError, BearerError, BearerFailure};
+use crate::resource::errors::{BearerError, BearerFailure};
 use crate::resource::introspect::Introspector;
+use crate::store::RevocationList;
 use crate::tokens::algorithm::Algorithm;
-use crate::tokens::jwt_verify::{
-    AccessTokenClaims, DEFAULT_MAX_TOKEN_BYTES, JwtCheck, check_expiry, verify_jwt,
-};
-use crate::tokens::key_set::{Jwks, Swap};
+use crate::tokens::jwt_verify::{AccessTokenClaims, JwtCheck, check_expiry, verify_jwt};
+use crate::tokens::key_set::{Jwks, LiveKeys, Swap};
 use crate::types::Scope;
 use std::fmt;
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 
-/// The default clock-skew leeway for `exp`, `nbf` and `iat`.
-pub const DEFAULT_LEEWAY: Duration = Duration::seconds(30);
-/// The largest leeway a validator accepts.
-pub const MAX_LEEWAY: Duration = Duration::minutes(5);
+#[cfg(test)]
+use crate::resource::builder::MAX_LEEWAY;
 
-/// Validates bearer tokens for one resource server: its issuer, its audience, its keys.
+/// Where a validator's verification keys come from.
+pub(crate) enum Keys {
+    /// A copy: a remote issuer's JWKS, refreshed with [`BearerValidator::replace_keys`].
+    Fixed(Swap<Jwks>),
+    /// The issuer's own key set in this process, live: a rotation is seen at once.
+    Live(LiveKeys),
+}
+
+impl Keys {
+    fn load(&self) -> Arc<Jwks> {
+        match self {
+            Self::Fixed(swap) => swap.load(),
+            Self::Live(live) => Arc::new(live.jwks()),
+        }
+    }
+}
+
+/// Validates bearer tokens for one resource server: its issuer, its audience, its keys, its
+/// revocation list and its introspector.
 ///
-/// Cheap to share behind an `Arc`; [`BearerValidator::replace_keys`] swaps in a refreshed JWKS.
+/// Made from the engine it protects ([`Engine::validator`](crate::Engine::validator): live keys,
+/// revocations, issuer, audience and realm from its configuration), from a remote issuer's JWKS
+/// ([`BearerValidator::builder`]) or introspection endpoint ([`BearerValidator::introspecting`]).
+/// Cheap to share behind an `Arc`.
 ///
 /// ```
 /// use jeton::{Algorithm, BearerValidator, HeaderValues, KeySet, Scope, SigningKey, sign_jwt};
 /// use jeton::time::OffsetDateTime;
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     let mut f = std::pin::pin!(f);
+/// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+/// # }
 ///
 /// // The authorization server's keys; a resource server would parse its JWKS with
 /// // `Jwks::from_json`.
@@ -64,14 +96,12 @@ pub const MAX_LEEWAY: Duration = Duration::minutes(5);
 /// let mut authorization = HeaderValues::default();
 /// authorization.push(header.as_bytes());
 ///
-/// let claims = validator
-///     .validate(&authorization, now, &Scope::parse("invoices:read").unwrap())
-///     .unwrap();
+/// let read = Scope::parse("invoices:read").unwrap();
+/// let claims = block_on(validator.validate(&authorization, now, &read)).unwrap();
 /// assert_eq!(claims.client_id, "billing");
 ///
-/// let refused = validator
-///     .validate(&authorization, now, &Scope::parse("invoices:write").unwrap())
-///     .unwrap_err();
+/// let write = Scope::parse("invoices:write").unwrap();
+/// let refused = block_on(validator.validate(&authorization, now, &write)).unwrap_err();
 /// assert_eq!(refused.status(), 403);
 /// assert_eq!(
 ///     refused.www_authenticate().unwrap(),
@@ -80,13 +110,15 @@ pub const MAX_LEEWAY: Duration = Duration::minutes(5);
 /// );
 /// ```
 pub struct BearerValidator {
-    realm: Arc<str>,
-    issuer: String,
-    audience: String,
-    algorithms: Vec<Algorithm>,
-    keys: Swap<Jwks>,
-    leeway: Duration,
-    max_token_bytes: usize,
+    pub(crate) realm: Arc<str>,
+    pub(crate) issuer: String,
+    pub(crate) audience: String,
+    pub(crate) algorithms: Vec<Algorithm>,
+    pub(crate) keys: Option<Keys>,
+    pub(crate) revocations: Option<Arc<dyn RevocationList>>,
+    pub(crate) introspector: Option<Arc<dyn Introspector>>,
+    pub(crate) leeway: Duration,
+    pub(crate) max_token_bytes: usize,
 }
 
 impl fmt::Debug for BearerValidator {
@@ -96,82 +128,12 @@ impl fmt::Debug for BearerValidator {
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .field("algorithms", &self.algorithms)
-            .field("keys", &self.keys.load())
+            .field("keys", &self.keys.as_ref().map(Keys::load))
+            .field("live_keys", &matches!(self.keys, Some(Keys::Live(_))))
+            .field("revocation_list", &self.revocations.is_some())
+            .field("introspector", &self.introspector.is_some())
             .field("leeway", &self.leeway)
             .finish_non_exhaustive()
-    }
-}
-
-/// Builds a [`BearerValidator`].
-#[derive(Debug)]
-pub struct BearerValidatorBuilder {
-    realm: String,
-    issuer: String,
-    audience: String,
-    algorithms: Vec<Algorithm>,
-    keys: Jwks,
-    leeway: Duration,
-    max_token_bytes: usize,
-}
-
-impl BearerValidatorBuilder {
-    /// The realm in challenges. Default `api`.
-    pub fn realm(mut self, realm: impl Into<String>) -> Self {
-        self.realm = realm.into();
-        self
-    }
-
-    /// The accepted algorithms. Default all of [`Algorithm::ALL`]: each key is also pinned to
-    /// its own algorithm, so the list can only narrow what the key set allows.
-    pub fn algorithms(mut self, algs: impl IntoIterator<Item = Algorithm>) -> Self {
-        self.algorithms = algs.into_iter().collect();
-        self
-    }
-
-    /// Clock-skew leeway for `exp`, `nbf` and `iat`. Default [`DEFAULT_LEEWAY`], at most
-    /// [`MAX_LEEWAY`].
-    pub fn leeway(mut self, leeway: Duration) -> Self {
-        self.leeway = leeway;
-        self
-    }
-
-    /// The longest token accepted, in bytes. Default [`DEFAULT_MAX_TOKEN_BYTES`].
-    pub fn max_token_bytes(mut self, n: usize) -> Self {
-        self.max_token_bytes = n;
-        self
-    }
-
-    /// Checks the settings and builds the validator.
-    pub fn build(self) -> Result<BearerValidator, BearerConfigError> {
-        let realm_ok = !self.realm.is_empty()
-            && self
-                .realm
-                .bytes()
-                .all(|b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\');
-        if !realm_ok {
-            return Err(BearerConfigError::BadRealm);
-        }
-        if self.leeway < Duration::ZERO || self.leeway > MAX_LEEWAY {
-            return Err(BearerConfigError::BadLeeway);
-        }
-        if self.algorithms.is_empty() {
-            return Err(BearerConfigError::NoAlgorithms);
-        }
-        if self.issuer.is_empty() || self.audience.is_empty() {
-            return Err(BearerConfigError::Empty);
-        }
-        if self.max_token_bytes < 256 {
-            return Err(BearerConfigError::BadTokenLimit);
-        }
-        Ok(BearerValidator {
-            realm: self.realm.into(),
-            issuer: self.issuer,
-            audience: self.audience,
-            algorithms: self.algorithms,
-            keys: Swap::new(self.keys),
-            leeway: self.leeway,
-            max_token_bytes: self.max_token_bytes,
-        })
     }
 }
 
@@ -184,33 +146,31 @@ fn is_b64token(s: &str) -> bool {
         })
 }
 
+/// RFC 7515 §7.1: the compact serialization is three base64url parts joined by `.`.
+fn looks_like_jws(token: &str) -> bool {
+    token.bytes().filter(|&b| b == b'.').count() == 2
+}
+
 impl BearerValidator {
-    /// Starts building a validator for tokens from `issuer` (compared exactly with `iss`) meant
-    /// for `audience` (which `aud` must contain), verified with `keys`.
-    pub fn builder(
-        issuer: impl Into<String>,
-        audience: impl Into<String>,
-        keys: Jwks,
-    ) -> BearerValidatorBuilder {
-        BearerValidatorBuilder {
-            realm: "api".to_owned(),
-            issuer: issuer.into(),
-            audience: audience.into(),
-            algorithms: Algorithm::ALL.to_vec(),
-            keys,
-            leeway: DEFAULT_LEEWAY,
-            max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
-        }
-    }
-
-    /// The current keys.
+    /// The current verification keys (empty for a validator without any).
     pub fn keys(&self) -> Arc<Jwks> {
-        self.keys.load()
+        self.keys
+            .as_ref()
+            .map_or_else(|| Arc::new(Jwks::default()), Keys::load)
     }
 
-    /// Swaps in a refreshed key set (after fetching the issuer's JWKS again).
-    pub fn replace_keys(&self, keys: Jwks) {
-        self.keys.store(keys);
+    /// Swaps in a refreshed key set (after fetching a remote issuer's JWKS again). Returns
+    /// `false`, changing nothing, for a validator whose keys are live from an issuer in this
+    /// process (rotate through [`JwtIssuer::replace_keys`](crate::JwtIssuer::replace_keys)) or
+    /// that has no keys.
+    pub fn replace_keys(&self, keys: Jwks) -> bool {
+        match &self.keys {
+            Some(Keys::Fixed(swap)) => {
+                swap.store(keys);
+                true
+            }
+            _ => false,
+        }
     }
 
     /// The realm in challenges.
@@ -218,12 +178,30 @@ impl BearerValidator {
         &self.realm
     }
 
-    fn fail(&self, failure: BearerFailure) -> BearerError {
+    /// The issuer identifier tokens must come from.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The audience tokens must be meant for.
+    pub fn audience(&self) -> &str {
+        &self.audience
+    }
+
+    pub(crate) fn fail(&self, failure: BearerFailure) -> BearerError {
         BearerError {
             failure,
             realm: self.realm.clone(),
             scope: None,
             diagnostic: None,
+        }
+    }
+
+    /// A back end (introspection, revocation list) failed: `500`, its error for the logs.
+    fn unavailable(&self, e: StoreError) -> BearerError {
+        BearerError {
+            diagnostic: Some(e),
+            ..self.fail(BearerFailure::Unavailable)
         }
     }
 
@@ -261,20 +239,23 @@ impl BearerValidator {
         Ok(token)
     }
 
-    /// Validates the JWT access token in a request's `Authorization` header at `now`, and that
-    /// it grants every token of `required` (pass an empty scope to require none).
-    pub fn validate(
+    /// Validates the access token in a request's `Authorization` header at `now`, JWT or
+    /// opaque, and that it grants every token of `required` (pass an empty scope to require
+    /// none). The one entry point the adapters' middleware and extractors use.
+    pub async fn validate(
         &self,
         authorization: &HeaderValues<'_>,
         now: OffsetDateTime,
         required: &Scope,
     ) -> Result<AccessTokenClaims, BearerError> {
         let token = self.bearer_token(authorization)?;
-        self.validate_token(token, now, required)
+        self.validate_token(token, now, required).await
     }
 
-    /// Validates a JWT access token (already taken from its request) at `now` (RFC 9068 §4).
-    pub fn validate_token(
+    /// Validates an access token already taken from its request at `now`: a JWT offline
+    /// (RFC 9068 §4) and then against the revocation list if there is one, anything else
+    /// through the introspector (active, for this audience, not expired); then the scope.
+    pub async fn validate_token(
         &self,
         token: &str,
         now: OffsetDateTime,
@@ -283,7 +264,41 @@ impl BearerValidator {
         if token.len() > self.max_token_bytes {
             return Err(self.fail(BearerFailure::TooLong));
         }
-        let keys = self.keys.load();
+        let offline = self.keys.is_some() && (looks_like_jws(token) || self.introspector.is_none());
+        let claims = match (&self.introspector, offline) {
+            (Some(introspector), false) => self.introspect(&**introspector, token, now).await?,
+            _ => {
+                let claims = self.verify_offline(token, now)?;
+                self.check_revoked(&claims).await?;
+                claims
+            }
+        };
+        self.check_scope(claims, required)
+    }
+
+    /// Validates a JWT access token offline at `now` (RFC 9068 §4), synchronously: signature,
+    /// `typ`, `iss`, `aud`, times, then the scope. It does NOT consult the revocation list or
+    /// the introspector: for benchmarks, fuzzing and callers that have neither; a server uses
+    /// [`BearerValidator::validate`].
+    pub fn validate_jwt(
+        &self,
+        token: &str,
+        now: OffsetDateTime,
+        required: &Scope,
+    ) -> Result<AccessTokenClaims, BearerError> {
+        if token.len() > self.max_token_bytes {
+            return Err(self.fail(BearerFailure::TooLong));
+        }
+        let claims = self.verify_offline(token, now)?;
+        self.check_scope(claims, required)
+    }
+
+    fn verify_offline(
+        &self,
+        token: &str,
+        now: OffsetDateTime,
+    ) -> Result<AccessTokenClaims, BearerError> {
+        let keys = self.keys();
         let check = JwtCheck {
             issuer: &self.issuer,
             audience: Some(&self.audience),
@@ -292,39 +307,42 @@ impl BearerValidator {
             leeway: self.leeway,
             now: Some(now),
         };
-        let claims = verify_jwt(token, &check).map_err(|f| self.fail(f.into()))?;
-        self.check_scope(claims, required)
+        verify_jwt(token, &check).map_err(|f| self.fail(f.into()))
     }
 
-    /// Validates an opaque token from a request's `Authorization` header through
-    /// `introspector`: active, for this audience, not expired, with every `required` scope.
-    pub async fn validate_opaque(
+    /// RFC 7009 §2: a revoked token must stop working; in the issuer's process it does at once.
+    async fn check_revoked(&self, claims: &AccessTokenClaims) -> Result<(), BearerError> {
+        let (Some(list), Some(jti)) = (&self.revocations, &claims.jti) else {
+            return Ok(());
+        };
+        match list.is_revoked(jti).await {
+            Ok(false) => Ok(()),
+            Ok(true) => Err(self.fail(BearerFailure::Inactive)),
+            Err(e) => Err(self.unavailable(e)),
+        }
+    }
+
+    async fn introspect(
         &self,
-        authorization: &HeaderValues<'_>,
-        now: OffsetDateTime,
-        required: &Scope,
         introspector: &dyn Introspector,
+        token: &str,
+        now: OffsetDateTime,
     ) -> Result<AccessTokenClaims, BearerError> {
-        let token = self.bearer_token(authorization)?;
         let found = introspector
             .introspect(token)
             .await
-            .map_err(|e| BearerError {
-                diagnostic: Some(e),
-                ..self.fail(BearerFailure::Unavailable)
-            })?;
+            .map_err(|e| self.unavailable(e))?;
         let t = found.ok_or_else(|| self.fail(BearerFailure::Inactive))?;
         if !t.audience.iter().any(|a| a.as_str() == self.audience) {
             return Err(self.fail(BearerFailure::WrongAudience));
         }
         check_expiry(t.expires_at, now, self.leeway).map_err(|f| self.fail(f.into()))?;
-        let claims = AccessTokenClaims::new(self.issuer.clone(), t);
-        self.check_scope(claims, required)
+        Ok(AccessTokenClaims::new(self.issuer.clone(), t))
     }
 
     /// RFC 6750 §3.1 insufficient_scope: "The request requires higher privileges than provided
     /// by the access token", answered with 403 and the `scope` needed.
-    fn check_scope(
+    pub(crate) fn check_scope(
         &self,
         claims: AccessTokenClaims,
         required: &Scope,
@@ -340,39 +358,11 @@ impl BearerValidator {
     }
 }
 
-/// A validator and the scope a protected route requires: what the adapters' bearer extractors
-/// hold (in axum state, actix app data, or your own handler). Cheap to clone.
-#[derive(Clone, Debug)]
-pub struct BearerAuth {
-    validator: std::sync::Arc<BearerValidator>,
-    required: Scope,
-}
-
-impl BearerAuth {
-    /// Requires a valid token granting every token of `required` (an empty scope requires
-    /// none).
-    pub fn new(validator: std::sync::Arc<BearerValidator>, required: Scope) -> Self {
-        Self {
-            validator,
-            required,
-        }
-    }
-
-    /// The validator.
-    pub fn validator(&self) -> &BearerValidator {
-        &self.validator
-    }
-
-    /// The required scope.
-    pub fn required(&self) -> &Scope {
-        &self.required
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::error::ErrorCode;
+    use crate::resource::errors::BearerConfigError;
     use crate::tokens::jwt_verify::numeric_date;
     use serde_json::json;
 
@@ -460,6 +450,14 @@ mod tests {
                 BearerConfigError::BadRealm,
                 "{bad:?}"
             );
+        }
+    }
+
+    #[test]
+    fn rfc7515_7_1_only_three_part_tokens_are_verified_offline() {
+        assert!(looks_like_jws("a.b.c"));
+        for other in ["jt_abc", "a.b", "a.b.c.d.e", ""] {
+            assert!(!looks_like_jws(other), "{other}");
         }
     }
 

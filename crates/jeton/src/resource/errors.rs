@@ -229,9 +229,16 @@ pub enum BearerConfigError {
     /// At least one algorithm must be accepted.
     #[error("no algorithm accepted")]
     NoAlgorithms,
-    /// The issuer and audience must be non-empty.
-    #[error("issuer and audience must be non-empty")]
+    /// The issuer must be non-empty (configure the engine's issuer identifier).
+    #[error("the issuer must be non-empty")]
     Empty,
+    /// A validator needs the audience it accepts tokens for: give one, or configure the
+    /// engine's default audience.
+    #[error("no audience: configure the engine's default_audience or give the validator one")]
+    NoAudience,
+    /// A validator needs keys (JWTs) or an introspector (opaque tokens), or both.
+    #[error("no way to check tokens: give keys, an introspector, or both")]
+    NoTokenSource,
     /// The token limit must be at least 256 bytes.
     #[error("max_token_bytes must be at least 256")]
     BadTokenLimit,

@@ -1,11 +1,16 @@
 //! The resource server's checks: reading a bearer token (RFC 6750), validating a JWT access
-//! token (RFC 9068 §4) or, through an introspector, an opaque one, and the errors they answer.
+//! token (RFC 9068 §4) offline or any token through an introspector, the scope a route
+//! requires, and the errors they answer.
 
 mod bearer;
+pub(crate) mod builder;
 mod dpop;
 mod errors;
 mod introspect;
+mod require;
 
-pub use bearer::{BearerAuth, BearerValidator, BearerValidatorBuilder, DEFAULT_LEEWAY, MAX_LEEWAY};
+pub use bearer::BearerValidator;
+pub use builder::{BearerValidatorBuilder, DEFAULT_LEEWAY, DEFAULT_REALM, MAX_LEEWAY};
 pub use errors::{BearerConfigError, BearerError, BearerFailure};
 pub use introspect::{Introspector, StoreIntrospector};
+pub use require::RequireScope;

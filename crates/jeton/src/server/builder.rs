@@ -11,7 +11,7 @@ use crate::server::limiter::{AuthLimiter, BoundedLimiter, LimiterConfig};
 use crate::server::metadata::Endpoints;
 use crate::server::verify::VerifyExecutor;
 use crate::store::{ClientKeysResolver, ClientStore, ReplayStore};
-use crate::tokens::TokenIssuer;
+use crate::tokens::{LocalValidation, TokenIssuer};
 use crate::transport::Transport;
 use crate::types::{Resource, Scope};
 use std::fmt;
@@ -129,6 +129,13 @@ impl EngineBuilder {
 
     /// The audience of tokens for clients that request no resource and have no default audience
     /// of their own. Default empty (no `aud`); never the client id.
+    ///
+    /// The one audience rule: a token's `aud` is the requested `resource`s (RFC 8707), else the
+    /// client's [`default_audience`](crate::ClientRecordBuilder::default_audience), else this.
+    /// Required with a JWT issuer ([`ConfigError::NoAudience`]): JWTs must carry `aud`
+    /// (RFC 9068 §2.2). It is also the audience a validator made with
+    /// [`Engine::validator`](crate::Engine::validator) checks (the first,
+    /// if there are several).
     pub fn default_audience(mut self, aud: impl IntoIterator<Item = Resource>) -> Self {
         self.config.default_audience = aud.into_iter().collect();
         self
@@ -331,6 +338,15 @@ impl EngineBuilder {
         }
         if c.keyauth.replay.is_some() && (c.issuer.is_none() || c.endpoints.is_none()) {
             return Err(ConfigError::IssuerRequired);
+        }
+        // Checked here rather than per token request: a JWT engine without a default audience
+        // would answer 500 to every client that names no resource.
+        if matches!(
+            self.issuer.local_validation(),
+            Some(LocalValidation::Jwt { .. })
+        ) && c.default_audience.is_empty()
+        {
+            return Err(ConfigError::NoAudience);
         }
         Ok(Engine {
             clients: self.clients,

@@ -3,16 +3,18 @@
 use crate::audit::AuditEvent;
 use crate::client::GrantType;
 use crate::error::ErrorCode;
+use crate::issuer_id::IssuerId;
 use crate::request::RawRequest;
+use crate::resource::BearerValidatorBuilder;
 use crate::response::{Outcome, Response, desc};
 use crate::server::authn;
 use crate::server::builder::Config;
 use crate::server::intake::{parse_post_form, parse_resources};
 use crate::server::rejection::Rejection;
 use crate::store::ClientStore;
-use crate::tokens::{Grant, TokenIssuer};
+use crate::tokens::{Grant, LocalValidation, TokenIssuer};
 use crate::transport::Transport;
-use crate::types::Scope;
+use crate::types::{Resource, Scope};
 use std::fmt;
 use std::sync::Arc;
 
@@ -44,9 +46,48 @@ impl Engine {
         &self.config.transport
     }
 
-    /// The realm used in `WWW-Authenticate` challenges.
+    /// The realm used in `WWW-Authenticate` challenges (a validator made with
+    /// [`Engine::validator`](crate::Engine::validator) uses it too).
     pub fn realm(&self) -> &str {
         &self.config.realm
+    }
+
+    /// The issuer identifier, if configured.
+    pub fn issuer_id(&self) -> Option<&IssuerId> {
+        self.config.issuer.as_ref()
+    }
+
+    /// The audience of tokens for clients that name none and have no default of their own
+    /// ([`EngineBuilder::default_audience`](crate::EngineBuilder::default_audience)).
+    pub fn default_audience(&self) -> &[Resource] {
+        &self.config.default_audience
+    }
+
+    /// A validator ([`BearerValidator`](crate::BearerValidator)) for the API this engine issues tokens for, in the same process: it shares
+    /// the issuer's live state (a JWT issuer's key set and revocation list, so a rotation or a
+    /// revocation is seen at once; an opaque issuer's token store), takes the issuer identifier,
+    /// the realm and the audience (the first of [`Engine::default_audience`]) from the engine,
+    /// and checks JWTs offline.
+    ///
+    /// [`build`](BearerValidatorBuilder::build) fails when this cannot work: no audience (set
+    /// the engine's default audience or call
+    /// [`audience`](BearerValidatorBuilder::audience)), no issuer identifier for opaque tokens,
+    /// or an issuer that shares nothing (a custom [`TokenIssuer`]: add an
+    /// [`introspector`](BearerValidatorBuilder::introspector)).
+    pub fn validator(&self) -> BearerValidatorBuilder {
+        let issuer = self.issuer_id().map_or("", IssuerId::as_str);
+        let audience = self.default_audience().first().map_or("", Resource::as_str);
+        let builder = match self.local_validation() {
+            Some(local) => BearerValidatorBuilder::from_local(local, issuer, audience),
+            None => BearerValidatorBuilder::new(issuer.to_owned(), audience.to_owned(), None),
+        };
+        builder.realm(self.realm())
+    }
+
+    /// What a resource server in this process shares with the token issuer
+    /// ([`TokenIssuer::local_validation`]).
+    pub fn local_validation(&self) -> Option<LocalValidation> {
+        self.issuer.local_validation()
     }
 
     /// Handles a token request (RFC 6749 §4.4.2) and returns the response, the audit event and,

@@ -2,9 +2,13 @@
 
 use crate::client::ClientRecord;
 use crate::error::IssueError;
+use crate::issuer_id::IssuerId;
+use crate::store::{RevocationList, TokenStore};
 use crate::tokens::claims::TokenClaims;
+use crate::tokens::key_set::LiveKeys;
 use crate::types::{ClientId, Resource, Scope};
 use std::fmt;
+use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroize;
 
@@ -241,5 +245,53 @@ pub trait TokenIssuer: Send + Sync {
     /// default is `None` (opaque tokens).
     fn jwks(&self) -> Option<serde_json::Value> {
         None
+    }
+
+    /// How a resource server in the same process checks this issuer's tokens without a
+    /// network round trip: [`Engine::validator`](crate::Engine::validator)
+    /// builds from it. The default is `None` (such an engine's validator needs an
+    /// [`Introspector`](crate::Introspector) of its own).
+    fn local_validation(&self) -> Option<LocalValidation> {
+        None
+    }
+}
+
+/// What a validator in the issuer's process shares with it ([`TokenIssuer::local_validation`]):
+/// live state, never a copy, so a rotation or a revocation is seen at once.
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum LocalValidation {
+    /// JWTs: verified offline with the issuer's live keys, their `jti` checked against its
+    /// revocation list.
+    Jwt {
+        /// The `iss` the issuer signs.
+        issuer: IssuerId,
+        /// The issuer's key set, live.
+        keys: LiveKeys,
+        /// The issuer's revocation list, if it has one.
+        revocations: Option<Arc<dyn RevocationList>>,
+    },
+    /// Opaque tokens: looked up in the store the issuer writes.
+    Opaque {
+        /// The issuer's token store.
+        store: Arc<dyn TokenStore>,
+    },
+}
+
+impl fmt::Debug for LocalValidation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Jwt {
+                issuer,
+                keys,
+                revocations,
+            } => f
+                .debug_struct("Jwt")
+                .field("issuer", issuer)
+                .field("keys", keys)
+                .field("revocation_list", &revocations.is_some())
+                .finish(),
+            Self::Opaque { .. } => f.debug_struct("Opaque").finish_non_exhaustive(),
+        }
     }
 }

@@ -11,11 +11,13 @@
 //! ```
 //!
 //! Decisions where RFC 9068 leaves room:
-//! - `aud` is required (RFC 9068 §2.2). It is the grant's audience (the requested resources, or
-//!   the client's or engine's default audience); if that is empty, the issuer's own
-//!   [`JwtIssuerBuilder::default_audience`]; if that is empty too, issuing fails with an
-//!   [`IssueError`] (so `500 server_error`) rather than minting a token any API would accept.
-//!   One audience is a JSON string, several an array (RFC 7519 §4.1.3).
+//! - `aud` is required (RFC 9068 §2.2). It is the grant's audience, decided by the engine's one
+//!   rule: the requested resources, else the client's default audience, else the engine's
+//!   ([`EngineBuilder::default_audience`](crate::EngineBuilder::default_audience), which the
+//!   engine builder requires for a JWT issuer). The issuer has no default of its own; a grant
+//!   with no audience (only possible outside an engine) fails to issue with an [`IssueError`]
+//!   rather than minting a token any API would accept. One audience is a JSON string, several
+//!   an array (RFC 7519 §4.1.3).
 //! - `scope` is omitted when the granted scope is empty (RFC 9068 §2.2.3 ties it to a requested
 //!   scope).
 //! - A custom-claims hook that returns a registered claim ([`REGISTERED_CLAIMS`]) makes issuing
@@ -35,13 +37,14 @@ use crate::issuer_id::IssuerId;
 use crate::secret::RandomSource;
 use crate::store::{RevocationList, TokenStore};
 use crate::tokens::algorithm::Algorithm;
-use crate::tokens::issuer::{AccessToken, Grant, TokenHandle, TokenInfo, TokenIssuer, TokenType};
+use crate::tokens::issuer::{
+    AccessToken, Grant, LocalValidation, TokenHandle, TokenInfo, TokenIssuer, TokenType,
+};
 use crate::tokens::jws;
 use crate::tokens::jwt_verify::{DEFAULT_MAX_TOKEN_BYTES, JwtCheck, verify_jwt};
-use crate::tokens::key_set::{Jwks, KeySet, Swap};
+use crate::tokens::key_set::{Jwks, KeySet, LiveKeys, Swap};
 use crate::tokens::keys::SignError;
 use crate::tokens::opaque::OpaqueIssuer;
-use crate::types::Resource;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use serde_json::{Map, Value};
@@ -107,9 +110,8 @@ pub enum JwtConfigError {
 /// restart; tokens being issued finish with the set they started with.
 pub struct JwtIssuer {
     issuer: IssuerId,
-    keys: Swap<KeySet>,
+    keys: LiveKeys,
     rng: Arc<dyn RandomSource>,
-    default_audience: Vec<Resource>,
     hook: Option<Arc<dyn CustomClaims>>,
     revocations: Option<Arc<dyn RevocationList>>,
 }
@@ -118,8 +120,7 @@ impl fmt::Debug for JwtIssuer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JwtIssuer")
             .field("issuer", &self.issuer)
-            .field("keys", &self.keys.load())
-            .field("default_audience", &self.default_audience)
+            .field("keys", &self.keys)
             .field("custom_claims", &self.hook.is_some())
             .field("revocation_list", &self.revocations.is_some())
             .finish_non_exhaustive()
@@ -131,7 +132,6 @@ pub struct JwtIssuerBuilder {
     issuer: IssuerId,
     keys: KeySet,
     rng: Arc<dyn RandomSource>,
-    default_audience: Vec<Resource>,
     hook: Option<Arc<dyn CustomClaims>>,
     revocations: Option<Arc<dyn RevocationList>>,
 }
@@ -146,13 +146,6 @@ impl fmt::Debug for JwtIssuerBuilder {
 }
 
 impl JwtIssuerBuilder {
-    /// The audience of tokens whose grant has none (RFC 9068 §2.2 requires `aud`). Default
-    /// empty: such grants fail to issue.
-    pub fn default_audience(mut self, aud: impl IntoIterator<Item = Resource>) -> Self {
-        self.default_audience = aud.into_iter().collect();
-        self
-    }
-
     /// A hook adding claims per client. Default none.
     pub fn custom_claims(mut self, hook: impl CustomClaims + 'static) -> Self {
         self.hook = Some(Arc::new(hook));
@@ -160,7 +153,9 @@ impl JwtIssuerBuilder {
     }
 
     /// Where revoked `jti`s are kept, so that revocation (RFC 7009) and introspection work for
-    /// JWTs: a revoked token is inactive at introspection until it expires. Resource servers
+    /// JWTs: a revoked token is inactive at introspection until it expires, and refused at once
+    /// by a validator in the same process built from this issuer
+    /// ([`Engine::validator`](crate::Engine::validator)). Resource servers
     /// that validate offline do not see it; keep JWT lifetimes short. Default none: revoking a
     /// JWT fails.
     pub fn revocation_list(mut self, list: Arc<dyn RevocationList>) -> Self {
@@ -172,9 +167,8 @@ impl JwtIssuerBuilder {
     pub fn build(self) -> Result<JwtIssuer, JwtConfigError> {
         Ok(JwtIssuer {
             issuer: self.issuer,
-            keys: Swap::new(self.keys),
+            keys: LiveKeys(Arc::new(Swap::new(self.keys))),
             rng: self.rng,
-            default_audience: self.default_audience,
             hook: self.hook,
             revocations: self.revocations,
         })
@@ -190,7 +184,6 @@ impl JwtIssuer {
             issuer,
             keys,
             rng,
-            default_audience: Vec::new(),
             hook: None,
             revocations: None,
         }
@@ -203,19 +196,30 @@ impl JwtIssuer {
 
     /// The current key set.
     pub fn keys(&self) -> Arc<KeySet> {
-        self.keys.load()
+        self.keys.0.load()
     }
 
     /// Replaces the key set (rotation at run time). Publish a new key in the old set before it
-    /// becomes active in a new one; see [`KeySet`].
+    /// becomes active in a new one; see [`KeySet`]. Every [`LiveKeys`] of this issuer sees the
+    /// new set at once.
     pub fn replace_keys(&self, keys: KeySet) {
-        self.keys.store(keys);
+        self.keys.0.store(keys);
     }
 
     /// The public keys, for the `jwks_uri` (also served by the engine through
     /// [`TokenIssuer::jwks`]).
     pub fn jwk_set(&self) -> Jwks {
-        self.keys.load().jwks()
+        self.keys.jwks()
+    }
+
+    /// A live view of this issuer's keys (shared, not copied: rotation is seen at once).
+    pub fn live_keys(&self) -> LiveKeys {
+        self.keys.clone()
+    }
+
+    /// The revocation list, if one was configured.
+    pub fn revocation_list(&self) -> Option<Arc<dyn RevocationList>> {
+        self.revocations.clone()
     }
 
     /// Verifies a token as one of ours: signature with a key of the current set, `typ`, `iss`
@@ -241,15 +245,10 @@ impl JwtIssuer {
     /// Builds the claims and signs them.
     fn mint(&self, grant: &Grant) -> Result<(String, String), IssueError> {
         // RFC 9068 §2.2: `aud` is REQUIRED. never the client id.
-        let audience = if grant.audience().is_empty() {
-            &self.default_audience[..]
-        } else {
-            grant.audience()
-        };
-        let aud = match audience {
+        let aud = match grant.audience() {
             [] => {
                 return Err(IssueError::msg(
-                    "no audience for a JWT access token (RFC 9068 §2.2): configure a default audience",
+                    "no audience for a JWT access token (RFC 9068 §2.2): configure the engine's default audience",
                 ));
             }
             [one] => Value::String(one.as_str().to_owned()),
@@ -307,7 +306,7 @@ impl JwtIssuer {
         };
         let payload = serde_json::to_vec(&claims).map_err(IssueError::new)?;
         // RFC 9068 §2.1: `typ` MUST be `at+jwt`; `kid` names a key in the published JWKS.
-        let keys = self.keys.load();
+        let keys = self.keys.0.load();
         let token = jws::encode_jwt(keys.active(), AT_JWT_TYPE, &payload)
             .map_err(|e: SignError| IssueError::new(e))?;
         Ok((token, jti))
@@ -351,6 +350,14 @@ impl TokenIssuer for JwtIssuer {
 
     fn jwks(&self) -> Option<Value> {
         Some(self.jwk_set().to_value())
+    }
+
+    fn local_validation(&self) -> Option<LocalValidation> {
+        Some(LocalValidation::Jwt {
+            issuer: self.issuer.clone(),
+            keys: self.live_keys(),
+            revocations: self.revocations.clone(),
+        })
     }
 }
 
@@ -429,7 +436,7 @@ mod tests {
     use crate::secret::SystemRandom;
     use crate::tokens::algorithm::Algorithm;
     use crate::tokens::keys::SigningKey;
-    use crate::types::{ClientId, Scope};
+    use crate::types::{ClientId, Resource, Scope};
     use time::{Duration, OffsetDateTime};
 
     fn grant(audience: &[&str], scope: &str) -> Grant {
@@ -524,15 +531,20 @@ mod tests {
     }
 
     #[test]
-    fn rfc9068_2_2_aud_is_required_default_or_error() {
+    fn rfc9068_2_2_aud_is_required() {
         let g = grant(&[], "read");
         assert!(issuer().build().unwrap().mint(&g).is_err());
-        let i = issuer()
-            .default_audience([Resource::new("https://default.example/").unwrap()])
-            .build()
-            .unwrap();
-        let (_, c) = parts(&i.mint(&g).unwrap().0);
-        assert_eq!(c["aud"], "https://default.example/");
+    }
+
+    #[test]
+    fn live_keys_see_a_rotation_at_once() {
+        let i = issuer().build().unwrap();
+        let live = i.live_keys();
+        let next = SigningKey::generate(Algorithm::Es256).unwrap();
+        let kid = next.kid().to_owned();
+        assert!(live.jwks().get(&kid).is_none());
+        i.replace_keys(KeySet::new(next));
+        assert!(live.jwks().get(&kid).is_some());
     }
 
     #[test]

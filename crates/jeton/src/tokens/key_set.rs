@@ -175,6 +175,26 @@ impl KeySet {
     }
 }
 
+/// A live view of a [`JwtIssuer`](crate::JwtIssuer)'s key set ([`JwtIssuer::live_keys`](crate::JwtIssuer::live_keys)):
+/// it shares the issuer's slot rather than copying it, so a rotation through
+/// [`JwtIssuer::replace_keys`](crate::JwtIssuer::replace_keys) is seen by every holder at once.
+/// A validator in the same process holds one. Cheap to clone.
+#[derive(Clone)]
+pub struct LiveKeys(pub(crate) Arc<Swap<KeySet>>);
+
+impl LiveKeys {
+    /// The public keys of the issuer's current set.
+    pub fn jwks(&self) -> Jwks {
+        self.0.load().jwks()
+    }
+}
+
+impl std::fmt::Debug for LiveKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("LiveKeys").field(&self.0.load()).finish()
+    }
+}
+
 /// A value that can be swapped while readers hold the old one (keys rotated at run time).
 pub(crate) struct Swap<T>(RwLock<Arc<T>>);
 

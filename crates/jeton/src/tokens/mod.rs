@@ -23,14 +23,16 @@ pub use dpop::{
     MAX_DPOP_PROOF_BYTES, access_token_hash, verify_dpop_proof,
 };
 pub use dpop_nonce::{DpopNonces, HmacDpopNonces};
-pub use issuer::{AccessToken, Grant, TokenHandle, TokenInfo, TokenIssuer, TokenType};
+pub use issuer::{
+    AccessToken, Grant, LocalValidation, TokenHandle, TokenInfo, TokenIssuer, TokenType,
+};
 pub use jws::sign_jwt;
 pub use jwt::{
     AT_JWT_TYPE, CustomClaims, JwtConfigError, JwtIssuer, JwtIssuerBuilder, REGISTERED_CLAIMS,
     TokenFormat, UnknownTokenFormat,
 };
 pub use jwt_verify::{AccessTokenClaims, DEFAULT_MAX_TOKEN_BYTES};
-pub use key_set::{Jwks, KeySet};
+pub use key_set::{Jwks, KeySet, LiveKeys};
 pub use keys::{KeyError, SignError, SigningKey, VerifyingKey};
 pub use opaque::OpaqueIssuer;
 

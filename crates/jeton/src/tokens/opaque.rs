@@ -9,7 +9,9 @@ use crate::error::IssueError;
 use crate::secret::{RandomSource, TOKEN_PREFIX, is_well_formed, prefixed_random};
 use crate::store::TokenStore;
 use crate::tokens::claims::{TokenDigest, TokenRecord};
-use crate::tokens::issuer::{AccessToken, Grant, TokenHandle, TokenInfo, TokenIssuer, TokenType};
+use crate::tokens::issuer::{
+    AccessToken, Grant, LocalValidation, TokenHandle, TokenInfo, TokenIssuer, TokenType,
+};
 use std::fmt;
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -69,6 +71,12 @@ impl TokenIssuer for OpaqueIssuer {
             }
             TokenHandle::Jti(_) => Err(IssueError::msg("not an opaque token")),
         }
+    }
+
+    fn local_validation(&self) -> Option<LocalValidation> {
+        Some(LocalValidation::Opaque {
+            store: self.store.clone(),
+        })
     }
 }
 

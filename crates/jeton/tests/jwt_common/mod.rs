@@ -43,7 +43,6 @@ pub fn issuer_id() -> IssuerId {
 pub fn issuer(keys: KeySet) -> Arc<JwtIssuer> {
     Arc::new(
         JwtIssuer::builder(issuer_id(), keys, Arc::new(SeqRandom::new(1)))
-            .default_audience([Resource::new(AUDIENCE).expect("aud")])
             .build()
             .expect("issuer"),
     )
@@ -52,6 +51,7 @@ pub fn issuer(keys: KeySet) -> Arc<JwtIssuer> {
 /// An engine over the testkit's fixture clients issuing with `issuer`.
 pub fn engine(issuer: Arc<JwtIssuer>) -> Engine {
     Engine::builder(Arc::new(Clients(fixture_clients())), issuer)
+        .default_audience([Resource::new(AUDIENCE).expect("aud")])
         .random(std::sync::Arc::new(jeton::SystemRandom::new()))
         .transport(jeton::Transport::Plaintext)
         .build()
@@ -107,7 +107,7 @@ pub fn check(
     } else {
         Scope::parse(scope).expect("scope")
     };
-    v.validate(&h, now, &required)
+    jeton_testkit::block_on(v.validate(&h, now, &required))
 }
 
 /// The current time, whole seconds, for tests that a verifier reading the clock checks.

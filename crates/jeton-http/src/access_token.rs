@@ -1,0 +1,130 @@
+//! Protecting routes with an access token: [`AccessTokenLayer`], a tower middleware for hyper
+//! services and axum routers, and [`check_access_token`], the one check the layer and the
+//! extractors make.
+
+use crate::Chain;
+use http::header::AUTHORIZATION;
+use http::{HeaderMap, HeaderValue, Request, Response};
+use jeton::time::OffsetDateTime;
+use jeton::{AccessTokenClaims, BearerError, BearerFailure, HeaderValues, RequireScope};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use tower_layer::Layer;
+use tower_service::Service;
+
+/// Checks the access token in `headers` (`Authorization`, RFC 6750 §2.1; never the query)
+/// against `require` at the current time: the validated claims, or the refusal to answer with
+/// ([`BearerError::response`]). A back-end failure (`500`) is logged on `jeton::diagnostic`.
+pub async fn check_access_token(
+    require: &RequireScope,
+    headers: &HeaderMap,
+) -> Result<AccessTokenClaims, BearerError> {
+    let authorization: HeaderValues<'_> = headers
+        .get_all(AUTHORIZATION)
+        .iter()
+        .map(HeaderValue::as_bytes)
+        .collect();
+    check_authorization(require, &authorization).await
+}
+
+/// [`check_access_token`] from `Authorization` values already collected (for a framework on
+/// other header types, such as actix-web's): reads the clock, checks, logs a `500`'s cause.
+pub async fn check_authorization(
+    require: &RequireScope,
+    authorization: &HeaderValues<'_>,
+) -> Result<AccessTokenClaims, BearerError> {
+    // The clock is read here, at the edge; the core takes `now` as an argument.
+    let result = require
+        .check(authorization, OffsetDateTime::now_utc())
+        .await;
+    if let Err(e) = &result {
+        log_refusal(e);
+    }
+    result
+}
+
+/// Logs what an operator must see about a refusal: the cause of a `500` (the introspection or
+/// revocation back end failed) on target `jeton::diagnostic`. Ordinary refusals are the
+/// caller's business and are not logged.
+pub fn log_refusal(error: &BearerError) {
+    if error.failure() == BearerFailure::Unavailable {
+        match error.diagnostic() {
+            Some(d) => tracing::error!(
+                target: "jeton::diagnostic", error = %Chain(d), "access token check failed"
+            ),
+            None => tracing::error!(target: "jeton::diagnostic", "access token check failed"),
+        }
+    }
+}
+
+/// A tower [`Layer`] that lets a request through only with a valid access token granting the
+/// [`RequireScope`]'s scope, and puts the validated [`AccessTokenClaims`] into the request's
+/// extensions for the handler (read them with the adapters' `ValidatedToken` extractor, or
+/// axum's `Extension<AccessTokenClaims>`). Every other request is answered with the core's
+/// RFC 6750 response and never reaches the inner service.
+///
+/// The tower-http `ValidateRequestHeaderLayer` of jeton: use it with axum's `route_layer` (so
+/// unmatched paths stay `404`), or around any hyper `Service`.
+#[derive(Clone, Debug)]
+pub struct AccessTokenLayer {
+    require: RequireScope,
+}
+
+impl AccessTokenLayer {
+    /// Protects with `require`: its validator and the scope every request must carry.
+    pub fn new(require: RequireScope) -> Self {
+        Self { require }
+    }
+}
+
+impl<S> Layer<S> for AccessTokenLayer {
+    type Service = AccessTokenService<S>;
+
+    fn layer(&self, inner: S) -> AccessTokenService<S> {
+        AccessTokenService {
+            inner,
+            require: self.require.clone(),
+        }
+    }
+}
+
+/// The service [`AccessTokenLayer`] wraps around `S`.
+#[derive(Clone, Debug)]
+pub struct AccessTokenService<S> {
+    inner: S,
+    require: RequireScope,
+}
+
+impl<S, B, ResBody> Service<Request<B>> for AccessTokenService<S>
+where
+    S: Service<Request<B>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+    ResBody: From<Vec<u8>>,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<ResBody>, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<B>) -> Self::Future {
+        // The clone that was driven to readiness serves this request (tower's rule for services
+        // that are called from a future); the fresh clone waits for the next `poll_ready`.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let require = self.require.clone();
+        Box::pin(async move {
+            match check_access_token(&require, req.headers()).await {
+                Ok(claims) => {
+                    req.extensions_mut().insert(claims);
+                    inner.call(req).await
+                }
+                Err(refused) => Ok(crate::to_http(&refused.response())),
+            }
+        })
+    }
+}

@@ -1,0 +1,213 @@
+//! Building a [`BearerValidator`]: from a remote issuer's JWKS, from an introspector, or from
+//! what an issuer in the same process shares ([`LocalValidation`]).
+
+use crate::resource::bearer::{BearerValidator, Keys};
+use crate::resource::errors::BearerConfigError;
+use crate::resource::introspect::{Introspector, StoreIntrospector};
+use crate::store::RevocationList;
+use crate::tokens::LocalValidation;
+use crate::tokens::algorithm::Algorithm;
+use crate::tokens::jwt_verify::DEFAULT_MAX_TOKEN_BYTES;
+use crate::tokens::key_set::{Jwks, Swap};
+use std::fmt;
+use std::sync::Arc;
+use time::Duration;
+
+/// The default clock-skew leeway for `exp`, `nbf` and `iat`.
+pub const DEFAULT_LEEWAY: Duration = Duration::seconds(30);
+/// The largest leeway a validator accepts.
+pub const MAX_LEEWAY: Duration = Duration::minutes(5);
+
+/// The default realm of bearer challenges: the same as the engine's default
+/// ([`EngineBuilder::realm`](crate::EngineBuilder::realm)), so a token endpoint and the API it
+/// protects answer alike.
+pub const DEFAULT_REALM: &str = "jeton";
+
+/// Builds a [`BearerValidator`].
+pub struct BearerValidatorBuilder {
+    realm: String,
+    issuer: String,
+    audience: String,
+    algorithms: Vec<Algorithm>,
+    keys: Option<Keys>,
+    revocations: Option<Arc<dyn RevocationList>>,
+    introspector: Option<Arc<dyn Introspector>>,
+    leeway: Duration,
+    max_token_bytes: usize,
+}
+
+impl fmt::Debug for BearerValidatorBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BearerValidatorBuilder")
+            .field("realm", &self.realm)
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("keys", &self.keys.is_some())
+            .field("revocation_list", &self.revocations.is_some())
+            .field("introspector", &self.introspector.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl BearerValidatorBuilder {
+    pub(crate) fn new(issuer: String, audience: String, keys: Option<Keys>) -> Self {
+        Self {
+            realm: DEFAULT_REALM.to_owned(),
+            issuer,
+            audience,
+            algorithms: Algorithm::ALL.to_vec(),
+            keys,
+            revocations: None,
+            introspector: None,
+            leeway: DEFAULT_LEEWAY,
+            max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
+        }
+    }
+
+    /// Starts from what an issuer in this process shares ([`LocalValidation`]), for tokens
+    /// meant for `audience`: its live keys and revocation list (JWTs), or its token store
+    /// (opaque tokens). [`Engine::validator`](crate::Engine::validator) calls this with the
+    /// engine's settings.
+    pub fn from_local(local: LocalValidation, issuer: &str, audience: &str) -> Self {
+        match local {
+            LocalValidation::Jwt {
+                issuer,
+                keys,
+                revocations,
+            } => {
+                let mut b = Self::new(
+                    issuer.to_string(),
+                    audience.to_owned(),
+                    Some(Keys::Live(keys)),
+                );
+                b.revocations = revocations;
+                b
+            }
+            LocalValidation::Opaque { store } => {
+                let mut b = Self::new(issuer.to_owned(), audience.to_owned(), None);
+                b.introspector = Some(Arc::new(StoreIntrospector::new(store)));
+                b
+            }
+        }
+    }
+
+    /// The realm in challenges. Default [`DEFAULT_REALM`] (or the engine's realm for
+    /// [`Engine::validator`](crate::Engine::validator)).
+    pub fn realm(mut self, realm: impl Into<String>) -> Self {
+        self.realm = realm.into();
+        self
+    }
+
+    /// The audience tokens must be meant for (`aud` must contain it), replacing the one given
+    /// or taken from the engine.
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = audience.into();
+        self
+    }
+
+    /// The accepted algorithms. Default all of [`Algorithm::ALL`]: each key is also pinned to
+    /// its own algorithm, so the list can only narrow what the key set allows.
+    pub fn algorithms(mut self, algs: impl IntoIterator<Item = Algorithm>) -> Self {
+        self.algorithms = algs.into_iter().collect();
+        self
+    }
+
+    /// Where revoked JWT ids are kept: a JWT whose `jti` is on it is refused (`invalid_token`).
+    /// Set from the issuer by [`Engine::validator`](crate::Engine::validator).
+    pub fn revocation_list(mut self, list: Arc<dyn RevocationList>) -> Self {
+        self.revocations = Some(list);
+        self
+    }
+
+    /// Where tokens that are not JWTs (or every token, for a validator without keys) are
+    /// looked up: a [`StoreIntrospector`] in process, or a remote RFC 7662 endpoint.
+    pub fn introspector(mut self, introspector: Arc<dyn Introspector>) -> Self {
+        self.introspector = Some(introspector);
+        self
+    }
+
+    /// Clock-skew leeway for `exp`, `nbf` and `iat`. Default [`DEFAULT_LEEWAY`], at most
+    /// [`MAX_LEEWAY`].
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// The longest token accepted, in bytes. Default [`DEFAULT_MAX_TOKEN_BYTES`].
+    pub fn max_token_bytes(mut self, n: usize) -> Self {
+        self.max_token_bytes = n;
+        self
+    }
+
+    /// Checks the settings and builds the validator: a configuration that cannot work (no
+    /// audience, no issuer, neither keys nor an introspector) is an error here, never a
+    /// refusal per request.
+    pub fn build(self) -> Result<BearerValidator, BearerConfigError> {
+        let realm_ok = !self.realm.is_empty()
+            && self
+                .realm
+                .bytes()
+                .all(|b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\');
+        if !realm_ok {
+            return Err(BearerConfigError::BadRealm);
+        }
+        if self.leeway < Duration::ZERO || self.leeway > MAX_LEEWAY {
+            return Err(BearerConfigError::BadLeeway);
+        }
+        if self.algorithms.is_empty() {
+            return Err(BearerConfigError::NoAlgorithms);
+        }
+        if self.audience.is_empty() {
+            return Err(BearerConfigError::NoAudience);
+        }
+        if self.issuer.is_empty() {
+            return Err(BearerConfigError::Empty);
+        }
+        if self.keys.is_none() && self.introspector.is_none() {
+            return Err(BearerConfigError::NoTokenSource);
+        }
+        if self.max_token_bytes < 256 {
+            return Err(BearerConfigError::BadTokenLimit);
+        }
+        Ok(BearerValidator {
+            realm: self.realm.into(),
+            issuer: self.issuer,
+            audience: self.audience,
+            algorithms: self.algorithms,
+            keys: self.keys,
+            revocations: self.revocations,
+            introspector: self.introspector,
+            leeway: self.leeway,
+            max_token_bytes: self.max_token_bytes,
+        })
+    }
+}
+
+impl BearerValidator {
+    /// Starts building a validator for JWTs from `issuer` (compared exactly with `iss`) meant
+    /// for `audience` (which `aud` must contain), verified offline with `keys` (a remote
+    /// issuer's JWKS; refresh with [`BearerValidator::replace_keys`]). Add an
+    /// [`introspector`](BearerValidatorBuilder::introspector) to accept opaque tokens too.
+    pub fn builder(
+        issuer: impl Into<String>,
+        audience: impl Into<String>,
+        keys: Jwks,
+    ) -> BearerValidatorBuilder {
+        BearerValidatorBuilder::new(
+            issuer.into(),
+            audience.into(),
+            Some(Keys::Fixed(Swap::new(keys))),
+        )
+    }
+
+    /// Starts building a validator that looks every token up through `introspector` (opaque
+    /// tokens of a remote authorization server, through its RFC 7662 endpoint), for tokens of
+    /// `issuer` meant for `audience`.
+    pub fn introspecting(
+        issuer: impl Into<String>,
+        audience: impl Into<String>,
+        introspector: Arc<dyn Introspector>,
+    ) -> BearerValidatorBuilder {
+        BearerValidatorBuilder::new(issuer.into(), audience.into(), None).introspector(introspector)
+    }
+}

@@ -1,0 +1,73 @@
+//! [`RequireScope`]: a validator and the scope a group of routes requires, what every adapter's
+//! middleware and extractor is built from.
+
+use crate::request::HeaderValues;
+use crate::resource::bearer::BearerValidator;
+use crate::resource::errors::BearerError;
+use crate::tokens::AccessTokenClaims;
+use crate::types::Scope;
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+/// A validator and the scope a protected route (or group of routes) requires: what the
+/// adapters' middleware (`AccessTokenLayer` for tower/axum/hyper, `AccessTokenMiddleware` for
+/// actix-web) and `ValidatedToken` extractors are built from. Cheap to clone.
+///
+/// ```
+/// # fn demo(validator: jeton::BearerValidator) -> Result<(), jeton::InvalidValue> {
+/// use jeton::{RequireScope, Scope};
+/// use std::sync::Arc;
+/// let orders = RequireScope::new(Arc::new(validator), Scope::parse("orders:read")?);
+/// # let _ = orders; Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct RequireScope {
+    validator: Arc<BearerValidator>,
+    required: Scope,
+}
+
+impl RequireScope {
+    /// Requires a valid token granting every token of `required` (an empty scope requires
+    /// none).
+    pub fn new(validator: Arc<BearerValidator>, required: Scope) -> Self {
+        Self {
+            validator,
+            required,
+        }
+    }
+
+    /// The validator.
+    pub fn validator(&self) -> &Arc<BearerValidator> {
+        &self.validator
+    }
+
+    /// The required scope.
+    pub fn required(&self) -> &Scope {
+        &self.required
+    }
+
+    /// The same validator requiring another scope (for a sub-group of routes).
+    pub fn with_scope(&self, required: Scope) -> Self {
+        Self::new(self.validator.clone(), required)
+    }
+
+    /// Validates the token in a request's `Authorization` header values at `now` and checks
+    /// the required scope ([`BearerValidator::validate`]).
+    pub async fn check(
+        &self,
+        authorization: &HeaderValues<'_>,
+        now: OffsetDateTime,
+    ) -> Result<AccessTokenClaims, BearerError> {
+        self.validator
+            .validate(authorization, now, &self.required)
+            .await
+    }
+
+    /// Checks the required scope against claims already validated (by middleware that ran
+    /// before): `403 insufficient_scope` when one is missing.
+    pub fn check_claims(&self, claims: &AccessTokenClaims) -> Result<(), BearerError> {
+        self.validator
+            .check_scope(claims.clone(), &self.required)
+            .map(drop)
+    }
+}
