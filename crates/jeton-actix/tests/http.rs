@@ -105,7 +105,7 @@ async fn rfc9700_4_13_forwarded_proto_counts_only_from_a_trusted_proxy() {
 }
 
 #[actix_web::test]
-async fn rfc7523_private_key_jwt_rows_pass_over_http() {
+async fn rfc7523_rfc9449_key_and_dpop_rows_pass_over_http() {
     bounded(async {
         let server = Server::router(Fixture::keyed().engine);
         scenario::key_table_passes(server.addr).await;

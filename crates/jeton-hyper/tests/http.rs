@@ -412,7 +412,7 @@ mod direct {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rfc7523_private_key_jwt_rows_pass_over_http() {
+async fn rfc7523_rfc9449_key_and_dpop_rows_pass_over_http() {
     bounded(async {
         let server = Server::router(Router::new(Fixture::keyed().engine)).await;
         let addr = server.addr;

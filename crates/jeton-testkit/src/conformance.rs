@@ -44,6 +44,8 @@ pub enum Expect {
     /// A token response (RFC 6749 §5.1): `access_token`, `token_type` `Bearer`, a positive
     /// `expires_in`, and no `refresh_token` (§4.4.3).
     Token,
+    /// Like [`Expect::Token`] with `token_type` `DPoP` (RFC 9449 §5).
+    DpopToken,
     /// An error response (RFC 6749 §5.2) with this `error` code, no `access_token`, and an
     /// `error_description` (if any) in the allowed charset.
     Error(&'static str),
@@ -838,9 +840,14 @@ pub fn check_body(resp: &RawResponse, expect: Expect) -> Result<(), String> {
         ));
     };
     let ok = match expect {
-        Expect::Token => {
+        Expect::Token | Expect::DpopToken => {
+            let token_type = if expect == Expect::Token {
+                "Bearer"
+            } else {
+                "DPoP"
+            };
             json["access_token"].as_str().is_some_and(|t| !t.is_empty())
-                && json["token_type"] == "Bearer"
+                && json["token_type"] == token_type
                 && json["expires_in"].as_i64().is_some_and(|s| s > 0)
                 && json.get("refresh_token").is_none()
                 && json.get("error").is_none()
@@ -921,12 +928,14 @@ pub fn run_for(
         .collect()
 }
 
-/// The private_key_jwt rows of the token endpoint (RFC 7523 §2.2 and §3,
+/// The private_key_jwt and DPoP rows of the token endpoint (RFC 7523 §2.2 and §3,
 /// draft-ietf-oauth-rfc7523bis), for a server whose engine is built like
 /// [`crate::Fixture::keyed`]: a valid assertion is `200`, the same assertion again is the
 /// `401 invalid_client` (with the Basic challenge) of a wrong secret, an assertion whose `aud`
 /// is the token endpoint URL is refused the same way while the legacy setting is off, and an
-/// assertion sent with Basic credentials is `400 invalid_request` (one method per request).
+/// assertion sent with Basic credentials is `400 invalid_request` (one method per request);
+/// a DPoP proof (RFC 9449 §5) gets a `DPoP` token, and the same proof again is
+/// `400 invalid_dpop_proof` (§11.1).
 ///
 /// Stateful, unlike [`cases_for`]: the replay row must follow the valid row, and assertions
 /// carry the current time, so build the table right before running it ([`run_keyed`]).
@@ -943,6 +952,7 @@ pub fn key_cases(path: &str, host: &str) -> Vec<Case> {
     let token_url = format!("{ISSUER}/token");
     let legacy_aud = assertion_form(&client_assertion(&token_url, &jti("aud"), iat));
     let with_basic = assertion_form(&client_assertion(ISSUER, &jti("basic"), iat));
+    let proof = crate::dpop_proof("POST", &token_url, &jti("proof"), iat);
     let rows: Vec<Row> = vec![
         (
             "rfc7523_2_2_valid_assertion_issues_a_token",
@@ -962,6 +972,21 @@ pub fn key_cases(path: &str, host: &str) -> Vec<Case> {
         bad(
             "rfc6749_2_3_assertion_with_basic_credentials_is_400",
             Req::form(with_basic).basic(BASIC),
+        ),
+        (
+            "rfc9449_5_dpop_proof_binds_the_token",
+            Req::form(CC_READ)
+                .basic(BASIC)
+                .header("DPoP", proof.clone()),
+            200,
+            Expect::DpopToken,
+            vec![],
+        ),
+        error(
+            "rfc9449_11_1_replayed_dpop_proof_is_400_invalid_dpop_proof",
+            Req::form(CC_READ).basic(BASIC).header("DPoP", proof),
+            400,
+            "invalid_dpop_proof",
         ),
     ];
     rows.into_iter()

@@ -406,6 +406,22 @@ pub fn client_assertion(aud: &str, jti: &str, iat: i64) -> String {
     jeton::sign_jwt(key_client_key(), "client-authentication+jwt", &claims).expect("signs")
 }
 
+/// A DPoP proof (RFC 9449 §4.2) for `htm` `htu` with `jti`, made at `iat` (Unix seconds) with
+/// [`key_client_key`] (its public JWK in the header).
+pub fn dpop_proof(htm: &str, htu: &str, jti: &str, iat: i64) -> String {
+    let key = key_client_key();
+    let header = serde_json::json!({
+        "typ": "dpop+jwt", "alg": key.algorithm().as_str(), "jwk": key.verifying_key().to_jwk(),
+    });
+    let claims = serde_json::json!({ "jti": jti, "htm": htm, "htu": htu, "iat": iat });
+    jeton::internal::sign_compact(
+        key,
+        &serde_json::to_vec(&header).expect("JSON"),
+        &serde_json::to_vec(&claims).expect("JSON"),
+    )
+    .expect("signs")
+}
+
 /// The token request body (form-encoded) of a client assertion.
 pub fn assertion_form(assertion: &str) -> String {
     format!(

@@ -40,6 +40,8 @@ pub(crate) struct KeyAuthConfig {
     pub(crate) max_lifetime: Duration,
     /// Also accept Basic credentials that are not form-encoded (server/raw_basic.rs).
     pub(crate) accept_raw_basic: bool,
+    /// Server nonces DPoP proofs must carry (RFC 9449 §8); `None`: no nonce required.
+    pub(crate) dpop_nonces: Option<Arc<dyn crate::tokens::DpopNonces>>,
 }
 
 impl Default for KeyAuthConfig {
@@ -51,6 +53,7 @@ impl Default for KeyAuthConfig {
             leeway: DEFAULT_ASSERTION_LEEWAY,
             max_lifetime: DEFAULT_MAX_ASSERTION_LIFETIME,
             accept_raw_basic: false,
+            dpop_nonces: None,
         }
     }
 }
@@ -67,6 +70,7 @@ impl fmt::Debug for KeyAuthConfig {
             .field("leeway", &self.leeway)
             .field("max_lifetime", &self.max_lifetime)
             .field("accept_raw_basic", &self.accept_raw_basic)
+            .field("dpop_nonces", &self.dpop_nonces.is_some())
             .finish()
     }
 }

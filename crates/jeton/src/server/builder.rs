@@ -243,13 +243,25 @@ impl EngineBuilder {
     }
 
     /// Turns on `private_key_jwt` client authentication (RFC 7523) with this store for the
-    /// single-use `jti`s (RFC-CHECKLIST item 35); DPoP proofs use it too. Without a replay store
+    /// single-use `jti`s (RFC-CHECKLIST item 35). It also turns on DPoP at the token endpoint
+    /// (RFC 9449 §5): a proof's `jti` must be single-use too, so without a store a `DPoP` header
+    /// is ignored (the token is a bearer token) and clients that `require_dpop` are refused. Without a replay store
     /// assertions are refused (as an unsupported method) and metadata does not advertise
     /// `private_key_jwt`: the core keeps no memory table of its own, so the choice of store
     /// (bounded memory for one node, a shared database for several) is the embedder's. Needs
     /// [`issuer`](Self::issuer): the only audience an assertion may name.
     pub fn replay_store(mut self, store: Arc<dyn ReplayStore>) -> Self {
         self.config.keyauth.replay = Some(store);
+        self
+    }
+
+    /// Requires DPoP proofs at the token endpoint to carry one of these server nonces
+    /// (RFC 9449 §8): a proof without a current one is refused with `400 use_dpop_nonce` and a
+    /// `DPoP-Nonce` header holding the nonce to use. Only meaningful with DPoP on, that is with
+    /// a [`replay_store`](Self::replay_store). [`HmacDpopNonces`](crate::HmacDpopNonces) needs
+    /// no storage.
+    pub fn dpop_nonces(mut self, nonces: Arc<dyn crate::DpopNonces>) -> Self {
+        self.config.keyauth.dpop_nonces = Some(nonces);
         self
     }
 

@@ -129,18 +129,11 @@ impl Engine {
             authn::extract_credentials(req, &form, self.config.keyauth.accept_raw_basic)?;
         let (client, upgrade_diag) = self.authenticate_client(credentials, req).await?;
         drop(form);
-        // RFC 9449 §5: a client registered to use DPoP-bound tokens gets none without a proof.
-        // DPoP proofs are not read at this endpoint yet, so such a client is refused (fail
-        // closed) rather than given a bearer token.
-        if client.record.require_dpop {
-            return Err(Rejection::policy(
-                &client.record.id,
-                ErrorCode::InvalidDpopProof,
-                desc::DPOP_REQUIRED,
-            ));
-        }
+        // RFC 9449 §5: a valid proof binds the token to its key (server/dpop.rs).
+        let confirmation = self.dpop_binding(req, &client.record).await?;
 
-        let grant = self.authorize(client, requested_scope, resources, req.now)?;
+        let mut grant = self.authorize(client, requested_scope, resources, req.now)?;
+        grant.confirmation = confirmation;
         let token = self
             .issuer
             .issue(&grant)

@@ -129,6 +129,10 @@ impl Engine {
                 algs.clone().into(),
             );
         }
+        // RFC 9449 §5.1: DPoP is on with a replay store (server/dpop.rs).
+        if key_auth {
+            put("dpop_signing_alg_values_supported", algs.clone().into());
+        }
         if let Some(url) = &endpoints.introspection {
             put("introspection_endpoint", url.as_str().into());
             put(

@@ -6,6 +6,7 @@ mod authn;
 mod authn_key;
 mod builder;
 mod cost;
+mod dpop;
 mod engine;
 mod intake;
 mod introspection;

@@ -94,6 +94,7 @@ impl Engine {
             audience,
             issued_at: now,
             expires_at: now + lifetime,
+            confirmation: None,
         })
     }
 }
