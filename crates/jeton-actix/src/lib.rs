@@ -125,7 +125,6 @@ use actix_web::web::{self, Bytes, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse, Route, guard};
 #[cfg(doc)]
 use jeton::Engine;
-use jeton::time::OffsetDateTime;
 use jeton::{RawRequest, RouteKind};
 use std::error::Error as StdError;
 use std::sync::Arc;
@@ -180,9 +179,9 @@ impl Adapter {
         let peer = req.peer_addr();
         let headers = req.headers();
         let engine = self.0.engine();
-        let body = read_body(headers, payload, engine.max_body_bytes()).await;
+        let body = read_body(headers, payload, engine.max_body_bytes_for(kind)).await;
         // The request time is read once the body is complete (issue 9 point 5).
-        let now = OffsetDateTime::now_utc();
+        let now = self.0.now();
         let mut raw = RawRequest::new(req.method().as_str(), body.as_deref().unwrap_or(&[]), now)
             .query(req.uri().query())
             .peer(peer.map(|p| p.ip()))
@@ -284,7 +283,7 @@ mod tests {
             for v in values {
                 headers.append(name.clone(), HeaderValue::from_static(v));
             }
-            let now = OffsetDateTime::UNIX_EPOCH;
+            let now = jeton::time::OffsetDateTime::UNIX_EPOCH;
             let raw = RawRequest::new("POST", b"", now).peer(peer.map(|p| p.ip()));
             transport.admits(&with_headers(raw, &headers))
         });

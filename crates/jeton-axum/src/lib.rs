@@ -123,7 +123,6 @@ use axum::routing::{MethodRouter, any};
 #[cfg(doc)]
 use jeton::Engine;
 use jeton::RouteKind;
-use jeton::time::OffsetDateTime;
 use std::net::SocketAddr;
 
 /// What [`router`] and [`token_endpoint`] are built from.
@@ -172,10 +171,10 @@ impl Adapter {
             .await
             .ok()
             .map(|ConnectInfo(addr)| addr);
-        let limit = engine.max_body_bytes();
+        let limit = engine.max_body_bytes_for(kind);
         let body = jeton_http::read_body(body, &parts.headers, limit).await;
         // The request time is read once the body is complete (issue 9 point 5).
-        let now = OffsetDateTime::now_utc();
+        let now = self.0.now();
         let raw = jeton_http::raw_request(&parts, &body, peer, now)
             .verify_executor(self.0.verify_executor());
         let outcome = engine.handle(kind, &raw).await;

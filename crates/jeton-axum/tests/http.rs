@@ -97,6 +97,27 @@ async fn rfc9700_4_13_forwarded_proto_counts_only_from_a_trusted_proxy() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_9_5_a_slow_body_is_judged_when_it_completes() {
+    bounded(scenario::slow_body_is_judged_when_complete(
+        |engine, clock| async move {
+            let jeton = jeton_axum::Jeton::new(engine).clock(Arc::new(move || clock.now()));
+            let server = Server::start(router(jeton));
+            (server.addr, server)
+        },
+    ))
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc7662_rfc7009_an_over_long_token_is_judged_not_refused_for_its_size() {
+    bounded(async {
+        let server = Server::router(Fixture::new().engine);
+        scenario::over_long_token_is_inactive_not_too_large(server.addr).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rfc7523_rfc9449_key_and_dpop_rows_pass_over_http() {
     bounded(async {
         let server = Server::router(Fixture::keyed().engine);

@@ -113,7 +113,6 @@ use bytes::Bytes;
 use http::{Method, Request, Response};
 use http_body::Body;
 use http_body_util::Full;
-use jeton::time::OffsetDateTime;
 use jeton::{Engine, Outcome, RouteKind};
 use jeton_http::BoxError;
 use std::convert::Infallible;
@@ -256,12 +255,12 @@ impl Router {
             Some(Route::Engine(kind)) if kind.is_form() => {
                 let (parts, body) = req.into_parts();
                 let engine = self.engine();
-                let body =
-                    jeton_http::read_body(body, &parts.headers, engine.max_body_bytes()).await;
+                let limit = engine.max_body_bytes_for(kind);
+                let body = jeton_http::read_body(body, &parts.headers, limit).await;
                 // Issue 9 point 5: the request time is read once the body is complete, so a
                 // slowly sent body is judged at its arrival (a secret that expired meanwhile
                 // no longer authenticates).
-                let now = OffsetDateTime::now_utc();
+                let now = self.jeton.now();
                 let raw = jeton_http::raw_request(&parts, &body, peer, now)
                     .verify_executor(self.jeton.verify_executor());
                 let outcome = engine.handle(kind, &raw).await;

@@ -46,7 +46,8 @@ fn raw_post(addr: SocketAddr, extra_headers: &str, body: &str) -> String {
 
 /// Runs `endpoint`'s shared table against `server` (a fixture engine) at `path`.
 async fn run_table(server: &Server, endpoint: Endpoint, path: &'static str) {
-    let (addr, max) = (server.addr, Fixture::new().engine.max_body_bytes());
+    let max = Fixture::new().engine.max_body_bytes_for(endpoint.route());
+    let addr = server.addr;
     let failures =
         tokio::task::spawn_blocking(move || conformance::run_for(endpoint, addr, path, max))
             .await

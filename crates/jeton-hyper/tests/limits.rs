@@ -111,3 +111,24 @@ async fn a_full_verification_pool_is_503_and_hmac_clients_are_not_affected() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_9_5_a_slow_body_is_judged_when_it_completes() {
+    bounded(jeton_testkit::http::slow_body_is_judged_when_complete(
+        |engine, clock| async move {
+            let jeton = Jeton::new(engine).clock(Arc::new(move || clock.now()));
+            let server = Server::router(Router::new(jeton)).await;
+            (server.addr, server)
+        },
+    ))
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc7662_rfc7009_an_over_long_token_is_judged_not_refused_for_its_size() {
+    bounded(async {
+        let server = Server::router(Router::new(Fixture::new().engine)).await;
+        jeton_testkit::http::over_long_token_is_inactive_not_too_large(server.addr).await;
+    })
+    .await;
+}

@@ -4,8 +4,8 @@
 //! the server's RFC 7662 endpoint about opaque tokens (an [`Introspector`] for
 //! [`BearerValidator::introspecting`](jeton::BearerValidator::introspecting)), and
 //! [`fetch_jwks`] gets its JWKS for offline JWT checks
-//! ([`BearerValidator::builder`](jeton::BearerValidator::builder), refreshed with
-//! [`replace_keys`](jeton::BearerValidator::replace_keys)). The HTTP lives here, so the core
+//! ([`BearerValidator::builder`](jeton::BearerValidator::builder)), which [`RemoteJwks`] refetches
+//! when a token names an unknown key (rate-limited). The HTTP lives here, so the core
 //! stays free of it.
 //!
 //! The cache (decided once, here):
@@ -21,6 +21,9 @@
 #![deny(missing_docs)]
 
 pub use jeton;
+
+mod jwks;
+pub use jwks::{DEFAULT_MIN_REFRESH_INTERVAL, RemoteJwks};
 
 use jeton::time::{Duration, OffsetDateTime};
 use jeton::{

@@ -46,6 +46,8 @@
 mod admin;
 mod cli;
 mod config;
+mod min_rate;
+mod purge;
 mod serve;
 
 use clap::Parser as _;

@@ -17,6 +17,7 @@
 
 use crate::cli::ServeArgs;
 use crate::config::{self, LogFormat, ServerOptions, Settings, is_loopback};
+use crate::min_rate::{MinRate, Paced};
 use bytes::Bytes;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA};
 use http::{HeaderValue, Request, Response, StatusCode};
@@ -96,7 +97,8 @@ async fn serve(args: &ServeArgs) -> Result<(), String> {
         .build_engine_with_store()
         .map_err(|e| format!("cannot build the engine: {e}"))?;
     let engine = Arc::new(engine);
-    spawn_purge(tokens, settings.limits.purge_interval);
+    let clock = jeton::time::OffsetDateTime::now_utc;
+    crate::purge::spawn_purge(tokens, settings.limits.purge_interval, clock);
     // 2. Bind.
     let listener = match early {
         Some(l) => l,
@@ -133,8 +135,7 @@ async fn serve(args: &ServeArgs) -> Result<(), String> {
     );
     let jeton = jeton_http::Jeton::new(engine).verify_pool(Arc::new(pool));
     let router = Router::new(jeton).with_health(settings.server.health_path.clone());
-    let per_peer = settings.limits.max_connections_per_peer as usize;
-    serve_until_signal(listener, router, &settings.server, per_peer, signal).await;
+    serve_until_signal(listener, router, &settings.server, &settings.limits, signal).await;
     Ok(())
 }
 
@@ -218,26 +219,6 @@ fn print_dev_banner(settings: &Settings, local: SocketAddr, secret: &ClientSecre
 // The accept loop and graceful shutdown
 // ---------------------------------------------------------------------------------------------
 
-/// Purges expired tokens from the memory store every `every` (issue 9 point 4): without it a
-/// shard only drops records when a new token lands in it. The sweep runs on a blocking thread
-/// and holds one shard lock at a time, for a bounded chunk of records (`purge_expired`).
-fn spawn_purge(tokens: Arc<jeton_memory::MemoryTokenStore>, every: std::time::Duration) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            let tokens = tokens.clone();
-            let now = jeton::time::OffsetDateTime::now_utc();
-            match tokio::task::spawn_blocking(move || tokens.purge_expired(now)).await {
-                Ok(n) if n > 0 => tracing::debug!(purged = n, "expired tokens purged"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "token purge failed"),
-            }
-        }
-    });
-}
-
 /// Connections held per peer address, so that one peer cannot take every connection slot.
 /// Entries exist only for peers with a live connection, so the table holds at most
 /// `max_connections` entries.
@@ -304,9 +285,10 @@ async fn serve_until_signal(
     listener: TcpListener,
     router: Router,
     opts: &ServerOptions,
-    per_peer: usize,
+    limits: &crate::config::LimitOptions,
     signal: ShutdownSignal,
 ) {
+    let per_peer = limits.max_connections_per_peer as usize;
     let graceful = GracefulShutdown::new();
     let peers = Arc::new(PeerSlots::default());
     let slots = Arc::new(Semaphore::new(opts.max_connections));
@@ -314,6 +296,10 @@ async fn serve_until_signal(
         router,
         request_timeout: opts.request_timeout,
         health_path: opts.health_path.clone(),
+        min_rate: MinRate {
+            bytes_per_second: u64::from(limits.min_body_rate.max(1)),
+            grace: limits.body_grace,
+        },
     });
     let mut signal = signal;
     let signal_name = loop {
@@ -425,6 +411,9 @@ struct Handler {
     router: Router,
     request_timeout: std::time::Duration,
     health_path: String,
+    /// The slowest pace a body may arrive at: one peer trickling bytes must not hold a
+    /// connection for the whole request timeout.
+    min_rate: MinRate,
 }
 
 /// The longest path logged, in characters.
@@ -436,6 +425,7 @@ impl Handler {
         let method = req.method().clone();
         // The path only: a query string may carry credentials sent by mistake.
         let path: String = req.uri().path().chars().take(MAX_LOGGED_PATH).collect();
+        let req = req.map(|body| Paced::new(body, self.min_rate));
         let handled = tokio::time::timeout(
             self.request_timeout,
             self.router.handle_with_outcome(req, Some(peer)),

@@ -690,7 +690,7 @@ fn invalid(what: &'static str) -> io::Error {
 }
 
 /// Parses a response from `buf`; `Ok(None)` if more bytes are needed (unless `eof`).
-fn parse_response(buf: &[u8], eof: bool) -> io::Result<Option<RawResponse>> {
+pub(crate) fn parse_response(buf: &[u8], eof: bool) -> io::Result<Option<RawResponse>> {
     let Some(head_end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
         return if eof {
             Err(invalid("truncated head"))

@@ -12,6 +12,7 @@ use crate::{
     BASIC, Endpoint, FORWARDED_PROTO_CASES, FailingClientStore, Fixture, FixtureClient,
     INTERNAL_DETAIL, INTROSPECTOR, ISSUER, SeqRandom, TRUSTED_PROXY,
 };
+use jeton::time::OffsetDateTime;
 use jeton::{Endpoints, Engine, OpaqueIssuer, Transport, encode_basic};
 use jeton_memory::MemoryTokenStore;
 use serde_json::{Value, json};
@@ -87,7 +88,7 @@ pub async fn no_store_json(resp: reqwest::Response) -> (u16, Value) {
 /// Runs `endpoint`'s raw-HTTP conformance table ([`conformance::run_for`]) against `path` on
 /// `addr`, and asserts that no case failed.
 pub async fn conformance_table_passes(addr: SocketAddr, endpoint: Endpoint, path: &'static str) {
-    let max = Fixture::new().engine.max_body_bytes();
+    let max = Fixture::new().engine.max_body_bytes_for(endpoint.route());
     let failures = blocking(move || conformance::run_for(endpoint, addr, path, max)).await;
     assert!(failures.is_empty(), "{failures:#?}");
 }
@@ -428,4 +429,104 @@ pub fn forwarded_proto_decides_as_the_core(
     assert!(!is_secure(&Transport::Direct, loopback, &["https"]));
     // Plain HTTP for development: TLS is not required at all.
     assert!(is_secure(&Transport::Plaintext, loopback, &[]));
+}
+
+/// A clock a test moves by hand: what adapters' `Jeton::clock` reads in
+/// [`slow_body_is_judged_when_complete`].
+#[derive(Clone, Debug)]
+pub struct HandClock(Arc<std::sync::atomic::AtomicI64>);
+
+impl HandClock {
+    /// A clock showing `at`.
+    pub fn at(at: OffsetDateTime) -> Self {
+        Self(Arc::new(std::sync::atomic::AtomicI64::new(
+            at.unix_timestamp(),
+        )))
+    }
+
+    /// Moves the clock to `at`.
+    pub fn set(&self, at: OffsetDateTime) {
+        self.0
+            .store(at.unix_timestamp(), std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// What the clock shows.
+    pub fn now(&self) -> OffsetDateTime {
+        let secs = self.0.load(std::sync::atomic::Ordering::SeqCst);
+        OffsetDateTime::from_unix_timestamp(secs).expect("valid timestamp")
+    }
+}
+
+/// Issue 9 point 5: the request time is read once the body is complete. `serve(engine, clock)`
+/// starts the adapter on 127.0.0.1 with every endpoint of `engine` on its paths, reading the
+/// request time from `clock`, and returns its address and whatever keeps it running.
+///
+/// [`ROTATING`]'s old secret expires an hour before [`crate::now`]; the clock starts two hours
+/// before. A request sent at once authenticates with it (`200`: the adapter reads `clock`);
+/// then a request whose headers and first half of the body are sent, the clock moved past the
+/// expiry, then the rest of the body sent, is `401 invalid_client`: it is judged at the time
+/// its body completed, not when its headers arrived.
+pub async fn slow_body_is_judged_when_complete<G, F>(
+    serve: impl FnOnce(Arc<Engine>, HandClock) -> F,
+) where
+    F: Future<Output = (SocketAddr, G)>,
+{
+    let clock = HandClock::at(crate::now() - jeton::time::Duration::hours(2));
+    let (addr, _guard) = serve(Fixture::new().engine, clock.clone()).await;
+    let auth = encode_basic(crate::ROTATING.id, crate::ROTATING_OLD_SECRET);
+    let body = "grant_type=client_credentials&scope=read";
+    let request = |body_len: usize| {
+        format!(
+            "POST /token HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: {FORM}\r\n\
+             Authorization: {auth}\r\nContent-Length: {body_len}\r\n\r\n"
+        )
+    };
+    let whole = format!("{}{body}", request(body.len()));
+    let at_once = blocking(move || conformance::exchange(addr, whole.as_bytes(), IO_TIMEOUT))
+        .await
+        .expect("exchange");
+    assert_eq!(at_once.status, 200, "the secret works before its expiry");
+
+    let head = request(body.len());
+    let slow = blocking(move || -> std::io::Result<conformance::RawResponse> {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect_timeout(&addr, IO_TIMEOUT)?;
+        stream.set_read_timeout(Some(IO_TIMEOUT))?;
+        let (first, rest) = body.split_at(body.len() / 2);
+        stream.write_all(format!("{head}{first}").as_bytes())?;
+        stream.flush()?;
+        // Give the server time to start the request (headers in, body pending): were the clock
+        // read now, the old secret would still authenticate.
+        std::thread::sleep(Duration::from_millis(300));
+        clock.set(crate::now());
+        stream.write_all(rest.as_bytes())?;
+        let mut buf = Vec::new();
+        stream.read_to_end(&mut buf)?;
+        conformance::parse_response(&buf, true)?
+            .ok_or_else(|| std::io::Error::other("incomplete response"))
+    })
+    .await
+    .expect("slow exchange");
+    let error = slow
+        .json()
+        .and_then(|j| j["error"].as_str().map(str::to_owned));
+    assert_eq!(
+        (slow.status, error.as_deref()),
+        (401, Some("invalid_client"))
+    );
+}
+
+/// Issue 9 point 6 (RFC 7662 §2.2, RFC 7009 §2.2): an over-long token (8 KiB and more) sent to
+/// the introspection and revocation endpoints of a fixture engine on `addr` is judged, not
+/// refused for its size: `200 {"active":false}` and `200` with an empty body.
+pub async fn over_long_token_is_inactive_not_too_large(addr: SocketAddr) {
+    for len in [8 * 1024, jeton::DEFAULT_MAX_TOKEN_BYTES + 1, 12 * 1024] {
+        let body = format!("token={}", "A".repeat(len));
+        let resp = post_form(&url(addr, "/introspect"), Some(INTROSPECTOR), &body).await;
+        let (status, json) = no_store_json(resp).await;
+        assert_eq!((status, json), (200, json!({"active": false})), "{len}");
+        let resp = post_form(&url(addr, "/revoke"), Some(INTROSPECTOR), &body).await;
+        assert_eq!(resp.status(), 200, "{len}");
+        assert!(resp.bytes().await.expect("body").is_empty());
+    }
 }

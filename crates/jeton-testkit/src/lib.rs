@@ -254,6 +254,17 @@ pub enum Endpoint {
     Revocation,
 }
 
+impl Endpoint {
+    /// The engine's route of this endpoint.
+    pub fn route(self) -> jeton::RouteKind {
+        match self {
+            Self::Token => jeton::RouteKind::Token,
+            Self::Introspection => jeton::RouteKind::Introspection,
+            Self::Revocation => jeton::RouteKind::Revocation,
+        }
+    }
+}
+
 /// The proxy of [`FORWARDED_PROTO_CASES`].
 pub const TRUSTED_PROXY: [u8; 4] = [10, 0, 0, 5];
 

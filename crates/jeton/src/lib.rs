@@ -159,7 +159,8 @@ pub use secret::{
 };
 pub use server::{
     AuthLimiter, BoundedLimiter, Budget, CostProfile, Endpoints, Engine, EngineBuilder, Inline,
-    LimiterConfig, NoLimiter, Overloaded, RetryAfter, Route, RouteKind, VerifyExecutor, VerifyJob,
+    LimiterConfig, NoLimiter, Overloaded, RetryAfter, Route, RouteKind, TOKEN_ROUTE_BODY_BYTES,
+    VerifyExecutor, VerifyJob,
 };
 pub use store::{
     ClientKeysResolver, ClientStore, ReplayKey, ReplayStore, RevocationList, TokenStore,

@@ -196,10 +196,23 @@ impl Scope {
     /// Parses the wire form. RFC 6749 §3.3: `scope-token *( SP scope-token )`; a leading,
     /// trailing or doubled space makes an empty token, which is refused. Duplicates collapse.
     pub fn parse(value: &str) -> Result<Self, InvalidValue> {
+        Self::parse_at_most(value, Self::MAX_TOKENS)
+    }
+
+    /// Parses the `scope` claim of a token whose signature jeton checked: like [`Scope::parse`]
+    /// but without the limit on tokens, because a client allowed more than
+    /// [`Scope::MAX_TOKENS`] scopes with `DefaultScope::AllAllowed` is granted them all, and
+    /// every token jeton issues must be introspectable and revocable (issue 9). The work stays
+    /// bounded by the token's length, which is capped before its signature is checked.
+    pub(crate) fn parse_claim(value: &str) -> Result<Self, InvalidValue> {
+        Self::parse_at_most(value, usize::MAX)
+    }
+
+    fn parse_at_most(value: &str, max_tokens: usize) -> Result<Self, InvalidValue> {
         let mut scope = Scope::default();
         for part in value.split(' ') {
             let token = ScopeToken::new(part)?;
-            if scope.0.len() == Self::MAX_TOKENS {
+            if scope.0.len() == max_tokens {
                 return Err(InvalidValue::TooLong);
             }
             scope.insert(token);

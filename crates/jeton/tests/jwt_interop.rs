@@ -676,26 +676,6 @@ fn rfc7517_openssl_pkcs8_keys_load_and_match_jsonwebtoken() {
     }
 }
 
-/// Revoked `jti`s, for the revocation tests.
-#[derive(Default)]
-struct Revoked(std::sync::Mutex<Vec<String>>);
-
-#[async_trait::async_trait]
-impl jeton::RevocationList for Revoked {
-    async fn revoke_jti(
-        &self,
-        jti: &str,
-        _expires_at: OffsetDateTime,
-        _now: OffsetDateTime,
-    ) -> Result<(), jeton::StoreError> {
-        self.0.lock().unwrap().push(jti.to_owned());
-        Ok(())
-    }
-    async fn is_revoked(&self, jti: &str) -> Result<bool, jeton::StoreError> {
-        Ok(self.0.lock().unwrap().iter().any(|j| j == jti))
-    }
-}
-
 #[test]
 fn rfc7662_jwt_issuer_inspects_its_own_tokens_only() {
     use jeton::{TokenHandle, TokenIssuer};

@@ -56,7 +56,8 @@ impl<'a> Source<'a> {
 
     /// Renders a `toml` deserialization error: position, key path, message.
     pub(super) fn render_toml(&self, e: &toml::de::Error) -> String {
-        let message = e.message().trim_end();
+        let path = e.span().and_then(|span| self.path_at(span.start));
+        let message = redact(e.message().trim_end(), path.as_deref());
         match e.span() {
             Some(span) => match self.path_at(span.start) {
                 Some(path) => format!("{}: {path}: {message}", self.position(span.start)),
@@ -68,9 +69,10 @@ impl<'a> Source<'a> {
 
     /// Renders a problem found while checking meaning.
     pub(super) fn render(&self, p: &Problem) -> String {
+        let message = redact(&p.message, Some(&p.path));
         match self.span_of(&p.path) {
-            Some(span) => format!("{}: {}: {}", self.position(span.start), p.path, p.message),
-            None => format!("{}: {}: {}", self.name, p.path, p.message),
+            Some(span) => format!("{}: {}: {message}", self.position(span.start), p.path),
+            None => format!("{}: {}: {message}", self.name, p.path),
         }
     }
 
@@ -159,5 +161,87 @@ impl<'a> Source<'a> {
             }
         }
         span
+    }
+}
+
+/// What stands for a value an error message must not echo.
+pub(super) const REDACTED: &str = "[redacted]";
+
+/// An error message as it may be printed (issue 9): the `toml` and serde messages quote the
+/// value they refused (`invalid type: string "jcs_…", expected a sequence`), and the value of a
+/// secret-like key may be a secret pasted in the wrong place. So every quoted value in a message
+/// about a key whose path names a secret or a verifier is replaced by [`REDACTED`], and anything
+/// shaped like a generated secret (`jcs_…`) or a verifier (`$hmac-sha256$…`,
+/// `$pbkdf2-sha256$…`) is replaced wherever it appears, whatever the key.
+pub(super) fn redact(message: &str, path: Option<&str>) -> String {
+    let secret_key = path.is_some_and(|p| {
+        let p = p.to_ascii_lowercase();
+        ["secret", "verifier", "password"]
+            .iter()
+            .any(|k| p.contains(k))
+    });
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while !rest.is_empty() {
+        if secret_key && let Some(quoted) = rest.strip_prefix('"') {
+            // A quoted value of a secret-like key: dropped up to its closing quote.
+            let end = quoted.find('"').map_or(quoted.len(), |i| i + 1);
+            out.push('"');
+            out.push_str(REDACTED);
+            out.push('"');
+            rest = &quoted[end.min(quoted.len())..];
+            continue;
+        }
+        if let Some(len) = secret_shaped(rest) {
+            out.push_str(REDACTED);
+            rest = &rest[len..];
+            continue;
+        }
+        let c = rest.chars().next().unwrap_or(' ');
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+/// The length of the secret or verifier `s` starts with, if it starts with one.
+fn secret_shaped(s: &str) -> Option<usize> {
+    let body = |from: usize, extra: &[char]| {
+        from + s[from..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || "_-".contains(c) || extra.contains(&c)))
+            .unwrap_or(s.len() - from)
+    };
+    if s.starts_with(jeton::SECRET_PREFIX) {
+        return Some(body(jeton::SECRET_PREFIX.len(), &[]));
+    }
+    ["$hmac-sha256$", "$pbkdf2-sha256$"]
+        .iter()
+        .find(|p| s.starts_with(*p))
+        .map(|p| body(p.len(), &['$', '=', '+', '/', '.']))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issue_9_secrets_and_verifiers_are_redacted_from_messages() {
+        let secret = "jcs_AbCdEf0123456789_-xyz";
+        let m = format!("invalid type: string \"{secret}\", expected a sequence");
+        for path in [Some("clients[0].secrets"), Some("issuer"), None] {
+            let out = redact(&m, path);
+            assert!(!out.contains("AbCdEf"), "{out}");
+            assert!(out.contains("expected a sequence"), "{out}");
+        }
+        let out = redact(
+            "invalid type: string \"hunter2\"",
+            Some("clients[1].secrets[0]"),
+        );
+        assert_eq!(out, "invalid type: string \"[redacted]\"");
+        let verifier = "$pbkdf2-sha256$i=600000$c2FsdA$aGFzaA";
+        assert!(!redact(&format!("bad {verifier} here"), None).contains("c2FsdA"));
+        // Nothing else is touched.
+        let plain = "unknown field `scopez`, expected one of `id`, \"x\"";
+        assert_eq!(redact(plain, Some("clients[0].scopez")), plain);
     }
 }

@@ -65,6 +65,10 @@ pub(super) struct LimitsSection {
     pub(super) purge_interval: Option<DurationValue>,
     #[serde(default)]
     pub(super) max_connections_per_peer: Option<u32>,
+    #[serde(default)]
+    pub(super) min_body_rate: Option<u32>,
+    #[serde(default)]
+    pub(super) body_grace: Option<DurationValue>,
 }
 
 pub(super) fn yes() -> bool {

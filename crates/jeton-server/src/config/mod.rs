@@ -149,6 +149,11 @@ pub(crate) struct LimitOptions {
     pub(crate) purge_interval: std::time::Duration,
     /// Connections one peer address may hold at once. Default 64.
     pub(crate) max_connections_per_peer: u32,
+    /// The slowest pace a request body may arrive at once `body_grace` has passed, in bytes per
+    /// second; slower bodies are cut (`400`, connection closed). Default 1024.
+    pub(crate) min_body_rate: u32,
+    /// How long a request body may take before its pace counts. Default 5 seconds.
+    pub(crate) body_grace: std::time::Duration,
 }
 
 impl Default for LimitOptions {
@@ -163,6 +168,8 @@ impl Default for LimitOptions {
             max_tokens_per_client: 100_000,
             purge_interval: std::time::Duration::from_secs(5),
             max_connections_per_peer: 64,
+            min_body_rate: 1024,
+            body_grace: std::time::Duration::from_secs(5),
         }
     }
 }
@@ -433,6 +440,9 @@ fn parse(
         )),
     }
 }
+
+#[cfg(test)]
+mod limits_tests;
 
 #[cfg(test)]
 mod tests {

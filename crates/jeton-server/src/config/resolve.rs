@@ -54,48 +54,81 @@ pub(super) fn resolve(
     })
 }
 
-/// `[limits]`, each value checked to be at least 1.
+/// `[limits]`, each count checked to be at least 1 and each duration at least 1 second.
 fn limit_options(file: &FileConfig, bad: &mut Bad<'_>) -> LimitOptions {
+    fn count(bad: &mut Bad<'_>, key: &str, v: Option<u32>, default: u32) -> u32 {
+        match v {
+            Some(0) => {
+                bad(key, "must be at least 1".to_owned());
+                default
+            }
+            Some(n) => n,
+            None => default,
+        }
+    }
+    fn seconds(
+        bad: &mut Bad<'_>,
+        key: &str,
+        v: Option<DurationValue>,
+        default: std::time::Duration,
+    ) -> std::time::Duration {
+        match v {
+            Some(v) if v.0.whole_seconds() < 1 => {
+                bad(key, "must be at least 1 second".to_owned());
+                default
+            }
+            Some(v) => std::time::Duration::from_secs(v.0.whole_seconds().unsigned_abs()),
+            None => default,
+        }
+    }
     let d = LimitOptions::default();
     let l = &file.limits;
-    let mut at_least_one = |key: &'static str, v: Option<u32>, default: u32| match v {
-        Some(0) => {
-            bad(key, "must be at least 1".to_owned());
-            default
-        }
-        Some(n) => n,
-        None => default,
-    };
-    let positive = |v: Option<DurationValue>, default: std::time::Duration| {
-        v.map_or(default, |v| {
-            std::time::Duration::from_secs(v.0.whole_seconds().unsigned_abs().max(1))
-        })
-    };
     LimitOptions {
-        failures_per_source: at_least_one(
+        failures_per_source: count(
+            bad,
             "limits.failures_per_source",
             l.failures_per_source,
             d.failures_per_source,
         ),
-        failures_per_client_source: at_least_one(
+        failures_per_client_source: count(
+            bad,
             "limits.failures_per_client_source",
             l.failures_per_client_source,
             d.failures_per_client_source,
         ),
-        failure_window: positive(l.failure_window, d.failure_window),
-        verify_pool: at_least_one("limits.verify_pool", l.verify_pool, d.verify_pool),
-        max_tokens: at_least_one("limits.max_tokens", l.max_tokens, d.max_tokens),
-        max_tokens_per_client: at_least_one(
+        failure_window: seconds(
+            bad,
+            "limits.failure_window",
+            l.failure_window,
+            d.failure_window,
+        ),
+        verify_pool: count(bad, "limits.verify_pool", l.verify_pool, d.verify_pool),
+        max_tokens: count(bad, "limits.max_tokens", l.max_tokens, d.max_tokens),
+        max_tokens_per_client: count(
+            bad,
             "limits.max_tokens_per_client",
             l.max_tokens_per_client,
             d.max_tokens_per_client,
         ),
-        purge_interval: positive(l.purge_interval, d.purge_interval),
-        max_connections_per_peer: at_least_one(
+        purge_interval: seconds(
+            bad,
+            "limits.purge_interval",
+            l.purge_interval,
+            d.purge_interval,
+        ),
+        max_connections_per_peer: count(
+            bad,
             "limits.max_connections_per_peer",
             l.max_connections_per_peer,
             d.max_connections_per_peer,
         ),
+        min_body_rate: count(
+            bad,
+            "limits.min_body_rate",
+            l.min_body_rate,
+            d.min_body_rate,
+        ),
+        body_grace: seconds(bad, "limits.body_grace", l.body_grace, d.body_grace),
     }
 }
 

@@ -31,7 +31,7 @@ use crate::error::StoreError;
 use crate::request::HeaderValues;
 use crate::resource::errors::{BearerError, BearerFailure};
 use crate::resource::introspect::Introspector;
-use crate::store::RevocationList;
+use crate::store::{ClientStore, RevocationList};
 use crate::tokens::algorithm::Algorithm;
 use crate::tokens::jwt_verify::{AccessTokenClaims, JwtCheck, check_expiry, verify_jwt};
 use crate::tokens::key_set::{Jwks, LiveKeys, Swap};
@@ -117,6 +117,9 @@ pub struct BearerValidator {
     pub(crate) keys: Option<Keys>,
     pub(crate) revocations: Option<Arc<dyn RevocationList>>,
     pub(crate) introspector: Option<Arc<dyn Introspector>>,
+    /// Asked about each valid token's client: a disabled or removed client's tokens are
+    /// inactive (issue 9). Set by `Engine::validator`.
+    pub(crate) clients: Option<Arc<dyn ClientStore>>,
     pub(crate) leeway: Duration,
     pub(crate) max_token_bytes: usize,
 }
@@ -132,6 +135,7 @@ impl fmt::Debug for BearerValidator {
             .field("live_keys", &matches!(self.keys, Some(Keys::Live(_))))
             .field("revocation_list", &self.revocations.is_some())
             .field("introspector", &self.introspector.is_some())
+            .field("clients", &self.clients.is_some())
             .field("leeway", &self.leeway)
             .finish_non_exhaustive()
     }
@@ -254,7 +258,8 @@ impl BearerValidator {
 
     /// Validates an access token already taken from its request at `now`: a JWT offline
     /// (RFC 9068 §4) and then against the revocation list if there is one, anything else
-    /// through the introspector (active, for this audience, not expired); then the scope.
+    /// through the introspector (active, for this audience, not expired); then the client
+    /// store if there is one (the token's client still registered and enabled); then the scope.
     pub async fn validate_token(
         &self,
         token: &str,
@@ -273,12 +278,13 @@ impl BearerValidator {
                 claims
             }
         };
+        self.check_client(&claims).await?;
         self.check_scope(claims, required)
     }
 
     /// Validates a JWT access token offline at `now` (RFC 9068 §4), synchronously: signature,
-    /// `typ`, `iss`, `aud`, times, then the scope. It does NOT consult the revocation list or
-    /// the introspector: for benchmarks, fuzzing and callers that have neither; a server uses
+    /// `typ`, `iss`, `aud`, times, then the scope. It does NOT consult the revocation list, the
+    /// client store or the introspector: for benchmarks, fuzzing and callers that have neither; a server uses
     /// [`BearerValidator::validate`].
     pub fn validate_jwt(
         &self,
@@ -318,6 +324,19 @@ impl BearerValidator {
         match list.is_revoked(jti).await {
             Ok(false) => Ok(()),
             Ok(true) => Err(self.fail(BearerFailure::Inactive)),
+            Err(e) => Err(self.unavailable(e)),
+        }
+    }
+
+    /// A token of a client that is disabled or no longer registered is inactive, as at the
+    /// engine's introspection endpoint (issue 9).
+    async fn check_client(&self, claims: &AccessTokenClaims) -> Result<(), BearerError> {
+        let Some(clients) = &self.clients else {
+            return Ok(());
+        };
+        match clients.client(&claims.client_id).await {
+            Ok(Some(c)) if c.enabled => Ok(()),
+            Ok(_) => Err(self.fail(BearerFailure::Inactive)),
             Err(e) => Err(self.unavailable(e)),
         }
     }

@@ -4,7 +4,7 @@
 use crate::resource::bearer::{BearerValidator, Keys};
 use crate::resource::errors::BearerConfigError;
 use crate::resource::introspect::{Introspector, StoreIntrospector};
-use crate::store::RevocationList;
+use crate::store::{ClientStore, RevocationList};
 use crate::tokens::LocalValidation;
 use crate::tokens::algorithm::Algorithm;
 use crate::tokens::jwt_verify::DEFAULT_MAX_TOKEN_BYTES;
@@ -32,6 +32,7 @@ pub struct BearerValidatorBuilder {
     keys: Option<Keys>,
     revocations: Option<Arc<dyn RevocationList>>,
     introspector: Option<Arc<dyn Introspector>>,
+    clients: Option<Arc<dyn ClientStore>>,
     leeway: Duration,
     max_token_bytes: usize,
 }
@@ -59,6 +60,7 @@ impl BearerValidatorBuilder {
             keys,
             revocations: None,
             introspector: None,
+            clients: None,
             leeway: DEFAULT_LEEWAY,
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
         }
@@ -126,6 +128,14 @@ impl BearerValidatorBuilder {
         self
     }
 
+    /// Where each valid token's client is looked up: a token of a disabled or removed client
+    /// is refused as inactive (`invalid_token`). Set to the engine's client store by
+    /// [`Engine::validator`](crate::Engine::validator).
+    pub fn clients(mut self, clients: Arc<dyn ClientStore>) -> Self {
+        self.clients = Some(clients);
+        self
+    }
+
     /// Clock-skew leeway for `exp`, `nbf` and `iat`. Default [`DEFAULT_LEEWAY`], at most
     /// [`MAX_LEEWAY`].
     pub fn leeway(mut self, leeway: Duration) -> Self {
@@ -177,6 +187,7 @@ impl BearerValidatorBuilder {
             keys: self.keys,
             revocations: self.revocations,
             introspector: self.introspector,
+            clients: self.clients,
             leeway: self.leeway,
             max_token_bytes: self.max_token_bytes,
         })

@@ -1,7 +1,7 @@
 //! Resource-server validation of opaque tokens through an introspector.
 
 use crate::error::StoreError;
-use crate::store::TokenStore;
+use crate::store::{ClientStore, TokenStore};
 use crate::tokens::TokenClaims;
 use crate::tokens::opaque::opaque_token_digest;
 use std::fmt;
@@ -20,8 +20,12 @@ pub trait Introspector: Send + Sync {
 }
 
 /// An [`Introspector`] over jeton's own token store: checks the token's shape and checksum,
-/// then looks its digest up.
-pub struct StoreIntrospector(Arc<dyn TokenStore>);
+/// then looks its digest up; with [`StoreIntrospector::with_clients`], a token whose client is
+/// disabled or removed is inactive.
+pub struct StoreIntrospector {
+    tokens: Arc<dyn TokenStore>,
+    clients: Option<Arc<dyn ClientStore>>,
+}
 
 impl fmt::Debug for StoreIntrospector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -32,7 +36,17 @@ impl fmt::Debug for StoreIntrospector {
 impl StoreIntrospector {
     /// Looks tokens up in `store`.
     pub fn new(store: Arc<dyn TokenStore>) -> Self {
-        Self(store)
+        Self {
+            tokens: store,
+            clients: None,
+        }
+    }
+
+    /// Also asks `clients` about each token's client: a token of a client that is disabled or
+    /// no longer registered is inactive (issue 9), as at the engine's introspection endpoint.
+    pub fn with_clients(mut self, clients: Arc<dyn ClientStore>) -> Self {
+        self.clients = Some(clients);
+        self
     }
 }
 
@@ -42,6 +56,15 @@ impl Introspector for StoreIntrospector {
         let Some(digest) = opaque_token_digest(token) else {
             return Ok(None);
         };
-        Ok(self.0.get(&digest).await?.map(|r| r.claims))
+        let Some(claims) = self.tokens.get(&digest).await?.map(|r| r.claims) else {
+            return Ok(None);
+        };
+        if let Some(clients) = &self.clients {
+            let owner = clients.client(&claims.client_id).await?;
+            if !owner.is_some_and(|c| c.enabled) {
+                return Ok(None);
+            }
+        }
+        Ok(Some(claims))
     }
 }

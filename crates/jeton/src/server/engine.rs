@@ -11,6 +11,7 @@ use crate::server::authn;
 use crate::server::builder::Config;
 use crate::server::intake::{parse_post_form, parse_resources};
 use crate::server::rejection::Rejection;
+use crate::server::routes::RouteKind;
 use crate::store::ClientStore;
 use crate::tokens::{Grant, LocalValidation, TokenIssuer};
 use crate::transport::Transport;
@@ -35,10 +36,33 @@ impl fmt::Debug for Engine {
     }
 }
 
+/// The smallest body limit of the introspection and revocation endpoints: the longest token
+/// jeton judges, every byte percent-encoded (three bytes each), plus 2 KiB for the other
+/// parameters (client credentials in the body, `token_type_hint`).
+pub const TOKEN_ROUTE_BODY_BYTES: usize = 3 * crate::DEFAULT_MAX_TOKEN_BYTES + 2048;
+
 impl Engine {
-    /// The largest request body the engine accepts; adapters stop reading past it.
+    /// The largest request body the engine accepts at the token endpoint (the builder's
+    /// [`max_body_bytes`](crate::EngineBuilder::max_body_bytes)). Adapters read with
+    /// [`Engine::max_body_bytes_for`], which is this for every route but introspection and
+    /// revocation.
     pub fn max_body_bytes(&self) -> usize {
         self.config.max_body_bytes
+    }
+
+    /// The largest request body the engine accepts on `route`; adapters stop reading past it.
+    /// Introspection and revocation take a token as a parameter, so their limit also fits the
+    /// longest token jeton judges ([`DEFAULT_MAX_TOKEN_BYTES`](crate::DEFAULT_MAX_TOKEN_BYTES)),
+    /// percent-encoded throughout, plus the client's credentials and a `token_type_hint`
+    /// ([`TOKEN_ROUTE_BODY_BYTES`]): an over-long token is answered `{"active":false}` or
+    /// `200`, as RFC 7662 §2.2 and RFC 7009 §2.2 ask, never `400` for its size.
+    pub fn max_body_bytes_for(&self, route: RouteKind) -> usize {
+        match route {
+            RouteKind::Introspection | RouteKind::Revocation => {
+                self.config.max_body_bytes.max(TOKEN_ROUTE_BODY_BYTES)
+            }
+            _ => self.config.max_body_bytes,
+        }
     }
 
     /// The transport setting the engine decides TLS by.
@@ -81,7 +105,7 @@ impl Engine {
             Some(local) => BearerValidatorBuilder::from_local(local, issuer, audience),
             None => BearerValidatorBuilder::new(issuer.to_owned(), audience.to_owned(), None),
         };
-        builder.realm(self.realm())
+        builder.realm(self.realm()).clients(self.clients.clone())
     }
 
     /// What a resource server in this process shares with the token issuer
@@ -103,7 +127,12 @@ impl Engine {
     }
 
     async fn token(&self, req: &RawRequest<'_>) -> Result<Outcome, Rejection> {
-        let form = parse_post_form(&self.config, req, &["resource"])?;
+        let form = parse_post_form(
+            &self.config,
+            req,
+            self.max_body_bytes_for(RouteKind::Token),
+            &["resource"],
+        )?;
 
         // RFC 6749 §5.2: missing → invalid_request; present but unsupported →
         // unsupported_grant_type.

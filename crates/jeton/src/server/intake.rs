@@ -31,6 +31,7 @@ pub(crate) const PROTOCOL_PARAMS: &[&str] = &[
 pub(crate) fn parse_post_form(
     config: &Config,
     req: &RawRequest<'_>,
+    max_body_bytes: usize,
     repeatable: &[&str],
 ) -> Result<Form, Rejection> {
     // RFC 6749 §3.2: "The client MUST use the HTTP "POST" method when making access token
@@ -54,7 +55,7 @@ pub(crate) fn parse_post_form(
     match req.body_state {
         BodyState::TooLarge => return Err(Rejection::request(desc::BODY_TOO_LARGE)),
         BodyState::Unreadable => return Err(Rejection::request(desc::BODY_UNREADABLE)),
-        BodyState::Complete if req.body.len() > config.max_body_bytes => {
+        BodyState::Complete if req.body.len() > max_body_bytes => {
             return Err(Rejection::request(desc::BODY_TOO_LARGE));
         }
         BodyState::Complete => {}

@@ -11,6 +11,7 @@ use crate::server::authn;
 use crate::server::engine::Engine;
 use crate::server::intake::parse_post_form;
 use crate::server::rejection::Rejection;
+use crate::server::routes::RouteKind;
 use crate::tokens::TokenInfo;
 use crate::types::Resource;
 use serde::Serialize;
@@ -75,7 +76,8 @@ impl Engine {
     }
 
     async fn introspect(&self, req: &RawRequest<'_>) -> Result<Outcome, Rejection> {
-        let form = parse_post_form(&self.config, req, &[])?;
+        let limit = self.max_body_bytes_for(RouteKind::Introspection);
+        let form = parse_post_form(&self.config, req, limit, &[])?;
         let creds = authn::extract_credentials(req, &form, self.config.keyauth.accept_raw_basic)?;
         let method = creds.method();
         let (caller, diagnostic) = self.authenticate_client(creds, req).await?;
@@ -105,7 +107,20 @@ impl Engine {
                         .iter()
                         .any(|a| caller.introspect_audiences.contains(a)))
         };
-        let (body, token_client_id, jti) = match info.filter(visible) {
+        let mut info = info.filter(visible);
+        // Issue 9: a token of a client that was disabled or removed since is inactive. A client
+        // stops being trusted as a whole, whatever tokens it holds.
+        if let Some(i) = &info {
+            let owner = self
+                .clients
+                .client(&i.claims.client_id)
+                .await
+                .map_err(|e| Rejection::infra(Some(caller.id.clone()), "client_store", e))?;
+            if !owner.is_some_and(|c| c.enabled) {
+                info = None;
+            }
+        }
+        let (body, token_client_id, jti) = match info {
             None => (INACTIVE.to_vec(), None, None),
             Some(i) => {
                 let scope = (!i.claims.scope.is_empty()).then(|| i.claims.scope.to_string());

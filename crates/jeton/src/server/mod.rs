@@ -21,7 +21,7 @@ pub(crate) mod verify;
 
 pub use builder::EngineBuilder;
 pub use cost::CostProfile;
-pub use engine::Engine;
+pub use engine::{Engine, TOKEN_ROUTE_BODY_BYTES};
 pub use limiter::{AuthLimiter, BoundedLimiter, Budget, LimiterConfig, NoLimiter, RetryAfter};
 pub use metadata::Endpoints;
 pub use routes::{Route, RouteKind};

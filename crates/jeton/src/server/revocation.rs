@@ -9,6 +9,7 @@ use crate::server::authn;
 use crate::server::engine::Engine;
 use crate::server::intake::parse_post_form;
 use crate::server::rejection::Rejection;
+use crate::server::routes::RouteKind;
 
 impl Engine {
     /// Handles a revocation request (RFC 7009 §2).
@@ -24,7 +25,8 @@ impl Engine {
     }
 
     async fn revoke(&self, req: &RawRequest<'_>) -> Result<Outcome, Rejection> {
-        let form = parse_post_form(&self.config, req, &[])?;
+        let limit = self.max_body_bytes_for(RouteKind::Revocation);
+        let form = parse_post_form(&self.config, req, limit, &[])?;
         let creds = authn::extract_credentials(req, &form, self.config.keyauth.accept_raw_basic)?;
         let (caller, diagnostic) = self.authenticate_client(creds, req).await?;
         let caller = caller.record.id;

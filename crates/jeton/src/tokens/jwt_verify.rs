@@ -201,16 +201,21 @@ pub(crate) fn verify_jwt(
     // RFC 9068 §4 step 4: "The resource server MUST validate the signature of all incoming
     // JWT access tokens according to [RFC7515] using the algorithm specified in the JWT
     // "alg" Header Parameter." The key must be in the set, and of that algorithm.
+    //
+    // Keys are unique by `kid`, so a token naming one is tried against one key at most. A
+    // token without `kid` is accepted only when exactly one key of its algorithm could match:
+    // trying every key (64 RSA verifications per request) would let anyone multiply the
+    // signature work (issue 9), and a set with several keys of one algorithm is exactly when
+    // the issuer always sets `kid`.
     let mut candidates = check
         .keys
         .iter()
-        .filter(|k| k.algorithm() == alg && kid.is_none_or(|kid| k.kid() == kid))
-        .peekable();
-    if candidates.peek().is_none() {
-        return Err(JwtFailure::UnknownKey);
-    }
-    let message = jws.signing_input.as_bytes();
-    if !candidates.any(|k| k.verify(message, &jws.signature)) {
+        .filter(|k| k.algorithm() == alg && kid.is_none_or(|kid| k.kid() == kid));
+    let key = match (candidates.next(), candidates.next()) {
+        (Some(key), None) => key,
+        _ => return Err(JwtFailure::UnknownKey),
+    };
+    if !key.verify(jws.signing_input.as_bytes(), &jws.signature) {
         return Err(JwtFailure::BadSignature);
     }
     // RFC 9068 §4 step 5: "The current time MUST be before the time represented by the
@@ -239,7 +244,7 @@ pub(crate) fn verify_jwt(
     let scope = match claims.remove("scope") {
         None => Scope::default(),
         Some(Value::String(s)) if s.is_empty() => Scope::default(),
-        Some(Value::String(s)) => Scope::parse(&s).map_err(|_| JwtFailure::Malformed)?,
+        Some(Value::String(s)) => Scope::parse_claim(&s).map_err(|_| JwtFailure::Malformed)?,
         Some(_) => return Err(JwtFailure::Malformed),
     };
     // The shared claim types: a client id is VSCHAR, an audience a resource indicator.

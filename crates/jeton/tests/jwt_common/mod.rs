@@ -115,3 +115,23 @@ pub fn wall_clock() -> OffsetDateTime {
     let now = OffsetDateTime::now_utc();
     now - Duration::nanoseconds(i64::from(now.nanosecond()))
 }
+
+/// Revoked `jti`s, for the revocation tests.
+#[derive(Default)]
+pub struct Revoked(pub std::sync::Mutex<Vec<String>>);
+
+#[async_trait::async_trait]
+impl jeton::RevocationList for Revoked {
+    async fn revoke_jti(
+        &self,
+        jti: &str,
+        _expires_at: OffsetDateTime,
+        _now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.0.lock().unwrap().push(jti.to_owned());
+        Ok(())
+    }
+    async fn is_revoked(&self, jti: &str) -> Result<bool, StoreError> {
+        Ok(self.0.lock().unwrap().iter().any(|j| j == jti))
+    }
+}
