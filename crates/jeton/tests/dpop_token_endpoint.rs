@@ -112,15 +112,15 @@ fn rfc9449_5_without_a_proof_the_token_is_a_bearer_token() {
     assert!(info.get("cnf").is_none());
 }
 
-#[test]
-fn rfc9449_6_1_a_jwt_access_token_carries_cnf_jkt() {
+/// An engine issuing JWTs, with DPoP on.
+fn jwt_engine() -> Engine {
     let keys = KeySet::new(key(Algorithm::Es256));
     let issuer = Arc::new(
         JwtIssuer::builder(jwt_common::issuer_id(), keys, Arc::new(SeqRandom::new(1)))
             .build()
             .expect("issuer"),
     );
-    let engine = Engine::builder(
+    Engine::builder(
         Arc::new(MemoryClientStore::with_clients(fixture_clients())),
         issuer,
     )
@@ -130,7 +130,12 @@ fn rfc9449_6_1_a_jwt_access_token_carries_cnf_jkt() {
     .issuer(jwt_common::issuer_id())
     .replay_store(Arc::new(MemoryReplayStore::with_capacity(64)))
     .build()
-    .expect("engine");
+    .expect("engine")
+}
+
+#[test]
+fn rfc9449_6_1_a_jwt_access_token_carries_cnf_jkt() {
+    let engine = jwt_engine();
     let o = token(&engine, &[&proof("jwt-1")]);
     assert_eq!(o.response.status(), 200, "{:?}", json(&o));
     assert_eq!(json(&o)["token_type"], "DPoP");
@@ -283,4 +288,34 @@ fn rfc9449_5_1_metadata_advertises_dpop_only_when_it_is_on() {
     let o = token(&off.engine, &[&proof("ignored")]);
     assert_eq!(json(&o)["token_type"], "Bearer");
     let _ = ISSUER;
+}
+
+/// Validates `token` as a bearer token with `engine`'s own validator.
+fn as_bearer(engine: &Engine, token: &str) -> Result<(), jeton::BearerError> {
+    let v = engine.validator().build().expect("validator");
+    let header = format!("Bearer {token}");
+    let mut authorization = jeton::HeaderValues::default();
+    authorization.push(header.as_bytes());
+    block_on(v.validate(&authorization, now(), &jeton::Scope::default())).map(|_| ())
+}
+
+#[test]
+fn rfc9449_7_2_a_bound_token_presented_as_bearer_is_refused() {
+    let opaque =
+        keyed(|b| b.default_audience([Resource::new("https://api.example.com/").unwrap()]));
+    for engine in [jwt_engine(), Arc::into_inner(opaque.engine).unwrap()] {
+        let bearer = json(&token(&engine, &[]))["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        as_bearer(&engine, &bearer).expect("a bearer token is accepted");
+        let bound = json(&token(&engine, &[&proof("bound")]))["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let refused = as_bearer(&engine, &bound).unwrap_err();
+        assert_eq!(refused.failure(), jeton::BearerFailure::DpopBound);
+        assert_eq!(refused.status(), 401);
+        assert_eq!(refused.code(), Some(jeton::ErrorCode::InvalidToken));
+    }
 }

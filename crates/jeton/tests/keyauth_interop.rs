@@ -422,9 +422,15 @@ fn rfc9449_6_1_cnf_jkt_is_read_from_jwt_access_tokens() {
     h.kid = Some(kid(alg));
     let token = sign(&h, &claims, alg);
     let v = validator(Jwks::new([key(alg).verifying_key().clone()]).unwrap());
-    let got = check(&v, &token, now(), "").expect("valid");
+    // Read offline (the claims a DPoP-scheme check would bind to)...
+    let got = v
+        .validate_jwt(&token, now(), &jeton::Scope::default())
+        .expect("valid");
     assert_eq!(got.confirmation, Some(jeton::Confirmation::jkt(jkt)));
     assert!(!got.extra.contains_key("cnf"));
+    // ...and refused when presented as a bearer token (RFC 9449 §7.2).
+    let refused = check(&v, &token, now(), "").unwrap_err();
+    assert_eq!(refused.failure(), jeton::BearerFailure::DpopBound);
 }
 
 // ---- properties ----
