@@ -124,3 +124,12 @@ async fn rfc7662_rfc7009_an_over_long_token_is_judged_not_refused_for_its_size()
     })
     .await;
 }
+
+#[actix_web::test]
+async fn rfc7523_rfc9449_key_and_dpop_rows_pass_over_http() {
+    bounded(async {
+        let server = Server::router(Fixture::keyed().engine);
+        scenario::key_table_passes(server.addr).await;
+    })
+    .await;
+}

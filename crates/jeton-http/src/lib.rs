@@ -195,7 +195,7 @@ where
 }
 
 /// The core's request from `http` parts, the body as read, the peer and the time: every value
-/// of `Content-Type`, `Authorization` and `X-Forwarded-Proto` (the engine decides what a
+/// of `Content-Type`, `Authorization`, `X-Forwarded-Proto`, `X-Forwarded-For` and `DPoP` (the engine decides what a
 /// repeated header means), the raw query, and a body that did not fit flagged as such.
 pub fn raw_request<'a>(
     parts: &'a http::request::Parts,
@@ -218,7 +218,7 @@ pub fn raw_request<'a>(
 }
 
 /// Adds to `raw` every value of the headers the engine reads (`Content-Type`,
-/// `Authorization`, `X-Forwarded-Proto`, `X-Forwarded-For`), as `values(lower-case name)` lists them in order:
+/// `Authorization`, `X-Forwarded-Proto`, `X-Forwarded-For`, `DPoP`), as `values(lower-case name)` lists them in order:
 /// the engine decides what a repeated header means. For adapters on other `http` versions.
 pub fn add_headers<'a, I>(
     mut raw: RawRequest<'a>,
@@ -238,6 +238,9 @@ where
     }
     for value in values(Transport::FORWARDED_FOR) {
         raw = raw.forwarded_for(value);
+    }
+    for value in values("dpop") {
+        raw = raw.dpop(value);
     }
     raw
 }

@@ -411,3 +411,16 @@ mod direct {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc7523_rfc9449_key_and_dpop_rows_pass_over_http() {
+    bounded(async {
+        let server = Server::router(Router::new(Fixture::keyed().engine)).await;
+        let addr = server.addr;
+        let failures = tokio::task::spawn_blocking(move || conformance::run_keyed(addr, "/token"))
+            .await
+            .expect("runner");
+        assert!(failures.is_empty(), "{failures:#?}");
+    })
+    .await;
+}

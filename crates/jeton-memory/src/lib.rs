@@ -4,6 +4,8 @@
 //! - [`MemoryClientStore`]: clients behind a `RwLock` (reads share it; the hot path never
 //!   waits on another reader). It also implements [`ClientRegistry`], the reference behaviour
 //!   of client management that the SQL stores match (`jeton_testkit::store_conformance`).
+//! - [`MemoryReplayStore`]: single-use `jti`s (client assertions, DPoP proofs), with a fixed
+//!   capacity; full of live entries, it refuses rather than evicts.
 //! - [`MemoryTokenStore`]: token records in 32 shards chosen by digest, capped globally and per
 //!   client ([`TokenLimits`]), purged in bounded steps; see [`tokens`] for the design and the
 //!   memory per token.
@@ -14,6 +16,9 @@
 #![deny(missing_docs)]
 
 pub use jeton;
+
+mod replay;
+pub use replay::{DEFAULT_REPLAY_CAPACITY, MemoryReplayStore};
 
 pub mod tokens;
 pub use tokens::{MemoryTokenStore, TokenLimits};

@@ -8,7 +8,7 @@ use jeton_sql::{PURGE_ON_WRITE, TokenRow, TokenTuple, micros, store_error};
 #[async_trait::async_trait]
 impl TokenStore for PostgresStore {
     async fn insert(&self, record: TokenRecord) -> Result<(), StoreError> {
-        let row = TokenRow::from_record(&record);
+        let row = TokenRow::try_from_record(&record)?;
         // One statement, one round trip: the insert, and on its way the removal of a few
         // expired records, using the new record's issue time as the clock.
         sqlx::query(

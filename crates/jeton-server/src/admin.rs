@@ -24,6 +24,24 @@ fn toml_list<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
     format!("[{}]", items.join(", "))
 }
 
+/// The `[[clients]]` lines of a key client whose public JWK Set is in `file`: checked the way
+/// the server will load it, with the algorithm its keys name (RSA without `alg`: RS256).
+fn key_client_lines(file: &std::path::Path) -> Result<String, String> {
+    let json = std::fs::read(file).map_err(|e| format!("--jwks {}: {e}", file.display()))?;
+    let set = jeton::Jwks::from_json(&json).map_err(|e| format!("--jwks: {e}"))?;
+    let alg = set
+        .iter()
+        .next()
+        .map(|k| k.algorithm())
+        .ok_or("--jwks: no usable public key")?;
+    jeton::ClientKeys::from_json(&json, alg).map_err(|e| format!("--jwks: {e}"))?;
+    Ok(format!(
+        "auth_methods = [\"private_key_jwt\"]\ntoken_endpoint_auth_signing_alg = {}\njwks_file = {}\n",
+        toml_str(alg.as_str()),
+        toml_str(&file.display().to_string())
+    ))
+}
+
 /// `jeton client new`.
 pub(crate) fn client_new(args: &ClientNewArgs) -> Result<(), String> {
     let id = ClientId::new(args.id.as_str()).map_err(|e| format!("--id: {e}"))?;
@@ -41,15 +59,23 @@ pub(crate) fn client_new(args: &ClientNewArgs) -> Result<(), String> {
         .iter()
         .map(|r| Resource::new(r.as_str()).map_err(|e| format!("--resource \"{r}\": {e}")))
         .collect::<Result<Vec<_>, _>>()?;
-    let (secret, verifier) = jeton::generate_secret(&SystemRandom::new())
-        .map_err(|e| format!("cannot generate a secret: {e}"))?;
-
     let mut out = String::new();
     out.push_str(&format!("\n[[clients]]\nid = {}\n", toml_str(id.as_str())));
-    out.push_str(&format!(
-        "secrets = [{}]\n",
-        toml_str(&verifier.to_string())
-    ));
+    let secret = match &args.jwks {
+        Some(file) => {
+            out.push_str(&key_client_lines(file)?);
+            None
+        }
+        None => {
+            let (secret, verifier) = jeton::generate_secret(&SystemRandom::new())
+                .map_err(|e| format!("cannot generate a secret: {e}"))?;
+            out.push_str(&format!(
+                "secrets = [{}]\n",
+                toml_str(&verifier.to_string())
+            ));
+            Some(secret)
+        }
+    };
     if !scope.is_empty() {
         out.push_str(&format!(
             "scopes = {}\n",
@@ -68,8 +94,15 @@ pub(crate) fn client_new(args: &ClientNewArgs) -> Result<(), String> {
     }
 
     eprintln!("client id:     {id}");
-    eprintln!("client secret: {}", secret.expose());
-    eprintln!("  Shown once: hand it to the client now. The config file keeps only its verifier.");
+    match secret {
+        Some(secret) => {
+            eprintln!("client secret: {}", secret.expose());
+            eprintln!(
+                "  Shown once: hand it to the client now. The config file keeps only its verifier."
+            );
+        }
+        None => eprintln!("  A key client: it signs client assertions (private_key_jwt)."),
+    }
     eprintln!("  Append the snippet below (stdout) to your config file's [[clients]].");
     let mut stdout = std::io::stdout().lock();
     stdout

@@ -198,6 +198,10 @@ pub(crate) struct ClientNewArgs {
     /// Let the client call the introspection endpoint.
     #[arg(long)]
     pub(crate) may_introspect: bool,
+    /// A key client (private_key_jwt): its public JWK Set file. No secret is generated; the
+    /// snippet names the file and the keys' algorithm.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) jwks: Option<std::path::PathBuf>,
 }
 
 /// `jeton secret ...`.

@@ -200,6 +200,8 @@ fn dev_default(local: SocketAddr) -> Result<(Settings, ClientSecret), String> {
         scopes_supported: Some(scopes),
         subject_prefix: None,
         allow_client_secret_post: true,
+        accept_token_endpoint_audience: false,
+        accept_raw_basic: false,
         clients: vec![client],
         limits: Default::default(),
         server: ServerOptions::default(),

@@ -431,7 +431,7 @@ fn shipped_example_config_is_valid() {
     let out = run(&["config", "check", example.to_str().unwrap()], "");
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
-        text(&out.stdout).contains("clients:         2"),
+        text(&out.stdout).contains("clients:         3"),
         "{}",
         text(&out.stdout)
     );

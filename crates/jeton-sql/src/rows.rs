@@ -73,7 +73,20 @@ impl From<TokenTuple> for TokenRow {
 }
 
 impl TokenRow {
-    /// The row for a record.
+    /// The row for a record, or an error for a DPoP-bound record (`claims.confirmation`): the
+    /// schema has no column for the binding yet, and storing the token without it would let it
+    /// be used as a plain Bearer token. Such an issuance fails closed (`500`) instead.
+    pub fn try_from_record(r: &TokenRecord) -> Result<Self, StoreError> {
+        if r.claims.confirmation.is_some() {
+            return Err(StoreError::msg(
+                "the SQL stores cannot keep a DPoP binding (cnf) yet: use JWT access tokens or \
+                 the memory store for DPoP clients",
+            ));
+        }
+        Ok(Self::from_record(r))
+    }
+
+    /// The row for a record, without its DPoP binding (see [`TokenRow::try_from_record`]).
     pub fn from_record(r: &TokenRecord) -> Self {
         let c = &r.claims;
         Self {
@@ -230,6 +243,14 @@ mod tests {
         let row = TokenRow::from_record(&with_jti);
         assert_eq!(row.jti.as_deref(), Some("id-1"));
         assert_eq!(row.into_record().unwrap(), with_jti);
+        let bound = TokenRecord::new(
+            TokenDigest::of("b"),
+            with_jti
+                .claims
+                .clone()
+                .with_confirmation(jeton::Confirmation::jkt("thumb")),
+        );
+        assert!(TokenRow::try_from_record(&bound).is_err(), "fails closed");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use jeton_sql::{PURGE_ON_WRITE, TokenRow, TokenTuple, micros, store_error};
 #[async_trait::async_trait]
 impl TokenStore for SqliteStore {
     async fn insert(&self, record: TokenRecord) -> Result<(), StoreError> {
-        let row = TokenRow::from_record(&record);
+        let row = TokenRow::try_from_record(&record)?;
         // One transaction (one fsync): a few expired records out, using the new record's
         // issue time as the clock, then the new one in.
         let mut tx = self.write().await?;

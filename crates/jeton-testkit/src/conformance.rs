@@ -44,6 +44,8 @@ pub enum Expect {
     /// A token response (RFC 6749 §5.1): `access_token`, `token_type` `Bearer`, a positive
     /// `expires_in`, and no `refresh_token` (§4.4.3).
     Token,
+    /// Like [`Expect::Token`] with `token_type` `DPoP` (RFC 9449 §5).
+    DpopToken,
     /// An error response (RFC 6749 §5.2) with this `error` code, no `access_token`, and an
     /// `error_description` (if any) in the allowed charset.
     Error(&'static str),
@@ -838,9 +840,14 @@ pub fn check_body(resp: &RawResponse, expect: Expect) -> Result<(), String> {
         ));
     };
     let ok = match expect {
-        Expect::Token => {
+        Expect::Token | Expect::DpopToken => {
+            let token_type = if expect == Expect::Token {
+                "Bearer"
+            } else {
+                "DPoP"
+            };
             json["access_token"].as_str().is_some_and(|t| !t.is_empty())
-                && json["token_type"] == "Bearer"
+                && json["token_type"] == token_type
                 && json["expires_in"].as_i64().is_some_and(|s| s > 0)
                 && json.get("refresh_token").is_none()
                 && json.get("error").is_none()
@@ -914,6 +921,97 @@ pub fn run_for(
                 .and_then(|resp| case.check(&resp));
             result.err().map(|problem| Failure {
                 endpoint,
+                case: case.name,
+                problem,
+            })
+        })
+        .collect()
+}
+
+/// The private_key_jwt and DPoP rows of the token endpoint (RFC 7523 §2.2 and §3,
+/// draft-ietf-oauth-rfc7523bis), for a server whose engine is built like
+/// [`crate::Fixture::keyed`]: a valid assertion is `200`, the same assertion again is the
+/// `401 invalid_client` (with the Basic challenge) of a wrong secret, an assertion whose `aud`
+/// is the token endpoint URL is refused the same way while the legacy setting is off, and an
+/// assertion sent with Basic credentials is `400 invalid_request` (one method per request);
+/// a DPoP proof (RFC 9449 §5) gets a `DPoP` token, and the same proof again is
+/// `400 invalid_dpop_proof` (§11.1).
+///
+/// Stateful, unlike [`cases_for`]: the replay row must follow the valid row, and assertions
+/// carry the current time, so build the table right before running it ([`run_keyed`]).
+pub fn key_cases(path: &str, host: &str) -> Vec<Case> {
+    use crate::{ISSUER, assertion_form, client_assertion};
+    let iat = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let jti = |n: &str| format!("{n}-{iat}-{nonce}");
+    let valid = assertion_form(&client_assertion(ISSUER, &jti("valid"), iat));
+    let token_url = format!("{ISSUER}/token");
+    let legacy_aud = assertion_form(&client_assertion(&token_url, &jti("aud"), iat));
+    let with_basic = assertion_form(&client_assertion(ISSUER, &jti("basic"), iat));
+    let proof = crate::dpop_proof("POST", &token_url, &jti("proof"), iat);
+    let rows: Vec<Row> = vec![
+        (
+            "rfc7523_2_2_valid_assertion_issues_a_token",
+            Req::form(valid.clone()),
+            200,
+            Expect::Token,
+            vec![],
+        ),
+        invalid_client(
+            "rfc7523_3_7_replayed_assertion_is_401_like_a_wrong_secret",
+            Req::form(valid),
+        ),
+        invalid_client(
+            "rfc7523bis_token_endpoint_audience_is_401_without_the_legacy_setting",
+            Req::form(legacy_aud),
+        ),
+        bad(
+            "rfc6749_2_3_assertion_with_basic_credentials_is_400",
+            Req::form(with_basic).basic(BASIC),
+        ),
+        (
+            "rfc9449_5_dpop_proof_binds_the_token",
+            Req::form(CC_READ)
+                .basic(BASIC)
+                .header("DPoP", proof.clone()),
+            200,
+            Expect::DpopToken,
+            vec![],
+        ),
+        error(
+            "rfc9449_11_1_replayed_dpop_proof_is_400_invalid_dpop_proof",
+            Req::form(CC_READ).basic(BASIC).header("DPoP", proof),
+            400,
+            "invalid_dpop_proof",
+        ),
+    ];
+    rows.into_iter()
+        .map(|(name, req, status, expect, headers)| Case {
+            name,
+            endpoint: Endpoint::Token,
+            request: req.build(path, host),
+            status,
+            expect,
+            headers,
+        })
+        .collect()
+}
+
+/// Builds [`key_cases`] now and runs them in order against the server at `addr`, like
+/// [`run_for`]; returns the failures.
+pub fn run_keyed(addr: SocketAddr, path: &str) -> Vec<Failure> {
+    key_cases(path, &addr.to_string())
+        .into_iter()
+        .filter_map(|case| {
+            let result = exchange(addr, &case.request, CASE_TIMEOUT)
+                .map_err(|e| format!("exchange failed: {e}"))
+                .and_then(|resp| case.check(&resp));
+            result.err().map(|problem| Failure {
+                endpoint: Endpoint::Token,
                 case: case.name,
                 problem,
             })

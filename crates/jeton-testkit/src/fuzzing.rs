@@ -11,6 +11,7 @@
 //! | [`basic`] | `basic::parse_authorization`, `encode_basic` | decoded credentials are `VSCHAR`; encode → parse gives id and secret back |
 //! | [`scope`] | `Scope`, `Resource`, `ClientId`, `SecretVerifier`, `opaque_token_digest` | accepted values re-parse from their `Display` to equal values |
 //! | [`token_request`] | `Engine::handle_token_request` over [`Fixture`] | status, `no-store`, body shape, challenge, audit event, stored token |
+//! | [`keyauth`] | client-assertion peek and verification, DPoP proof verification (raw, and correctly signed with fuzzed header and claims), `ClientKeys::from_json` | never panics; refusals are `invalid_client` / `invalid_dpop_proof`; an accepted assertion is from `svc` with a `jti`; an accepted proof has the key's thumbprint |
 //! | [`jwt`] | `BearerValidator::validate_token` (raw strings, and correctly signed tokens with fuzzed header and claims), `Jwks::from_json`, `SigningKey::from_pkcs8_pem`/`_der` | never panics; an accepted token has our `iss`, our `aud`, is unexpired and carries the required scope; an accepted JWKS re-parses from its JSON |
 
 use crate::{Fixture, block_on, now};
@@ -35,6 +36,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("scope", scope),
     ("token_request", token_request),
     ("jwt", jwt),
+    ("keyauth", keyauth),
 ];
 
 /// The committed seed inputs, one directory per target: `fuzz/seeds/<target>/`.
@@ -549,6 +551,92 @@ pub fn jwt(data: &[u8]) {
         Err(e) => {
             assert!([400, 401, 403].contains(&e.status()), "{}", e.status());
             assert!(e.www_authenticate().is_some());
+        }
+    }
+}
+
+/// The token endpoint URL the [`keyauth`] checks use.
+pub const KEYAUTH_TOKEN_URL: &str = "https://as.example.com/token";
+
+/// Client assertions (RFC 7523) and DPoP proofs (RFC 9449). The first byte picks the mode:
+///
+/// - `0`: the rest is a client assertion, peeked and verified as is for client `svc`;
+/// - `1`: the rest is `header_len` (one byte), a JWS header and a payload, signed with
+///   [`jwt_test_key`] and verified as an assertion (claim checks behind a good signature);
+/// - `2`: the rest is a `DPoP` header value, verified as is;
+/// - `3`: like `1`, verified as a DPoP proof (the header needs the key's `jwk` to pass);
+/// - otherwise: the rest is a client JWK Set, parsed for ES256.
+///
+/// Nothing may panic. A refused assertion is `invalid_client`; a refused proof
+/// `invalid_dpop_proof` or `use_dpop_nonce`. An accepted assertion comes from `svc`, with a
+/// `jti`, unexpired at [`now`]; an accepted proof carries the test key's thumbprint.
+pub fn keyauth(data: &[u8]) {
+    use jeton::internal::assertion::{
+        AssertionPolicy, ClientAssertion, JWT_BEARER_ASSERTION_TYPE, peek_client_id,
+        verify_client_assertion,
+    };
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    let signed = |rest: &[u8]| {
+        let (&hl, rest) = rest.split_first()?;
+        let (header, payload) = rest.split_at(usize::from(hl).min(rest.len()));
+        jeton::internal::sign_compact(jwt_test_key(), header, payload).ok()
+    };
+    let token = match mode {
+        0 | 2 => match std::str::from_utf8(rest) {
+            Ok(t) => t.to_owned(),
+            Err(_) => return,
+        },
+        1 | 3 => match signed(rest) {
+            Some(t) => t,
+            None => return,
+        },
+        _ => {
+            if let Ok(keys) = jeton::ClientKeys::from_json(rest, jeton::Algorithm::Es256) {
+                assert!(!keys.keys().is_empty());
+                assert!(
+                    keys.keys()
+                        .iter()
+                        .all(|k| k.algorithm() == jeton::Algorithm::Es256)
+                );
+            }
+            return;
+        }
+    };
+    if mode < 2 {
+        let a = ClientAssertion {
+            assertion_type: JWT_BEARER_ASSERTION_TYPE,
+            assertion: &token,
+            client_id: None,
+        };
+        let keys = jeton::ClientKeys::new(
+            jeton::Algorithm::Es256,
+            [jwt_test_key().verifying_key().clone()],
+        )
+        .expect("client keys");
+        let svc = ClientId::new("svc").expect("id");
+        let policy = AssertionPolicy::new(JWT_ISSUER, KEYAUTH_TOKEN_URL);
+        if let Err(e) = peek_client_id(&a) {
+            assert_eq!(e.error_code(), ErrorCode::InvalidClient);
+        }
+        match verify_client_assertion(&a, &svc, &keys, &policy, now()) {
+            Ok(v) => {
+                assert_eq!(v.client_id, svc);
+                assert!(!v.jti.is_empty());
+                assert!(v.expires_at + jeton::time::Duration::seconds(30) > now());
+            }
+            Err(e) => assert_eq!(e.error_code(), ErrorCode::InvalidClient),
+        }
+    } else {
+        let values: jeton::HeaderValues<'_> = std::iter::once(token.as_bytes()).collect();
+        let check = jeton::DpopCheck::new("POST", KEYAUTH_TOKEN_URL);
+        match jeton::verify_dpop_proof(&values, &check, now()) {
+            Ok(p) => assert_eq!(p.jkt, jwt_test_key().verifying_key().thumbprint()),
+            Err(e) => assert!(matches!(
+                e.error_code(),
+                ErrorCode::InvalidDpopProof | ErrorCode::UseDpopNonce
+            )),
         }
     }
 }

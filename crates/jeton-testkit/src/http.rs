@@ -101,6 +101,13 @@ pub async fn conformance_tables_pass(addr: SocketAddr) {
     conformance_table_passes(addr, Endpoint::Revocation, "/revoke").await;
 }
 
+/// The private_key_jwt rows ([`conformance::run_keyed`]) against `/token` on `addr`, a server
+/// whose engine is built like [`Fixture::keyed`]; asserts that no case failed.
+pub async fn key_table_passes(addr: SocketAddr) {
+    let failures = blocking(move || conformance::run_keyed(addr, "/token")).await;
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
 /// RFC 8414 §3 and RFC 7662/7009 through the advertised paths: fetches the metadata, gets a
 /// token at the advertised token endpoint, introspects it (active), revokes it (`200`, empty
 /// body) and introspects it again (exactly `{"active":false}`).

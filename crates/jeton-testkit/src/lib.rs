@@ -381,6 +381,83 @@ impl Default for Fixture {
     }
 }
 
+/// The id of the private_key_jwt client of [`Fixture::keyed`] (EdDSA, audience-only tokens).
+pub const KEY_CLIENT: &str = "key-client";
+
+/// The `client_assertion_type` of RFC 7523 §2.2, form-encoded.
+pub const JWT_BEARER_FORM: &str =
+    "urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer";
+
+/// The private key of [`KEY_CLIENT`]: generated once per test process (Ed25519).
+pub fn key_client_key() -> &'static jeton::SigningKey {
+    static KEY: std::sync::OnceLock<jeton::SigningKey> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| {
+        jeton::SigningKey::generate(jeton::Algorithm::EdDsa).expect("Ed25519 key generation")
+    })
+}
+
+/// The client record of [`KEY_CLIENT`]: `private_key_jwt` only, keys = [`key_client_key`].
+pub fn key_client_record() -> ClientRecord {
+    let alg = jeton::Algorithm::EdDsa;
+    ClientRecord::builder(id(KEY_CLIENT))
+        .auth_methods([AuthMethod::PrivateKeyJwt])
+        .keys(
+            jeton::ClientKeys::new(alg, [key_client_key().verifying_key().clone()])
+                .expect("fixture keys"),
+        )
+        .default_scope(DefaultScope::Empty)
+        .build()
+}
+
+/// A client assertion (RFC 7523 §3) by [`KEY_CLIENT`] for `aud`, with `jti`, issued at `iat`
+/// (Unix seconds) and valid for 60 seconds.
+pub fn client_assertion(aud: &str, jti: &str, iat: i64) -> String {
+    let claims = serde_json::json!({
+        "iss": KEY_CLIENT, "sub": KEY_CLIENT, "aud": aud,
+        "iat": iat, "exp": iat + 60, "jti": jti,
+    });
+    jeton::sign_jwt(key_client_key(), "client-authentication+jwt", &claims).expect("signs")
+}
+
+/// A DPoP proof (RFC 9449 §4.2) for `htm` `htu` with `jti`, made at `iat` (Unix seconds) with
+/// [`key_client_key`] (its public JWK in the header).
+pub fn dpop_proof(htm: &str, htu: &str, jti: &str, iat: i64) -> String {
+    let key = key_client_key();
+    let header = serde_json::json!({
+        "typ": "dpop+jwt", "alg": key.algorithm().as_str(), "jwk": key.verifying_key().to_jwk(),
+    });
+    let claims = serde_json::json!({ "jti": jti, "htm": htm, "htu": htu, "iat": iat });
+    jeton::internal::sign_compact(
+        key,
+        &serde_json::to_vec(&header).expect("JSON"),
+        &serde_json::to_vec(&claims).expect("JSON"),
+    )
+    .expect("signs")
+}
+
+/// The token request body (form-encoded) of a client assertion.
+pub fn assertion_form(assertion: &str) -> String {
+    format!(
+        "grant_type=client_credentials&client_assertion_type={JWT_BEARER_FORM}&client_assertion={assertion}"
+    )
+}
+
+impl Fixture {
+    /// [`Fixture::new`] plus a bounded replay store and [`KEY_CLIENT`] (private_key_jwt), with
+    /// the legacy token-endpoint audience off. The key table
+    /// ([`conformance::key_cases`]) runs against it.
+    pub fn keyed() -> Self {
+        let fx = Self::with(|b| {
+            b.transport(jeton::Transport::Plaintext)
+                .replay_store(Arc::new(jeton_memory::MemoryReplayStore::with_capacity(
+                    1024,
+                )))
+        });
+        fx.clients.put(key_client_record());
+        fx
+    }
+}
+
 /// The parsed JSON body of an outcome.
 pub fn json(outcome: &Outcome) -> serde_json::Value {
     serde_json::from_slice(outcome.response.body()).expect("JSON body")

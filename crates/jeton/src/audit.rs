@@ -33,6 +33,8 @@ pub enum AuthFailure {
     MethodNotAllowed,
     /// The client authenticated but may not use this endpoint (introspection).
     NotPermitted,
+    /// A `private_key_jwt` client assertion was refused, and why.
+    Assertion(AssertionFailure),
 }
 
 impl AuthFailure {
@@ -49,7 +51,77 @@ impl AuthFailure {
             Self::PublicClient => "public_client",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::NotPermitted => "not_permitted",
+            Self::Assertion(f) => f.as_str(),
         }
+    }
+}
+
+/// Why a client assertion was refused: for the audit event only. On the wire every one is
+/// [`ErrorCode::InvalidClient`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AssertionFailure {
+    /// `client_assertion_type` is not `JWT_BEARER_ASSERTION_TYPE`.
+    WrongAssertionType,
+    /// Longer than `MAX_ASSERTION_BYTES`.
+    TooLarge,
+    /// Not one compact JWS with JSON header and claims, or a claim of the wrong type.
+    Malformed,
+    /// `typ` present and not `client-authentication+jwt` or `JWT`.
+    WrongType,
+    /// A header the verifier never trusts (`jku`, `x5u`, `jwk`, `x5c`) or does not understand
+    /// (`crit`).
+    ForbiddenHeader,
+    /// `alg` is not the client's registered algorithm.
+    DisallowedAlgorithm,
+    /// No registered key matches the `kid` (or no `kid` with several keys).
+    UnknownKey,
+    /// The signature does not verify.
+    BadSignature,
+    /// `iss` and `sub` differ, are not the client id, or differ from the `client_id` parameter.
+    WrongClient,
+    /// `aud` is not this authorization server's issuer identifier, alone.
+    WrongAudience,
+    /// `iss`, `sub`, `aud`, `exp` or `jti` is missing.
+    MissingClaim,
+    /// `exp` has passed (beyond the leeway).
+    Expired,
+    /// `exp - now` or `exp - iat` exceeds the cap.
+    TooLongLived,
+    /// `nbf` is in the future (beyond the leeway).
+    NotYetValid,
+    /// `iat` is in the future (beyond the leeway).
+    IssuedInFuture,
+    /// The `jti` was used before (RFC 7523 §3 (7)).
+    Replayed,
+}
+
+impl AssertionFailure {
+    /// A stable name for logs.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::WrongAssertionType => "wrong_assertion_type",
+            Self::TooLarge => "too_large",
+            Self::Malformed => "malformed",
+            Self::WrongType => "wrong_type",
+            Self::ForbiddenHeader => "forbidden_header",
+            Self::DisallowedAlgorithm => "disallowed_algorithm",
+            Self::UnknownKey => "unknown_key",
+            Self::BadSignature => "bad_signature",
+            Self::WrongClient => "wrong_client",
+            Self::WrongAudience => "wrong_audience",
+            Self::MissingClaim => "missing_claim",
+            Self::Expired => "expired",
+            Self::TooLongLived => "too_long_lived",
+            Self::NotYetValid => "not_yet_valid",
+            Self::IssuedInFuture => "issued_in_future",
+            Self::Replayed => "replayed_assertion",
+        }
+    }
+
+    /// The wire answer: always `invalid_client` (RFC 6749 §5.2), the same as a wrong secret.
+    pub const fn error_code(self) -> ErrorCode {
+        ErrorCode::InvalidClient
     }
 }
 

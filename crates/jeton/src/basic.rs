@@ -92,6 +92,45 @@ pub fn parse_authorization(value: &[u8]) -> Result<Authorization, BasicError> {
     parse_basic_token68(rest).map(Authorization::Basic)
 }
 
+/// Like [`parse_authorization`], but the id and secret are taken as sent, without
+/// form-decoding: the reading of clients that do not form-encode (opt-in,
+/// `EngineBuilder::accept_raw_basic`). RFC 6749 §2.3.1 decoding stays the rule.
+pub fn parse_authorization_raw(value: &[u8]) -> Result<Authorization, BasicError> {
+    match parse_authorization(value) {
+        Ok(Authorization::Basic(_)) | Err(BasicError::BadEncoding | BasicError::BadChar) => {}
+        other => return other,
+    }
+    let value = value.trim_ascii();
+    let token = value
+        .iter()
+        .position(|&b| b == b' ' || b == b'\t')
+        .map_or(&b""[..], |i| value[i..].trim_ascii_start());
+    let mut raw = B64.decode(token).map_err(|_| BasicError::BadBase64)?;
+    let result = split_raw(&raw);
+    raw.zeroize();
+    result.map(Authorization::Basic)
+}
+
+fn split_raw(raw: &[u8]) -> Result<BasicCredentials, BasicError> {
+    let colon = raw
+        .iter()
+        .position(|&b| b == b':')
+        .ok_or(BasicError::NoColon)?;
+    let user = std::str::from_utf8(&raw[..colon]).map_err(|_| BasicError::BadEncoding)?;
+    let pass = std::str::from_utf8(&raw[colon + 1..]).map_err(|_| BasicError::BadEncoding)?;
+    if user.is_empty() {
+        return Err(BasicError::EmptyUser);
+    }
+    if !user.bytes().all(is_vschar) {
+        return Err(BasicError::BadChar);
+    }
+    let secret = ClientSecret::new(pass.to_owned()).map_err(|_| BasicError::BadChar)?;
+    Ok(BasicCredentials {
+        client_id: user.to_owned(),
+        secret,
+    })
+}
+
 fn parse_basic_token68(token: &[u8]) -> Result<BasicCredentials, BasicError> {
     if token.is_empty() || !token.iter().all(|&b| is_token68_char(b)) {
         return Err(BasicError::Malformed);

@@ -1,6 +1,7 @@
 //! Registered clients and their policy.
 
 use crate::secret::SecretVerifier;
+use crate::tokens::ClientKeys;
 use crate::types::{ClientId, Resource, Scope};
 use std::fmt;
 use time::{Duration, OffsetDateTime};
@@ -15,6 +16,9 @@ pub enum AuthMethod {
     /// `client_secret_post`: the secret in the form body. NOT RECOMMENDED by RFC 6749 §2.3.1,
     /// so opt-in per client.
     ClientSecretPost,
+    /// `private_key_jwt` (RFC 7523 §2.2, OIDC Core §9): a JWT assertion signed with the client's
+    /// private key, checked against its registered public keys. Nothing secret is sent or stored.
+    PrivateKeyJwt,
     /// `none`: a public client. Such a client can never use the client credentials grant
     /// (RFC 6749 §4.4); the engine refuses it.
     None,
@@ -26,6 +30,7 @@ impl AuthMethod {
         match self {
             Self::ClientSecretBasic => "client_secret_basic",
             Self::ClientSecretPost => "client_secret_post",
+            Self::PrivateKeyJwt => "private_key_jwt",
             Self::None => "none",
         }
     }
@@ -63,6 +68,11 @@ pub enum DefaultScope {
     Fixed(Scope),
     /// Grant every allowed scope.
     AllAllowed,
+    /// Grant no scope: an audience-only token, for APIs that authorize by audience and client
+    /// id. The token response then omits `scope` (RFC 6749 §5.1 makes it OPTIONAL when it is
+    /// what was requested, and nothing was), the JWT has no `scope` claim and introspection no
+    /// `scope` member.
+    Empty,
 }
 
 /// One registered secret: its verifier and an optional expiry, so that secrets can rotate with
@@ -135,6 +145,19 @@ pub struct ClientRecord {
     /// token's audience includes one of these (RFC 7662 §4: a resource server sees only tokens
     /// meant for it).
     pub introspect_audiences: Vec<Resource>,
+    /// Its registered public keys for `private_key_jwt` (RFC 7591 §2 `jwks`), pinned to its
+    /// `token_endpoint_auth_signing_alg`.
+    #[serde(default)]
+    pub keys: Option<ClientKeys>,
+    /// Its registered `jwks_uri` (RFC 7591 §2), for `private_key_jwt` when `keys` is `None`.
+    /// The core never fetches it: the embedder resolves it through a
+    /// [`ClientKeysResolver`](crate::ClientKeysResolver) given to the engine builder.
+    #[serde(default)]
+    pub jwks_uri: Option<String>,
+    /// Whether its tokens must be DPoP-bound (RFC 9449 §5): a token request without a valid
+    /// `DPoP` proof is refused with `invalid_dpop_proof`.
+    #[serde(default)]
+    pub require_dpop: bool,
 }
 
 mod duration_secs {
@@ -170,6 +193,9 @@ impl fmt::Debug for ClientRecord {
             .field("default_audience", &self.default_audience)
             .field("may_introspect", &self.may_introspect)
             .field("introspect_audiences", &self.introspect_audiences)
+            .field("keys", &self.keys.as_ref().map(|k| k.keys().len()))
+            .field("jwks_uri", &self.jwks_uri)
+            .field("require_dpop", &self.require_dpop)
             .finish()
     }
 }
@@ -190,13 +216,18 @@ impl ClientRecord {
             default_audience: Vec::new(),
             may_introspect: false,
             introspect_audiences: Vec::new(),
+            keys: None,
+            jwks_uri: None,
+            require_dpop: false,
         })
     }
 
-    /// Whether the client is confidential: it has at least one secret and is not registered
-    /// with `none`.
+    /// Whether the client is confidential: it has at least one secret or registered public
+    /// keys (inline or a `jwks_uri`), and is not registered with `none`.
     pub fn is_confidential(&self) -> bool {
-        !self.secrets.is_empty() && !self.auth_methods.contains(&AuthMethod::None)
+        let credentials =
+            !self.secrets.is_empty() || self.keys.is_some() || self.jwks_uri.is_some();
+        credentials && !self.auth_methods.contains(&AuthMethod::None)
     }
 }
 
@@ -276,6 +307,24 @@ impl ClientRecordBuilder {
     /// Restricts introspection to tokens for these audiences.
     pub fn introspect_audiences(mut self, r: impl IntoIterator<Item = Resource>) -> Self {
         self.0.introspect_audiences = r.into_iter().collect();
+        self
+    }
+
+    /// Registers public keys for `private_key_jwt`.
+    pub fn keys(mut self, keys: ClientKeys) -> Self {
+        self.0.keys = Some(keys);
+        self
+    }
+
+    /// Registers a `jwks_uri` for `private_key_jwt`, resolved by the embedder.
+    pub fn jwks_uri(mut self, uri: impl Into<String>) -> Self {
+        self.0.jwks_uri = Some(uri.into());
+        self
+    }
+
+    /// Requires DPoP-bound tokens.
+    pub fn require_dpop(mut self, yes: bool) -> Self {
+        self.0.require_dpop = yes;
         self
     }
 

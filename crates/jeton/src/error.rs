@@ -31,6 +31,13 @@ pub enum ErrorCode {
     InvalidToken,
     /// `insufficient_scope`: the bearer token lacks a required scope (RFC 6750 §3.1, 403).
     InsufficientScope,
+    /// `invalid_dpop_proof`: the DPoP proof is missing, invalid or replayed (RFC 9449 §5 at the
+    /// token endpoint, 400; §7.1 at a resource server, which answers 401 with a
+    /// `WWW-Authenticate: DPoP` challenge).
+    InvalidDpopProof,
+    /// `use_dpop_nonce`: the proof must carry the server's current nonce, sent in the
+    /// `DPoP-Nonce` response header (RFC 9449 §8, 400; §9 at a resource server, 401).
+    UseDpopNonce,
     /// `temporarily_unavailable` (RFC 6749 §4.1.2.1): no capacity now, retry later. Sent with
     /// `503` and `Retry-After` when the verification pool or the token store is full, and with
     /// `429` and `Retry-After` when failed authentications from one source exceed their budget
@@ -57,6 +64,8 @@ impl ErrorCode {
             Self::UnsupportedTokenType => "unsupported_token_type",
             Self::InvalidToken => "invalid_token",
             Self::InsufficientScope => "insufficient_scope",
+            Self::InvalidDpopProof => "invalid_dpop_proof",
+            Self::UseDpopNonce => "use_dpop_nonce",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
             Self::ServerError => "server_error",
         }
@@ -74,7 +83,7 @@ impl ErrorCode {
     }
 
     /// Every code, for tests and documentation tables.
-    pub const ALL: [ErrorCode; 12] = [
+    pub const ALL: [ErrorCode; 14] = [
         Self::InvalidRequest,
         Self::InvalidClient,
         Self::InvalidGrant,
@@ -85,6 +94,8 @@ impl ErrorCode {
         Self::UnsupportedTokenType,
         Self::InvalidToken,
         Self::InsufficientScope,
+        Self::InvalidDpopProof,
+        Self::UseDpopNonce,
         Self::TemporarilyUnavailable,
         Self::ServerError,
     ];
@@ -188,6 +199,10 @@ pub enum ConfigError {
         "a random source is required for the default limiter and for several cost profiles (EngineBuilder::random)"
     )]
     RandomSourceRequired,
+    /// private_key_jwt (a replay store) needs the issuer identifier and the token endpoint
+    /// URL: they are the audiences an assertion may name (RFC 7523 §3, rfc7523bis).
+    #[error("private_key_jwt needs the issuer identifier (EngineBuilder::issuer)")]
+    IssuerRequired,
 }
 
 #[cfg(test)]
@@ -212,6 +227,14 @@ mod tests {
         assert_eq!(ErrorCode::InsufficientScope.http_status(), 403);
         assert_eq!(ErrorCode::ServerError.http_status(), 500);
         assert_eq!(ErrorCode::TemporarilyUnavailable.http_status(), 503);
+    }
+
+    #[test]
+    fn rfc9449_5_dpop_errors_are_400_at_the_token_endpoint() {
+        assert_eq!(ErrorCode::InvalidDpopProof.as_str(), "invalid_dpop_proof");
+        assert_eq!(ErrorCode::InvalidDpopProof.http_status(), 400);
+        assert_eq!(ErrorCode::UseDpopNonce.as_str(), "use_dpop_nonce");
+        assert_eq!(ErrorCode::UseDpopNonce.http_status(), 400);
     }
 
     #[test]

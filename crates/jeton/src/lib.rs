@@ -138,7 +138,7 @@ mod resource;
 mod server;
 mod tokens;
 
-pub use audit::{AuditEvent, AuditFields, AuthFailure, Severity};
+pub use audit::{AssertionFailure, AuditEvent, AuditFields, AuthFailure, Severity};
 pub use basic::encode_basic;
 pub use capacity::CapacityExceeded;
 pub use client::{
@@ -163,14 +163,19 @@ pub use server::{
     VerifyExecutor, VerifyJob,
 };
 pub use store::{
-    ClientRegistry, ClientStore, MAX_LIST_CLIENTS, RevocationList, SecretId, TokenStore,
+    ClientKeysResolver, ClientRegistry, ClientStore, MAX_LIST_CLIENTS, ReplayKey, ReplayStore,
+    RevocationList, SecretId, TokenStore,
 };
 pub use tokens::{
-    AT_JWT_TYPE, AccessToken, AccessTokenClaims, Algorithm, CustomClaims, DEFAULT_MAX_TOKEN_BYTES,
-    Grant, Jwks, JwtConfigError, JwtIssuer, JwtIssuerBuilder, KeyError, KeySet, LiveKeys,
-    LocalValidation, OpaqueIssuer, REGISTERED_CLAIMS, SignError, SigningKey, TokenClaims,
-    TokenDigest, TokenFormat, TokenHandle, TokenInfo, TokenIssuer, TokenRecord, TokenType,
-    UnknownAlgorithm, UnknownTokenFormat, VerifyingKey, sign_jwt,
+    AT_JWT_TYPE, AccessToken, AccessTokenClaims, Algorithm, ClientKeys, Confirmation, CustomClaims,
+    DEFAULT_MAX_TOKEN_BYTES, Grant, Jwks, JwtConfigError, JwtIssuer, JwtIssuerBuilder, KeyError,
+    KeySet, LiveKeys, LocalValidation, OpaqueIssuer, REGISTERED_CLAIMS, SignError, SigningKey,
+    TokenClaims, TokenDigest, TokenFormat, TokenHandle, TokenInfo, TokenIssuer, TokenRecord,
+    TokenType, UnknownAlgorithm, UnknownTokenFormat, VerifyingKey, sign_jwt,
+};
+pub use tokens::{
+    DEFAULT_DPOP_IAT_WINDOW, DPOP_JWT_TYPE, DpopCheck, DpopFailure, DpopNonces, DpopProof,
+    HmacDpopNonces, MAX_DPOP_PROOF_BYTES, access_token_hash, verify_dpop_proof,
 };
 pub use transport::Transport;
 pub use types::{ClientId, ClientSecret, InvalidValue, Resource, Scope, ScopeToken};
@@ -189,6 +194,11 @@ pub mod internal {
     /// The `Authorization: Basic` parser (RFC 7617, RFC 6749 §2.3.1).
     pub mod basic {
         pub use crate::basic::*;
+    }
+    /// private_key_jwt client assertions (RFC 7523), until the engine's token endpoint uses
+    /// them.
+    pub mod assertion {
+        pub use crate::server::assertion::*;
     }
     pub use crate::server::internal::build_issuer;
     pub use crate::tokens::internal::{opaque_token_digest, sign_compact};

@@ -60,6 +60,7 @@ pub struct RawRequest<'a> {
     pub(crate) peer: Option<IpAddr>,
     pub(crate) forwarded_proto: HeaderValues<'a>,
     pub(crate) forwarded_for: HeaderValues<'a>,
+    pub(crate) dpop: HeaderValues<'a>,
     pub(crate) executor: Option<&'a (dyn VerifyExecutor + 'static)>,
     pub(crate) body_state: BodyState,
 }
@@ -88,6 +89,7 @@ impl fmt::Debug for RawRequest<'_> {
             .field("peer", &self.peer)
             .field("forwarded_proto", &self.forwarded_proto.count)
             .field("forwarded_for", &self.forwarded_for.count)
+            .field("dpop", &self.dpop.count)
             .field("executor", &self.executor)
             .field("body_state", &self.body_state)
             .finish()
@@ -108,6 +110,7 @@ impl<'a> RawRequest<'a> {
             peer: None,
             forwarded_proto: HeaderValues::default(),
             forwarded_for: HeaderValues::default(),
+            dpop: HeaderValues::default(),
             executor: None,
             body_state: BodyState::Complete,
         }
@@ -175,6 +178,18 @@ impl<'a> RawRequest<'a> {
     pub fn forwarded_for(mut self, value: &'a [u8]) -> Self {
         self.forwarded_for.push(value);
         self
+    }
+
+    /// Adds one `DPoP` header value (RFC 9449 §4.1; call once per occurrence: the engine
+    /// refuses more than one, §4.3).
+    pub fn dpop(mut self, value: &'a [u8]) -> Self {
+        self.dpop.push(value);
+        self
+    }
+
+    /// The `DPoP` header values received.
+    pub fn dpop_values(&self) -> &HeaderValues<'a> {
+        &self.dpop
     }
 
     /// The executor the adapter offers for slow verification (a bounded blocking pool), used

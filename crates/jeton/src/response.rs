@@ -191,6 +191,10 @@ pub(crate) mod desc {
     pub(crate) const MALFORMED_SCOPE: &str = "scope is malformed";
     pub(crate) const MALFORMED_RESOURCE: &str = "resource must be an absolute URI without fragment";
     pub(crate) const TOO_MANY_RESOURCES: &str = "too many resource parameters";
+    pub(crate) const DPOP_REQUIRED: &str = "this client's tokens must be DPoP-bound";
+    pub(crate) const INVALID_DPOP_PROOF: &str = "the DPoP proof is invalid";
+    pub(crate) const DPOP_REPLAYED: &str = "the DPoP proof was already used";
+    pub(crate) const USE_DPOP_NONCE: &str = "the DPoP proof must carry the server's nonce";
     pub(crate) const MULTIPLE_AUTH: &str = "more than one client authentication method was used";
     pub(crate) const CLIENT_ID_MISMATCH: &str = "client_id does not match the authenticated client";
     pub(crate) const BAD_CREDENTIAL_CHARS: &str = "client_id and client_secret must be VSCHAR";

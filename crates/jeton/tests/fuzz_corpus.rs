@@ -88,6 +88,44 @@ fn jwt_valid_seed_is_accepted() {
 }
 
 #[test]
+fn keyauth_seeds() {
+    replay("keyauth");
+}
+
+/// The valid assertion and proof seeds must still be accepted, or the fuzzer would lose the
+/// accepted paths.
+#[test]
+fn keyauth_valid_seeds_are_accepted() {
+    use jeton::internal::assertion::{
+        AssertionPolicy, ClientAssertion, JWT_BEARER_ASSERTION_TYPE, verify_client_assertion,
+    };
+    let key = jeton_testkit::fuzzing::jwt_test_key();
+    let sign = |name: &str| {
+        let data = std::fs::read(seeds_dir().join("keyauth").join(name)).expect("seed");
+        let (header, payload) = data[2..].split_at(usize::from(data[1]));
+        jeton::internal::sign_compact(key, header, payload).unwrap()
+    };
+    let assertion = sign("assertion-valid");
+    let keys =
+        jeton::ClientKeys::new(jeton::Algorithm::Es256, [key.verifying_key().clone()]).unwrap();
+    let a = ClientAssertion {
+        assertion_type: JWT_BEARER_ASSERTION_TYPE,
+        assertion: &assertion,
+        client_id: None,
+    };
+    let policy = AssertionPolicy::new(
+        jeton_testkit::fuzzing::JWT_ISSUER,
+        jeton_testkit::fuzzing::KEYAUTH_TOKEN_URL,
+    );
+    let svc = jeton::ClientId::new("svc").unwrap();
+    verify_client_assertion(&a, &svc, &keys, &policy, jeton_testkit::now()).expect("assertion");
+    let proof = sign("dpop-valid");
+    let values: jeton::HeaderValues<'_> = std::iter::once(proof.as_bytes()).collect();
+    let check = jeton::DpopCheck::new("POST", jeton_testkit::fuzzing::KEYAUTH_TOKEN_URL);
+    jeton::verify_dpop_proof(&values, &check, jeton_testkit::now()).expect("proof");
+}
+
+#[test]
 fn token_request_seeds() {
     replay("token_request");
 }

@@ -27,6 +27,12 @@ pub(super) struct FileConfig {
     pub(super) subject_prefix: Option<String>,
     #[serde(default = "yes")]
     pub(super) allow_client_secret_post: bool,
+    /// Accept the token endpoint URL as a client assertion's `aud` (legacy; rfc7523bis).
+    #[serde(default)]
+    pub(super) accept_token_endpoint_audience: bool,
+    /// Also accept Basic credentials that are not form-encoded.
+    #[serde(default)]
+    pub(super) accept_raw_basic_credentials: bool,
     #[serde(default)]
     pub(super) transport: TransportSection,
     #[serde(default)]
@@ -154,7 +160,20 @@ pub(super) struct KeyEntry {
 #[serde(deny_unknown_fields)]
 pub(super) struct ClientSection {
     pub(super) id: ClientId,
+    #[serde(default)]
     pub(super) secrets: Vec<SecretEntry>,
+    /// private_key_jwt: the public JWK Set, inline (a JSON string or a TOML table).
+    #[serde(default)]
+    pub(super) jwks: Option<toml::Value>,
+    /// private_key_jwt: the public JWK Set in a file (relative to the config file).
+    #[serde(default)]
+    pub(super) jwks_file: Option<std::path::PathBuf>,
+    /// private_key_jwt: the one algorithm the client signs with.
+    #[serde(default)]
+    pub(super) token_endpoint_auth_signing_alg: Option<String>,
+    /// DPoP-bound tokens only.
+    #[serde(default)]
+    pub(super) require_dpop: bool,
     #[serde(default = "yes")]
     pub(super) enabled: bool,
     #[serde(default)]

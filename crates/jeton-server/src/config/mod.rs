@@ -13,6 +13,7 @@
 //! `jeton.toml:12:5: clients[0].scopez: unknown field `scopez`, expected one of ...`. An error
 //! never quotes the offending line, so a secret pasted by mistake is not echoed back.
 
+mod client_keys;
 mod errors;
 mod file;
 mod resolve;
@@ -120,6 +121,10 @@ pub(crate) struct Settings {
     pub(crate) subject_prefix: Option<String>,
     /// Whether `client_secret_post` may be used at all.
     pub(crate) allow_client_secret_post: bool,
+    /// Accept the token endpoint URL as an assertion audience (legacy, off by default).
+    pub(crate) accept_token_endpoint_audience: bool,
+    /// Also accept Basic credentials that are not form-encoded.
+    pub(crate) accept_raw_basic: bool,
     /// The registered clients.
     pub(crate) clients: Vec<ClientRecord>,
     /// Listener settings.
@@ -233,7 +238,18 @@ impl Settings {
             .default_token_lifetime(self.token_lifetime)
             .max_token_lifetime(self.max_token_lifetime)
             .default_audience(self.default_audience.iter().cloned())
-            .allow_client_secret_post(self.allow_client_secret_post);
+            .allow_client_secret_post(self.allow_client_secret_post)
+            .accept_raw_basic(self.accept_raw_basic)
+            .accept_token_endpoint_audience(self.accept_token_endpoint_audience);
+        // private_key_jwt and DPoP: single-use jtis in bounded memory (one node; fails closed
+        // when full). The store is what turns both on (jeton::Engine::dpop_enabled).
+        if self
+            .clients
+            .iter()
+            .any(|c| c.keys.is_some() || c.require_dpop)
+        {
+            b = b.replay_store(Arc::new(jeton_memory::MemoryReplayStore::new()));
+        }
         if self.format == TokenFormat::Opaque {
             // No JWKS to point at: leave `jwks_uri` out of the endpoints entirely.
             let mut e = Endpoints::under(&self.issuer);
@@ -332,7 +348,7 @@ mod tests {
     use super::file::parse_duration;
     use super::*;
 
-    const VERIFIER: &str =
+    pub(super) const VERIFIER: &str =
         "$hmac-sha256$AAECAwQFBgcICQoLDA0ODw$AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
 
     fn check(text: &str) -> Result<Settings, String> {

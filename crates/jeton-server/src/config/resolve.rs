@@ -39,7 +39,7 @@ pub(super) fn resolve(
                 .to_owned(),
         );
     }
-    let clients = clients(sections, &file, max_token_lifetime, bad);
+    let clients = clients(sections, &file, base, max_token_lifetime, bad);
 
     if !problems.is_empty() {
         return None;
@@ -56,6 +56,8 @@ pub(super) fn resolve(
         scopes_supported: file.scopes_supported.map(|s| Scope::from_tokens(items(s))),
         subject_prefix: file.subject_prefix,
         allow_client_secret_post: file.allow_client_secret_post,
+        accept_token_endpoint_audience: file.accept_token_endpoint_audience,
+        accept_raw_basic: file.accept_raw_basic_credentials,
         clients,
         server,
         store,
@@ -317,6 +319,7 @@ fn signing_keys(file: &FileConfig, base: &Path, bad: &mut Bad<'_>) -> Option<Key
 fn clients(
     sections: Vec<ClientSection>,
     file: &FileConfig,
+    base: &Path,
     max_token_lifetime: Duration,
     bad: &mut Bad<'_>,
 ) -> Vec<ClientRecord> {
@@ -329,7 +332,10 @@ fn clients(
                 format!("client id \"{}\" is registered twice", c.id),
             );
         }
-        if c.secrets.is_empty() {
+        let methods_named = c.auth_methods.clone().unwrap_or_default();
+        let key_client = methods_named.contains(&AuthMethod::PrivateKeyJwt);
+        let keys = crate::config::client_keys::resolve(&c, base, key_client, &at, bad);
+        if c.secrets.is_empty() && !(key_client && methods_named.len() == 1) {
             bad(
                 &at("secrets"),
                 "a client needs at least one secret verifier (client credentials is for \
@@ -377,19 +383,18 @@ fn clients(
             DefaultScopeValue::All => DefaultScope::AllAllowed,
             DefaultScopeValue::Fixed(tokens) => {
                 let tokens = items(tokens);
-                if tokens.is_empty() {
-                    bad(
-                        &at("default_scope"),
-                        "fixed needs at least one scope (or use \"deny\")".to_owned(),
-                    );
-                }
                 for t in tokens.iter().filter(|t| !scopes.contains(t)) {
                     bad(
                         &at("default_scope"),
                         format!("default scope \"{t}\" is not in this client's scopes"),
                     );
                 }
-                DefaultScope::Fixed(Scope::from_tokens(tokens))
+                // `fixed = []`: an audience-only token, no scope at all.
+                if tokens.is_empty() {
+                    DefaultScope::Empty
+                } else {
+                    DefaultScope::Fixed(Scope::from_tokens(tokens))
+                }
             }
         };
         for r in client_audience
@@ -422,7 +427,11 @@ fn clients(
             .allowed_resources(resources)
             .default_audience(client_audience)
             .may_introspect(c.may_introspect)
-            .introspect_audiences(items(c.introspect_audiences));
+            .introspect_audiences(items(c.introspect_audiences))
+            .require_dpop(c.require_dpop);
+        if let Some(k) = keys {
+            b = b.keys(k);
+        }
         if let Some(d) = c.token_lifetime {
             b = b.token_lifetime(d.0);
         }

@@ -71,6 +71,7 @@ impl Settings {
             let default = match &c.default_scope {
                 DefaultScope::Fixed(s) => format!("fixed \"{s}\""),
                 DefaultScope::AllAllowed => "all".to_owned(),
+                DefaultScope::Empty => "fixed [] (no scope)".to_owned(),
                 _ => "deny".to_owned(),
             };
             let _ = writeln!(
@@ -90,6 +91,17 @@ impl Settings {
                     .map(|d| format!(", lifetime {}", fmt_duration(d)))
                     .unwrap_or_default(),
             );
+            if c.id.as_str().contains(['+', '%'])
+                && c.auth_methods.contains(&AuthMethod::ClientSecretBasic)
+            {
+                let _ = writeln!(
+                    s,
+                    "  warning: client id \"{}\" holds '+' or '%', which Basic form-decoding \
+                     changes (RFC 6749 §2.3.1): clients that send the id unencoded (curl -u, \
+                     several libraries) fail unless accept_raw_basic_credentials = true",
+                    c.id
+                );
+            }
         }
         s
     }

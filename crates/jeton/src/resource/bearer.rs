@@ -258,7 +258,8 @@ impl BearerValidator {
 
     /// Validates an access token already taken from its request at `now`: a JWT offline
     /// (RFC 9068 §4) and then against the revocation list if there is one, anything else
-    /// through the introspector (active, for this audience, not expired); then the client
+    /// through the introspector (active, for this audience, not expired); a DPoP-bound token
+    /// (`cnf`) is refused, since it came as a bearer token (RFC 9449 §7.2); then the client
     /// store if there is one (the token's client still registered and enabled); then the scope.
     pub async fn validate_token(
         &self,
@@ -278,12 +279,18 @@ impl BearerValidator {
                 claims
             }
         };
+        // RFC 9449 §7.2: a DPoP-bound token is refused as a bearer token. This validator reads
+        // the `Bearer` scheme only, so such a token is refused here whatever else is right.
+        if claims.claims.confirmation.is_some() {
+            return Err(self.fail(BearerFailure::DpopBound));
+        }
         self.check_client(&claims).await?;
         self.check_scope(claims, required)
     }
 
     /// Validates a JWT access token offline at `now` (RFC 9068 §4), synchronously: signature,
-    /// `typ`, `iss`, `aud`, times, then the scope. It does NOT consult the revocation list, the
+    /// `typ`, `iss`, `aud`, times, then the scope. It returns a DPoP-bound token's claims
+    /// (`confirmation`) instead of refusing it as a bearer token. It does NOT consult the revocation list, the
     /// client store or the introspector: for benchmarks, fuzzing and callers that have neither; a server uses
     /// [`BearerValidator::validate`].
     pub fn validate_jwt(

@@ -47,6 +47,9 @@ pub enum BearerFailure {
     MissingClaim,
     /// Introspection found no active token.
     Inactive,
+    /// The token is bound to a DPoP key (`cnf.jkt`) and was presented as a bearer token
+    /// (RFC 9449 §7.2): whoever holds it without the key must not use it. `invalid_token`.
+    DpopBound,
     /// The token is valid but lacks a required scope.
     InsufficientScope,
     /// The introspection back end failed.

@@ -4,6 +4,7 @@
 
 mod bearer;
 pub(crate) mod builder;
+mod dpop;
 mod errors;
 mod introspect;
 mod require;

@@ -26,16 +26,39 @@ pub(crate) struct AuthenticatedClient {
 
 /// The credentials found in a request, not yet checked against a store.
 #[derive(Clone)]
-pub(crate) struct Credentials {
-    id: ClientId,
-    secret: ClientSecret,
-    method: AuthMethod,
+pub(crate) enum Credentials {
+    /// `client_secret_basic` or `client_secret_post`.
+    Secret(SecretCredentials),
+    /// `private_key_jwt` (server/authn_key.rs).
+    Assertion(AssertionCredentials),
 }
 
 impl Credentials {
     pub(crate) fn method(&self) -> AuthMethod {
-        self.method
+        match self {
+            Self::Secret(c) => c.method,
+            Self::Assertion(_) => AuthMethod::PrivateKeyJwt,
+        }
     }
+}
+
+/// A client id and secret.
+#[derive(Clone)]
+pub(crate) struct SecretCredentials {
+    pub(crate) id: ClientId,
+    pub(crate) secret: ClientSecret,
+    pub(crate) method: AuthMethod,
+    /// With `accept_raw_basic`: the Basic credentials read without form-decoding, when that
+    /// reading differs (server/raw_basic.rs decides which one is verified).
+    pub(crate) raw: Option<(ClientId, ClientSecret)>,
+}
+
+/// A client assertion (RFC 7521 §4.2). No `Debug`: an assertion is a credential.
+#[derive(Clone)]
+pub(crate) struct AssertionCredentials {
+    pub(crate) assertion_type: String,
+    pub(crate) assertion: String,
+    pub(crate) client_id: Option<String>,
 }
 
 /// Finds the one client authentication method the request uses (RFC 6749 §2.3: "The client
@@ -43,6 +66,7 @@ impl Credentials {
 pub(crate) fn extract_credentials(
     req: &RawRequest<'_>,
     form: &Form,
+    accept_raw_basic: bool,
 ) -> Result<Credentials, Rejection> {
     let header = req.authorization.single();
     let body_secret = form.get("client_secret");
@@ -57,7 +81,15 @@ pub(crate) fn extract_credentials(
     let claimed = || body_id.and_then(|i| ClientId::new(i).ok());
 
     if let Some(value) = header {
-        let basic = match parse_authorization(value) {
+        let parsed = match parse_authorization(value) {
+            Err(crate::basic::BasicError::BadEncoding | crate::basic::BasicError::BadChar)
+                if accept_raw_basic =>
+            {
+                crate::basic::parse_authorization_raw(value)
+            }
+            other => other,
+        };
+        let basic = match parsed {
             Ok(Authorization::Basic(c)) => c,
             Ok(_) => {
                 return Err(Rejection::auth(
@@ -85,11 +117,17 @@ pub(crate) fn extract_credentials(
         if body_id.is_some_and(|b| b != id.as_str()) {
             return Err(Rejection::request(desc::CLIENT_ID_MISMATCH));
         }
-        return Ok(Credentials {
+        let raw = if accept_raw_basic {
+            crate::server::raw_basic::raw_reading(value, &id, &basic.secret)
+        } else {
+            None
+        };
+        return Ok(Credentials::Secret(SecretCredentials {
             id,
             secret: basic.secret,
             method: AuthMethod::ClientSecretBasic,
-        });
+            raw,
+        }));
     }
     if let Some(secret) = body_secret {
         let Some(id) = body_id else {
@@ -103,18 +141,30 @@ pub(crate) fn extract_credentials(
         let (Ok(id), Ok(secret)) = (ClientId::new(id), ClientSecret::new(secret)) else {
             return Err(Rejection::request(desc::BAD_CREDENTIAL_CHARS));
         };
-        return Ok(Credentials {
+        return Ok(Credentials::Secret(SecretCredentials {
             id,
             secret,
             method: AuthMethod::ClientSecretPost,
-        });
+            raw: None,
+        }));
     }
     if assertion {
-        return Err(Rejection::auth(
-            claimed(),
-            None,
-            AuthFailure::UnsupportedMethod,
-        ));
+        // RFC 7521 §4.2: both parameters, each once (the form parser refuses repeats).
+        let (Some(assertion_type), Some(assertion)) = (
+            form.get("client_assertion_type"),
+            form.get("client_assertion"),
+        ) else {
+            return Err(Rejection::auth(
+                claimed(),
+                Some(AuthMethod::PrivateKeyJwt),
+                AuthFailure::MissingCredentials,
+            ));
+        };
+        return Ok(Credentials::Assertion(AssertionCredentials {
+            assertion_type: assertion_type.to_owned(),
+            assertion: assertion.to_owned(),
+            client_id: body_id.map(str::to_owned),
+        }));
     }
     // Only a client_id, or nothing: the `none` method, which client credentials never
     // accepts (RFC 6749 §4.4).
@@ -154,12 +204,14 @@ pub(crate) struct Authenticated {
 /// client and method not allowed all fail the same way, and every request makes the same
 /// verification work whatever the record ([`CostModel`]).
 pub(crate) fn authenticate(
-    creds: &Credentials,
+    creds: &SecretCredentials,
     record: Option<ClientRecord>,
     policy: &AuthnPolicy,
     now: OffsetDateTime,
 ) -> Result<Authenticated, Rejection> {
-    let Credentials { id, secret, method } = creds;
+    let SecretCredentials {
+        id, secret, method, ..
+    } = creds;
     let method = *method;
     let fail = |reason| Rejection::auth(Some(id.clone()), Some(method), reason);
 
@@ -200,7 +252,10 @@ pub(crate) fn authenticate(
 impl Engine {
     /// The executor slow verification runs on: the engine's own if the builder set one, else
     /// the adapter's (on the request), else inline.
-    fn executor<'a>(&'a self, req: &RawRequest<'a>) -> &'a (dyn VerifyExecutor + 'static) {
+    pub(crate) fn executor<'a>(
+        &'a self,
+        req: &RawRequest<'a>,
+    ) -> &'a (dyn VerifyExecutor + 'static) {
         match (&self.config.executor, req.executor) {
             (Some(e), _) => &**e,
             (None, Some(e)) => e,
@@ -217,16 +272,37 @@ impl Engine {
         creds: Credentials,
         req: &RawRequest<'_>,
     ) -> Result<(AuthenticatedClient, Option<Diagnostic>), Rejection> {
-        let now = req.now;
-        // An unknown source (an embedder that passes no peer) shares one budget: failing
-        // closed, since every adapter passes the peer.
-        let source = self
-            .config
+        match creds {
+            Credentials::Secret(c) => self.authenticate_secret(c, req).await,
+            Credentials::Assertion(a) => self
+                .authenticate_assertion(a, req)
+                .await
+                .map(|client| (client, None)),
+        }
+    }
+
+    /// The source address limits are kept by (an unknown source, from an embedder that
+    /// passes no peer, shares one budget: failing closed, since every adapter passes the peer).
+    pub(crate) fn limiter_source(&self, req: &RawRequest<'_>) -> IpAddr {
+        self.config
             .transport
             .source(req)
-            .unwrap_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED));
-        // Always set once built; `NoLimiter` only to keep the type total.
-        let limiter: &dyn AuthLimiter = self.config.limiter.as_deref().unwrap_or(&NoLimiter);
+            .unwrap_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED))
+    }
+
+    /// The limiter (always set once built; `NoLimiter` only to keep the type total).
+    pub(crate) fn limiter(&self) -> &dyn AuthLimiter {
+        self.config.limiter.as_deref().unwrap_or(&NoLimiter)
+    }
+
+    async fn authenticate_secret(
+        &self,
+        creds: SecretCredentials,
+        req: &RawRequest<'_>,
+    ) -> Result<(AuthenticatedClient, Option<Diagnostic>), Rejection> {
+        let now = req.now;
+        let source = self.limiter_source(req);
+        let limiter = self.limiter();
         if let Err(retry_after) = limiter.may_attempt(source, &creds.id, now) {
             return Err(Rejection::throttled(
                 creds.id.clone(),
@@ -235,11 +311,7 @@ impl Engine {
                 retry_after,
             ));
         }
-        let record = self
-            .clients
-            .client(&creds.id)
-            .await
-            .map_err(|e| Rejection::infra(Some(creds.id.clone()), "client_lookup", e))?;
+        let (creds, record) = self.resolve_raw_basic(creds).await?;
         let policy = AuthnPolicy {
             cost: Arc::clone(&self.config.cost),
             allow_client_secret_post: self.config.allow_client_secret_post,
@@ -296,11 +368,12 @@ mod tests {
     use crate::secret::SystemRandom;
     use crate::server::cost::CostProfile;
 
-    fn creds(secret: &str) -> Credentials {
-        Credentials {
+    fn creds(secret: &str) -> SecretCredentials {
+        SecretCredentials {
             id: ClientId::new("billing").unwrap(),
             secret: ClientSecret::new(secret).unwrap(),
             method: AuthMethod::ClientSecretBasic,
+            raw: None,
         }
     }
 

@@ -4,12 +4,13 @@ use crate::error::ConfigError;
 use crate::form::FormLimits;
 use crate::issuer_id::IssuerId;
 use crate::secret::{DecoyKind, RandomSource};
+use crate::server::authn_key::KeyAuthConfig;
 use crate::server::cost::{CostModel, CostProfile};
 use crate::server::engine::Engine;
 use crate::server::limiter::{AuthLimiter, BoundedLimiter, LimiterConfig};
 use crate::server::metadata::Endpoints;
 use crate::server::verify::VerifyExecutor;
-use crate::store::ClientStore;
+use crate::store::{ClientKeysResolver, ClientStore, ReplayStore};
 use crate::tokens::{LocalValidation, TokenIssuer};
 use crate::transport::Transport;
 use crate::types::{Resource, Scope};
@@ -40,6 +41,7 @@ pub(crate) struct Config {
     pub(crate) issuer: Option<IssuerId>,
     pub(crate) endpoints: Option<Endpoints>,
     pub(crate) scopes_supported: Option<Scope>,
+    pub(crate) keyauth: KeyAuthConfig,
 }
 
 impl fmt::Debug for Config {
@@ -58,6 +60,7 @@ impl fmt::Debug for Config {
             .field("allow_client_secret_post", &self.allow_client_secret_post)
             .field("issuer", &self.issuer)
             .field("endpoints", &self.endpoints)
+            .field("keyauth", &self.keyauth)
             .finish_non_exhaustive()
     }
 }
@@ -239,6 +242,64 @@ impl EngineBuilder {
         self
     }
 
+    /// Turns on `private_key_jwt` client authentication (RFC 7523) with this store for the
+    /// single-use `jti`s (RFC-CHECKLIST item 35). It also turns on DPoP at the token endpoint
+    /// (RFC 9449 §5): a proof's `jti` must be single-use too, so without a store a `DPoP` header
+    /// is ignored (the token is a bearer token) and clients that `require_dpop` are refused. Without a replay store
+    /// assertions are refused (as an unsupported method) and metadata does not advertise
+    /// `private_key_jwt`: the core keeps no memory table of its own, so the choice of store
+    /// (bounded memory for one node, a shared database for several) is the embedder's. Needs
+    /// [`issuer`](Self::issuer): the only audience an assertion may name.
+    pub fn replay_store(mut self, store: Arc<dyn ReplayStore>) -> Self {
+        self.config.keyauth.replay = Some(store);
+        self
+    }
+
+    /// Requires DPoP proofs at the token endpoint to carry one of these server nonces
+    /// (RFC 9449 §8): a proof without a current one is refused with `400 use_dpop_nonce` and a
+    /// `DPoP-Nonce` header holding the nonce to use. Only meaningful with DPoP on, that is with
+    /// a [`replay_store`](Self::replay_store). [`HmacDpopNonces`](crate::HmacDpopNonces) needs
+    /// no storage.
+    pub fn dpop_nonces(mut self, nonces: Arc<dyn crate::DpopNonces>) -> Self {
+        self.config.keyauth.dpop_nonces = Some(nonces);
+        self
+    }
+
+    /// Resolves clients' `jwks_uri` registrations (the core never fetches).
+    pub fn client_keys_resolver(mut self, resolver: Arc<dyn ClientKeysResolver>) -> Self {
+        self.config.keyauth.resolver = Some(resolver);
+        self
+    }
+
+    /// Also accept the token endpoint URL as an assertion's `aud` (off by default). Most
+    /// client libraries still send it (RFC 7523 §3 allowed it); draft-ietf-oauth-rfc7523bis
+    /// allows only the issuer identifier, which closes the audience-injection attacks
+    /// (CVE-2025-27370/27371). Turn on only for clients that cannot be changed yet.
+    pub fn accept_token_endpoint_audience(mut self, yes: bool) -> Self {
+        self.config.keyauth.accept_token_endpoint_audience = yes;
+        self
+    }
+
+    /// The clock-skew leeway for assertions' `exp`, `nbf`, `iat` (default 30 s).
+    pub fn assertion_leeway(mut self, leeway: Duration) -> Self {
+        self.config.keyauth.leeway = leeway;
+        self
+    }
+
+    /// The longest assertion lifetime accepted (default 5 minutes).
+    pub fn max_assertion_lifetime(mut self, max: Duration) -> Self {
+        self.config.keyauth.max_lifetime = max;
+        self
+    }
+
+    /// Also accept `Basic` credentials that were not form-encoded (off by default; RFC 6749
+    /// §2.3.1 decoding stays the rule). One secret is still verified per request; see
+    /// `server/raw_basic.rs` for how the reading is chosen.
+    pub fn accept_raw_basic(mut self, yes: bool) -> Self {
+        self.config.keyauth.accept_raw_basic = yes;
+        self
+    }
+
     /// Checks the settings and builds the engine.
     pub fn build(mut self) -> Result<Engine, ConfigError> {
         let c = &mut self.config;
@@ -287,6 +348,9 @@ impl EngineBuilder {
         if let Some(e) = &c.endpoints {
             e.validate()?;
         }
+        if c.keyauth.replay.is_some() && (c.issuer.is_none() || c.endpoints.is_none()) {
+            return Err(ConfigError::IssuerRequired);
+        }
         // Checked here rather than per token request: a JWT engine without a default audience
         // would answer 500 to every client that names no resource.
         if matches!(
@@ -332,6 +396,7 @@ impl Engine {
                 issuer: None,
                 endpoints: None,
                 scopes_supported: None,
+                keyauth: KeyAuthConfig::default(),
             },
         }
     }

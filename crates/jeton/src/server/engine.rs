@@ -154,11 +154,15 @@ impl Engine {
             .map_err(|_| Rejection::plain(ErrorCode::InvalidScope, desc::MALFORMED_SCOPE))?;
         let resources = parse_resources(&form, self.config.max_resources)?;
 
-        let credentials = authn::extract_credentials(req, &form)?;
+        let credentials =
+            authn::extract_credentials(req, &form, self.config.keyauth.accept_raw_basic)?;
         let (client, upgrade_diag) = self.authenticate_client(credentials, req).await?;
         drop(form);
+        // RFC 9449 §5: a valid proof binds the token to its key (server/dpop.rs).
+        let confirmation = self.dpop_binding(req, &client.record).await?;
 
-        let grant = self.authorize(client, requested_scope, resources, req.now)?;
+        let mut grant = self.authorize(client, requested_scope, resources, req.now)?;
+        grant.confirmation = confirmation;
         let token = self
             .issuer
             .issue(&grant)

@@ -41,6 +41,7 @@ pub(crate) fn parse_post_form(
             code: ErrorCode::InvalidRequest,
             description: desc::METHOD,
             kind: RejectionKind::MethodNotAllowed,
+            dpop_nonce: None,
         });
     }
     // RFC 6749 §3.2: "the authorization server MUST require the use of TLS".

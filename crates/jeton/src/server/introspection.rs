@@ -50,6 +50,9 @@ struct Active<'a> {
     iss: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     jti: Option<&'a str>,
+    /// RFC 9449 §6.2: a DPoP-bound token's `cnf` (`{"jkt": ...}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cnf: Option<serde_json::Value>,
 }
 
 /// RFC 7662 §2.2: "If the introspection call is properly authorized but the token is not
@@ -75,7 +78,7 @@ impl Engine {
     async fn introspect(&self, req: &RawRequest<'_>) -> Result<Outcome, Rejection> {
         let limit = self.max_body_bytes_for(RouteKind::Introspection);
         let form = parse_post_form(&self.config, req, limit, &[])?;
-        let creds = authn::extract_credentials(req, &form)?;
+        let creds = authn::extract_credentials(req, &form, self.config.keyauth.accept_raw_basic)?;
         let method = creds.method();
         let (caller, diagnostic) = self.authenticate_client(creds, req).await?;
         let caller = caller.record;
@@ -132,6 +135,7 @@ impl Engine {
                     aud: Audience::of(&i.claims.audience),
                     iss: self.config.issuer.as_ref().map(|u| u.as_str()),
                     jti: i.claims.jti.as_deref(),
+                    cnf: i.claims.confirmation.as_ref().map(|c| c.to_value()),
                 })
                 .map_err(|e| Rejection::infra(Some(caller.id.clone()), "render", e))?;
                 (body, Some(i.claims.client_id), i.claims.jti)

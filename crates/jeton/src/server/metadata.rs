@@ -99,6 +99,15 @@ impl Engine {
         if self.config.allow_client_secret_post {
             methods.push(AuthMethod::ClientSecretPost.as_str());
         }
+        let key_auth = self.config.keyauth.replay.is_some();
+        if key_auth {
+            methods.push(AuthMethod::PrivateKeyJwt.as_str());
+        }
+        // RFC 8414 §2: the algorithms a client may register; never `none` (RFC-CHECKLIST 69).
+        let algs: Vec<&str> = crate::Algorithm::VERIFY
+            .iter()
+            .map(|a| a.as_str())
+            .collect();
         let mut doc = serde_json::Map::new();
         let mut put = |k: &str, v: serde_json::Value| {
             doc.insert(k.to_owned(), v);
@@ -114,16 +123,38 @@ impl Engine {
             "token_endpoint_auth_methods_supported",
             methods.clone().into(),
         );
+        if key_auth {
+            put(
+                "token_endpoint_auth_signing_alg_values_supported",
+                algs.clone().into(),
+            );
+        }
+        // RFC 9449 §5.1: DPoP is on with a replay store (server/dpop.rs).
+        if key_auth {
+            put("dpop_signing_alg_values_supported", algs.clone().into());
+        }
         if let Some(url) = &endpoints.introspection {
             put("introspection_endpoint", url.as_str().into());
             put(
                 "introspection_endpoint_auth_methods_supported",
                 methods.clone().into(),
             );
+            if key_auth {
+                put(
+                    "introspection_endpoint_auth_signing_alg_values_supported",
+                    algs.clone().into(),
+                );
+            }
         }
         if let Some(url) = &endpoints.revocation {
             put("revocation_endpoint", url.as_str().into());
             put("revocation_endpoint_auth_methods_supported", methods.into());
+            if key_auth {
+                put(
+                    "revocation_endpoint_auth_signing_alg_values_supported",
+                    algs.into(),
+                );
+            }
         }
         if let (Some(url), true) = (&endpoints.jwks, self.issuer_publishes_keys()) {
             put("jwks_uri", url.as_str().into());

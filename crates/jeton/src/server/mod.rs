@@ -1,15 +1,19 @@
 //! The authorization server: the engine and its endpoints (token, introspection, revocation,
 //! metadata), the route table, request intake, client authentication and policy.
 
+pub(crate) mod assertion;
 mod authn;
+mod authn_key;
 mod builder;
 mod cost;
+mod dpop;
 mod engine;
 mod intake;
 mod introspection;
 pub(crate) mod limiter;
 mod metadata;
 mod policy;
+mod raw_basic;
 mod rejection;
 mod revocation;
 mod routes;

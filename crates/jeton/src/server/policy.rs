@@ -48,6 +48,8 @@ impl Engine {
                         .cloned(),
                 ),
                 DefaultScope::AllAllowed => record.allowed_scopes.clone(),
+                // An audience-only token: no scope at all.
+                DefaultScope::Empty => Scope::default(),
                 _ => {
                     return Err(Rejection::policy(
                         id,
@@ -92,6 +94,7 @@ impl Engine {
             audience,
             issued_at: now,
             expires_at: now + lifetime,
+            confirmation: None,
         })
     }
 }

@@ -16,6 +16,8 @@ pub(crate) struct Rejection {
     pub(crate) code: ErrorCode,
     pub(crate) description: &'static str,
     pub(crate) kind: RejectionKind,
+    /// A `DPoP-Nonce` header value to send with the refusal (RFC 9449 §8: `use_dpop_nonce`).
+    pub(crate) dpop_nonce: Option<String>,
 }
 
 pub(crate) enum RejectionKind {
@@ -50,6 +52,7 @@ pub(crate) enum RejectionKind {
 impl Rejection {
     pub(crate) fn request(description: &'static str) -> Self {
         Self {
+            dpop_nonce: None,
             code: ErrorCode::InvalidRequest,
             description,
             kind: RejectionKind::Plain,
@@ -58,6 +61,7 @@ impl Rejection {
 
     pub(crate) fn plain(code: ErrorCode, description: &'static str) -> Self {
         Self {
+            dpop_nonce: None,
             code,
             description,
             kind: RejectionKind::Plain,
@@ -70,6 +74,7 @@ impl Rejection {
         reason: AuthFailure,
     ) -> Self {
         Self {
+            dpop_nonce: None,
             code: ErrorCode::InvalidClient,
             description: desc::CLIENT_AUTH_FAILED,
             kind: RejectionKind::Auth {
@@ -82,6 +87,7 @@ impl Rejection {
 
     pub(crate) fn policy(client: &ClientId, code: ErrorCode, description: &'static str) -> Self {
         Self {
+            dpop_nonce: None,
             code,
             description,
             kind: RejectionKind::Policy(client.clone()),
@@ -94,6 +100,7 @@ impl Rejection {
         cause: impl Into<Diagnostic>,
     ) -> Self {
         Self {
+            dpop_nonce: None,
             code: ErrorCode::ServerError,
             description: desc::SERVER_ERROR,
             kind: RejectionKind::Infrastructure {
@@ -111,6 +118,7 @@ impl Rejection {
         retry_after: RetryAfter,
     ) -> Self {
         Self {
+            dpop_nonce: None,
             code: ErrorCode::TemporarilyUnavailable,
             description: desc::THROTTLED,
             kind: RejectionKind::Throttled {
@@ -128,6 +136,7 @@ impl Rejection {
         retry_after: RetryAfter,
     ) -> Self {
         Self {
+            dpop_nonce: None,
             code: ErrorCode::TemporarilyUnavailable,
             description: desc::OVERLOADED,
             kind: RejectionKind::Overloaded {
@@ -155,6 +164,9 @@ impl Rejection {
             );
         }
         let mut response = Response::error(self.code, self.description);
+        if let Some(nonce) = self.dpop_nonce.take() {
+            response = response.with_header("dpop-nonce", nonce);
+        }
         if self.code == ErrorCode::InvalidClient {
             // RFC 6749 §5.2: 401 with the scheme the client used; Basic is the only header
             // scheme jeton accepts, and an HTTP 401 always needs a challenge (RFC 9110 §15.5.2).

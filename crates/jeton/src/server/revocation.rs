@@ -27,7 +27,7 @@ impl Engine {
     async fn revoke(&self, req: &RawRequest<'_>) -> Result<Outcome, Rejection> {
         let limit = self.max_body_bytes_for(RouteKind::Revocation);
         let form = parse_post_form(&self.config, req, limit, &[])?;
-        let creds = authn::extract_credentials(req, &form)?;
+        let creds = authn::extract_credentials(req, &form, self.config.keyauth.accept_raw_basic)?;
         let (caller, diagnostic) = self.authenticate_client(creds, req).await?;
         let caller = caller.record.id;
         let token = form.get("token").ok_or_else(|| {

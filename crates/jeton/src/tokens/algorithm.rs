@@ -24,11 +24,20 @@ pub enum Algorithm {
     /// other. Keys of 2048 to 8192 bits; jeton loads RSA keys but cannot generate them.
     #[serde(rename = "RS256")]
     Rs256,
+    /// `PS256`: RSASSA-PSS with SHA-256 and MGF1 with SHA-256 (RFC 7518 §3.5). Verification
+    /// only: clients sign their assertions and DPoP proofs with it (RFC 7523, RFC 9449); jeton
+    /// never signs with it, so it is not in [`Algorithm::ALL`].
+    #[serde(rename = "PS256")]
+    Ps256,
 }
 
 impl Algorithm {
-    /// Every algorithm jeton implements, the default first.
+    /// Every algorithm jeton signs with (and verifies its own tokens with), the default first.
     pub const ALL: [Algorithm; 3] = [Self::Es256, Self::EdDsa, Self::Rs256];
+
+    /// Every algorithm jeton verifies a client's signature with (client assertions, RFC 7523;
+    /// DPoP proofs, RFC 9449): [`Algorithm::ALL`] and `PS256`.
+    pub const VERIFY: [Algorithm; 4] = [Self::Es256, Self::EdDsa, Self::Rs256, Self::Ps256];
 
     /// The registered `alg` value.
     pub const fn as_str(self) -> &'static str {
@@ -36,13 +45,19 @@ impl Algorithm {
             Self::Es256 => "ES256",
             Self::EdDsa => "EdDSA",
             Self::Rs256 => "RS256",
+            Self::Ps256 => "PS256",
         }
+    }
+
+    /// Whether the key type is RSA (RS256 and PS256 share one key type, RFC 7518 §6.3).
+    pub const fn is_rsa(self) -> bool {
+        matches!(self, Self::Rs256 | Self::Ps256)
     }
 
     /// The algorithm with this registered `alg` name. RFC 7515 §4.1.1: the value is
     /// case-sensitive, so `es256` is not `ES256`.
     pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|a| a.as_str() == name)
+        Self::VERIFY.into_iter().find(|a| a.as_str() == name)
     }
 }
 
@@ -52,9 +67,9 @@ impl fmt::Display for Algorithm {
     }
 }
 
-/// The name was not one of [`Algorithm::ALL`].
+/// The name was not one of [`Algorithm::VERIFY`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unsupported JWS algorithm (expected ES256, EdDSA or RS256)")]
+#[error("unsupported JWS algorithm (expected ES256, EdDSA, RS256 or PS256)")]
 pub struct UnknownAlgorithm;
 
 impl FromStr for Algorithm {

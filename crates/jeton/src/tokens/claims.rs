@@ -59,6 +59,32 @@ pub struct TokenClaims {
     pub expires_at: OffsetDateTime,
     /// Its `jti`: always present for JWTs, `None` for opaque tokens.
     pub jti: Option<String>,
+    /// The key it is bound to (`cnf`, RFC 7800 §3.1), for a DPoP-bound token (RFC 9449 §6);
+    /// `None` for a bearer token.
+    pub confirmation: Option<Confirmation>,
+}
+
+/// A token's confirmation (`cnf`, RFC 7800 §3.1): the key its presenter must prove it holds.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Confirmation {
+    /// `jkt`: the RFC 7638 SHA-256 thumbprint of the DPoP key, base64url (RFC 9449 §6.1).
+    pub jkt: String,
+}
+
+impl Confirmation {
+    /// A confirmation by DPoP key thumbprint (`{"jkt": ...}`).
+    pub fn jkt(thumbprint: impl Into<String>) -> Self {
+        Self {
+            jkt: thumbprint.into(),
+        }
+    }
+
+    /// The `cnf` claim value, `{"jkt": "..."}` (RFC 9449 §6.1), for JWTs and introspection
+    /// (RFC 9449 §6.2).
+    pub fn to_value(&self) -> serde_json::Value {
+        serde_json::json!({ "jkt": self.jkt })
+    }
 }
 
 impl TokenClaims {
@@ -79,7 +105,14 @@ impl TokenClaims {
             issued_at,
             expires_at,
             jti: None,
+            confirmation: None,
         }
+    }
+
+    /// The same claims bound to a key (`cnf`, RFC 9449 §6).
+    pub fn with_confirmation(mut self, confirmation: Confirmation) -> Self {
+        self.confirmation = Some(confirmation);
+        self
     }
 
     /// The same claims with this `jti`.

@@ -4,7 +4,7 @@ use crate::client::ClientRecord;
 use crate::error::IssueError;
 use crate::issuer_id::IssuerId;
 use crate::store::{RevocationList, TokenStore};
-use crate::tokens::claims::TokenClaims;
+use crate::tokens::claims::{Confirmation, TokenClaims};
 use crate::tokens::key_set::LiveKeys;
 use crate::types::{ClientId, Resource, Scope};
 use std::fmt;
@@ -23,9 +23,25 @@ pub struct Grant {
     pub(crate) audience: Vec<Resource>,
     pub(crate) issued_at: OffsetDateTime,
     pub(crate) expires_at: OffsetDateTime,
+    pub(crate) confirmation: Option<Confirmation>,
 }
 
 impl Grant {
+    /// The key the token is bound to (`cnf.jkt`, RFC 9449 §6), when the request carried a
+    /// valid DPoP proof; `None` for a bearer token.
+    pub fn confirmation(&self) -> Option<&Confirmation> {
+        self.confirmation.as_ref()
+    }
+
+    /// `DPoP` when the token is bound to a key, else `Bearer` (RFC 9449 §5).
+    pub fn token_type(&self) -> TokenType {
+        if self.confirmation.is_some() {
+            TokenType::Dpop
+        } else {
+            TokenType::Bearer
+        }
+    }
+
     /// The authenticated client's record.
     pub fn client(&self) -> &ClientRecord {
         &self.client
@@ -70,14 +86,18 @@ impl Grant {
 
     /// The claims of the token this grant becomes (no `jti`; a JWT issuer adds its own).
     pub fn claims(&self) -> TokenClaims {
-        TokenClaims::new(
+        let claims = TokenClaims::new(
             self.client.id.clone(),
             self.subject.clone(),
             self.scope.clone(),
             self.audience.clone(),
             self.issued_at,
             self.expires_at,
-        )
+        );
+        match &self.confirmation {
+            Some(c) => claims.with_confirmation(c.clone()),
+            None => claims,
+        }
     }
 
     /// `expires_at - issued_at`.
@@ -92,6 +112,8 @@ impl Grant {
 pub enum TokenType {
     /// `Bearer` (RFC 6750).
     Bearer,
+    /// `DPoP`: bound to the key of the DPoP proof that asked for it (RFC 9449 §5).
+    Dpop,
 }
 
 impl TokenType {
@@ -99,6 +121,7 @@ impl TokenType {
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Bearer => "Bearer",
+            Self::Dpop => "DPoP",
         }
     }
 }
@@ -181,11 +204,16 @@ pub struct TokenInfo {
 }
 
 impl TokenInfo {
-    /// Describes a bearer token with these claims, found again by `handle`.
+    /// Describes a token with these claims (`DPoP` when they carry a confirmation, else bearer), found again by `handle`.
     pub fn new(claims: TokenClaims, handle: TokenHandle) -> Self {
+        let token_type = if claims.confirmation.is_some() {
+            TokenType::Dpop
+        } else {
+            TokenType::Bearer
+        };
         Self {
             claims,
-            token_type: TokenType::Bearer,
+            token_type,
             handle,
         }
     }

@@ -55,6 +55,18 @@ pub fn sign_compact(key: &SigningKey, header: &[u8], payload: &[u8]) -> Result<S
     Ok(out)
 }
 
+/// Header parameters a verifier of jeton's never honours, so a JWS naming one is refused:
+/// RFC 8725 §3.10 and RFC-CHECKLIST item 37, keys come only from configuration, never from
+/// `jku`, `x5u`, `jwk` or `x5c`; RFC 7515 §4.1.11, a `crit` extension jeton does not
+/// understand (it understands none) "MUST" make the JWS invalid. (DPoP proofs carry their key
+/// in `jwk` by design, RFC 9449 §4.2, and check the others themselves.)
+pub(crate) const UNTRUSTED_HEADERS: [&str; 5] = ["jku", "x5u", "jwk", "x5c", "crit"];
+
+/// Whether `header` names one of [`UNTRUSTED_HEADERS`].
+pub(crate) fn has_untrusted_header(header: &Map<String, Value>) -> bool {
+    UNTRUSTED_HEADERS.iter().any(|k| header.contains_key(*k))
+}
+
 /// A JWS in compact serialization, split and decoded but not verified.
 pub(crate) struct Compact<'a> {
     /// `ASCII(BASE64URL(header) || '.' || BASE64URL(payload))`, what the signature covers.

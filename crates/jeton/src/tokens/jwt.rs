@@ -37,8 +37,9 @@ use crate::issuer_id::IssuerId;
 use crate::secret::RandomSource;
 use crate::store::{RevocationList, TokenStore};
 use crate::tokens::algorithm::Algorithm;
+use crate::tokens::claims::Confirmation;
 use crate::tokens::issuer::{
-    AccessToken, Grant, LocalValidation, TokenHandle, TokenInfo, TokenIssuer, TokenType,
+    AccessToken, Grant, LocalValidation, TokenHandle, TokenInfo, TokenIssuer,
 };
 use crate::tokens::jws;
 use crate::tokens::jwt_verify::{DEFAULT_MAX_TOKEN_BYTES, JwtCheck, verify_jwt};
@@ -290,6 +291,9 @@ impl JwtIssuer {
             // RFC 9068 §2.2.3: "scope" as a space-delimited string (RFC 8693 §4.2).
             #[serde(skip_serializing_if = "Option::is_none")]
             scope: Option<String>,
+            // RFC 9449 §6.1: a DPoP-bound token's key thumbprint.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            cnf: Option<Value>,
             #[serde(flatten)]
             extra: &'a Map<String, Value>,
         }
@@ -302,6 +306,7 @@ impl JwtIssuer {
             jti: &jti,
             client_id: grant.client_id().as_str(),
             scope: (!grant.scope().is_empty()).then(|| grant.scope().to_string()),
+            cnf: grant.confirmation().map(Confirmation::to_value),
             extra: &extra,
         };
         let payload = serde_json::to_vec(&claims).map_err(IssueError::new)?;
@@ -317,7 +322,7 @@ impl JwtIssuer {
 impl TokenIssuer for JwtIssuer {
     async fn issue(&self, grant: &Grant) -> Result<AccessToken, IssueError> {
         let (token, jti) = self.mint(grant)?;
-        Ok(AccessToken::new(token, TokenType::Bearer, grant.lifetime()).with_jti(jti))
+        Ok(AccessToken::new(token, grant.token_type(), grant.lifetime()).with_jti(jti))
     }
 
     /// A JWT this issuer signed (with a key still in its set) and that is not on the revocation
@@ -457,6 +462,7 @@ mod tests {
                 .collect(),
             issued_at: now,
             expires_at: now + Duration::minutes(5),
+            confirmation: None,
         }
     }
 

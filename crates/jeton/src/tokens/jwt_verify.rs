@@ -2,7 +2,7 @@
 //! tokens for introspection and revocation) and the resource server's validator.
 
 use crate::tokens::algorithm::Algorithm;
-use crate::tokens::claims::TokenClaims;
+use crate::tokens::claims::{Confirmation, TokenClaims};
 use crate::tokens::jws;
 use crate::tokens::jwt::AT_JWT_TYPE;
 use crate::tokens::key_set::Jwks;
@@ -154,10 +154,7 @@ pub(crate) fn verify_jwt(
     // `jku`, `x5u`, `jwk` and `x5c` are never fetched or trusted, so a token naming one is
     // refused. RFC 7515 §4.1.11: a `crit` extension jeton does not understand (it
     // understands none) "MUST" make the JWS invalid.
-    if ["jku", "x5u", "jwk", "x5c", "crit"]
-        .iter()
-        .any(|k| header.contains_key(*k))
-    {
+    if jws::has_untrusted_header(header) {
         return Err(JwtFailure::ForbiddenHeader);
     }
     // RFC 9068 §4 step 4 and RFC 8725 §3.1: the algorithm must be on the allow-list;
@@ -257,8 +254,17 @@ pub(crate) fn verify_jwt(
         .map(Resource::new)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| JwtFailure::Malformed)?;
-    let token =
+    let mut token =
         TokenClaims::new(client_id, subject, scope, audience, issued_at, expires_at).with_jti(jti);
+    // RFC 9449 §6.1 (RFC 7800 §3.1): a bound token's `cnf` holds the key's `jkt`. Other
+    // confirmation methods are not jeton's; they stay in `extra` for the application.
+    if let Some(Value::Object(cnf)) = claims.get("cnf")
+        && let Some(jkt) = cnf.get("jkt")
+    {
+        let jkt = jkt.as_str().ok_or(JwtFailure::Malformed)?;
+        token = token.with_confirmation(Confirmation::jkt(jkt));
+        claims.remove("cnf");
+    }
     Ok(AccessTokenClaims {
         issuer,
         claims: token,

@@ -21,7 +21,7 @@ impl Jwks {
         Ok(set)
     }
 
-    fn insert(&mut self, key: VerifyingKey) -> Result<(), KeyError> {
+    pub(crate) fn insert(&mut self, key: VerifyingKey) -> Result<(), KeyError> {
         if self.get(key.kid()).is_some() {
             return Err(KeyError::DuplicateKid);
         }
@@ -68,19 +68,8 @@ impl Jwks {
     /// skipped. A key holding private material, a repeated `kid`, or a document that is not an
     /// object with a `keys` array is an error.
     pub fn from_json(json: &[u8]) -> Result<Self, KeyError> {
-        if json.len() > MAX_JWKS_BYTES {
-            return Err(KeyError::BadJwks);
-        }
-        let doc = crate::tokens::json::object(json).ok_or(KeyError::BadJwks)?;
-        let keys = doc
-            .get("keys")
-            .and_then(Value::as_array)
-            .ok_or(KeyError::BadJwks)?;
-        if keys.len() > MAX_JWKS_KEYS {
-            return Err(KeyError::BadJwks);
-        }
         let mut set = Self::default();
-        for jwk in keys {
+        for jwk in &jwk_members(json)? {
             match VerifyingKey::from_jwk(jwk) {
                 Ok(k) => set.insert(k)?,
                 Err(KeyError::PrivateJwk) => return Err(KeyError::PrivateJwk),
@@ -88,6 +77,19 @@ impl Jwks {
             }
         }
         Ok(set)
+    }
+}
+
+/// The `keys` member of a JWK Set document (RFC 7517 §5): the bounds every parsed set shares,
+/// at most 256 KiB and 64 keys, and an object without duplicate members.
+pub(crate) fn jwk_members(json: &[u8]) -> Result<Vec<Value>, KeyError> {
+    if json.len() > MAX_JWKS_BYTES {
+        return Err(KeyError::BadJwks);
+    }
+    let mut doc = crate::tokens::json::object(json).ok_or(KeyError::BadJwks)?;
+    match doc.remove("keys") {
+        Some(Value::Array(keys)) if keys.len() <= MAX_JWKS_KEYS => Ok(keys),
+        _ => Err(KeyError::BadJwks),
     }
 }
 

@@ -179,6 +179,18 @@ impl VerifyingKey {
         Ok(self)
     }
 
+    /// The same key pinned to `alg`, which must fit its key type: an RSA key verifies either
+    /// RS256 or PS256 (RFC 7518 §6.3 does not tell them apart), every other key only its own
+    /// algorithm. Another algorithm gives [`KeyError::BadJwk`].
+    pub fn with_algorithm(mut self, alg: Algorithm) -> Result<Self, KeyError> {
+        if alg == self.alg || (alg.is_rsa() && self.alg.is_rsa()) {
+            self.alg = alg;
+            Ok(self)
+        } else {
+            Err(KeyError::BadJwk)
+        }
+    }
+
     /// The RFC 7638 JWK thumbprint (SHA-256, base64url), the default `kid`.
     pub fn thumbprint(&self) -> String {
         self.public.thumbprint()
@@ -193,9 +205,18 @@ impl VerifyingKey {
             Public::Ed(x) => sig::UnparsedPublicKey::new(&sig::ED25519, x)
                 .verify(message, signature)
                 .is_ok(),
-            Public::Rsa { n, e } => sig::RsaPublicKeyComponents { n, e }
-                .verify(&sig::RSA_PKCS1_2048_8192_SHA256, message, signature)
-                .is_ok(),
+            // RFC 7518 §3.3 (RS256) and §3.5 (PS256): one RSA key type, two paddings; the
+            // key's pinned algorithm picks the one, never the token.
+            Public::Rsa { n, e } => {
+                let params = if self.alg == Algorithm::Ps256 {
+                    &sig::RSA_PSS_2048_8192_SHA256
+                } else {
+                    &sig::RSA_PKCS1_2048_8192_SHA256
+                };
+                sig::RsaPublicKeyComponents { n, e }
+                    .verify(params, message, signature)
+                    .is_ok()
+            }
         }
     }
 
@@ -223,7 +244,8 @@ impl VerifyingKey {
     /// Reads a public JWK. Total: malformed input is an error, never a panic.
     ///
     /// Accepted: `kty` `EC` with `crv` `P-256`, `OKP` with `Ed25519`, `RSA` with a 2048 to 8192
-    /// bit modulus. `alg`, when present, must be the one the key type implies; `use`, when
+    /// bit modulus. `alg`, when present, must be the one the key type implies (`RS256` or
+    /// `PS256` for RSA, which pins the key to it; RS256 otherwise); `use`, when
     /// present, must be `sig`. A missing `kid` becomes the thumbprint. Private members (`d`,
     /// `p`, `q`, `dp`, `dq`, `qi`, `oth`, `k`) are refused with [`KeyError::PrivateJwk`].
     pub fn from_jwk(jwk: &Value) -> Result<Self, KeyError> {
@@ -269,10 +291,14 @@ impl VerifyingKey {
             }
             _ => return Err(KeyError::BadJwk),
         };
-        let key = Self::new(public);
+        let mut key = Self::new(public);
+        // RFC 7517 §4.4 and RFC 8725 §3.1: a key names at most one algorithm, of its type.
         match m.get("alg") {
             None => {}
-            Some(Value::String(a)) if a == key.alg.as_str() => {}
+            Some(Value::String(a)) => {
+                let alg = Algorithm::from_name(a).ok_or(KeyError::BadJwk)?;
+                key = key.with_algorithm(alg)?;
+            }
             Some(_) => return Err(KeyError::BadJwk),
         }
         match m.get("use") {
@@ -335,7 +361,7 @@ impl SigningKey {
                 sig::EcdsaKeyPair::generate_pkcs8(&sig::ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
             }
             Algorithm::EdDsa => sig::Ed25519KeyPair::generate_pkcs8(&rng),
-            Algorithm::Rs256 => return Err(KeyError::GenerationUnsupported),
+            Algorithm::Rs256 | Algorithm::Ps256 => return Err(KeyError::GenerationUnsupported),
         }
         .map_err(|_| KeyError::Generation)?;
         Self::from_pkcs8_der(doc.as_ref())

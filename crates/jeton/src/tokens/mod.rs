@@ -3,6 +3,9 @@
 
 pub(crate) mod algorithm;
 pub(crate) mod claims;
+pub(crate) mod client_keys;
+pub(crate) mod dpop;
+pub(crate) mod dpop_nonce;
 pub(crate) mod issuer;
 pub(crate) mod json;
 pub(crate) mod jws;
@@ -13,7 +16,13 @@ pub(crate) mod keys;
 pub(crate) mod opaque;
 
 pub use algorithm::{Algorithm, UnknownAlgorithm};
-pub use claims::{TokenClaims, TokenDigest, TokenRecord};
+pub use claims::{Confirmation, TokenClaims, TokenDigest, TokenRecord};
+pub use client_keys::ClientKeys;
+pub use dpop::{
+    DEFAULT_DPOP_IAT_WINDOW, DPOP_JWT_TYPE, DpopCheck, DpopFailure, DpopProof,
+    MAX_DPOP_PROOF_BYTES, access_token_hash, verify_dpop_proof,
+};
+pub use dpop_nonce::{DpopNonces, HmacDpopNonces};
 pub use issuer::{
     AccessToken, Grant, LocalValidation, TokenHandle, TokenInfo, TokenIssuer, TokenType,
 };

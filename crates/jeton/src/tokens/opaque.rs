@@ -10,7 +10,7 @@ use crate::secret::{RandomSource, TOKEN_PREFIX, is_well_formed, prefixed_random}
 use crate::store::TokenStore;
 use crate::tokens::claims::{TokenDigest, TokenRecord};
 use crate::tokens::issuer::{
-    AccessToken, Grant, LocalValidation, TokenHandle, TokenInfo, TokenIssuer, TokenType,
+    AccessToken, Grant, LocalValidation, TokenHandle, TokenInfo, TokenIssuer,
 };
 use std::fmt;
 use std::sync::Arc;
@@ -47,7 +47,11 @@ impl TokenIssuer for OpaqueIssuer {
         let value = prefixed_random(TOKEN_PREFIX, &*self.rng).map_err(IssueError::new)?;
         let record = TokenRecord::new(TokenDigest::of(&value), grant.claims());
         self.store.insert(record).await.map_err(IssueError::new)?;
-        Ok(AccessToken::new(value, TokenType::Bearer, grant.lifetime()))
+        Ok(AccessToken::new(
+            value,
+            grant.token_type(),
+            grant.lifetime(),
+        ))
     }
 
     async fn inspect(
