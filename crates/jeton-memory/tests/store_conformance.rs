@@ -1,8 +1,8 @@
 //! The memory stores against the shared store conformance table (the reference behaviour the
 //! SQL stores must match).
 
-use jeton::{ClientStore, RevocationList, TokenStore};
-use jeton_memory::{MemoryClientStore, MemoryRevocationList, MemoryTokenStore};
+use jeton::{ClientStore, ReplayStore, RevocationList, TokenStore};
+use jeton_memory::{MemoryClientStore, MemoryReplayStore, MemoryRevocationList, MemoryTokenStore};
 use jeton_testkit::store_conformance as table;
 use std::sync::Arc;
 
@@ -57,4 +57,15 @@ async fn steady_load_stays_bounded() {
         32 * 64 * 2,
     )
     .await;
+}
+
+#[tokio::test]
+async fn replay_store() {
+    table::replay_store(&MemoryReplayStore::new()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_replay() {
+    let store = Arc::new(MemoryReplayStore::new()) as Arc<dyn ReplayStore>;
+    table::concurrent_replay(&[store], 16).await;
 }

@@ -3,7 +3,9 @@
 //!
 //! [`PostgresStore`] is a cheaply cloneable handle (a bounded connection pool) implementing
 //! [`ClientStore`](jeton::ClientStore), [`ClientRegistry`](jeton::ClientRegistry),
-//! [`TokenStore`](jeton::TokenStore) and [`RevocationList`](jeton::RevocationList).
+//! [`TokenStore`](jeton::TokenStore), [`RevocationList`](jeton::RevocationList) and
+//! [`ReplayStore`](jeton::ReplayStore) (the single-use `jti`s of client assertions and DPoP
+//! proofs, one atomic `INSERT … ON CONFLICT` per use, shared by every handle on the database).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -52,6 +54,7 @@
 #![deny(missing_docs)]
 
 mod clients;
+mod replay;
 mod tokens;
 
 pub use jeton_sql::{MigrationReport, PoolSettings, Purged, RowCounts, SchemaError};
@@ -67,14 +70,38 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use std::fmt;
 
 /// The embedded migrations, oldest first.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: include_str!("../migrations/0001_initial.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sql: include_str!("../migrations/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "dpop_replay",
+        sql: include_str!("../migrations/0002_dpop_replay.sql"),
+    },
+];
 
 /// Key of the transaction-scoped advisory lock that serializes migrations ("jeton" in ASCII).
 const MIGRATION_LOCK: i64 = 0x006a_6574_6f6e;
+
+/// What `purge_expired` runs, in order (tokens, revocations, single-use entries): each deletes
+/// the oldest expired rows of one table, at most the budget left (`$1` now, `$2` the budget).
+const PURGE_SQL: [&str; 3] = [
+    "WITH doomed AS (
+         SELECT digest FROM jeton_tokens WHERE expires_at_us <= $1
+         ORDER BY expires_at_us LIMIT $2 FOR UPDATE SKIP LOCKED)
+     DELETE FROM jeton_tokens WHERE digest IN (SELECT digest FROM doomed)",
+    "WITH doomed AS (
+         SELECT jti FROM jeton_revoked_jtis WHERE expires_at_us <= $1
+         ORDER BY expires_at_us LIMIT $2 FOR UPDATE SKIP LOCKED)
+     DELETE FROM jeton_revoked_jtis WHERE jti IN (SELECT jti FROM doomed)",
+    "WITH doomed AS (
+         SELECT key FROM jeton_replay WHERE expires_at_us <= $1
+         ORDER BY expires_at_us LIMIT $2 FOR UPDATE SKIP LOCKED)
+     DELETE FROM jeton_replay WHERE key IN (SELECT key FROM doomed)",
+];
 
 /// The schema version this build writes and reads.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -188,7 +215,7 @@ impl PostgresStore {
             .map_err(store_error)
     }
 
-    /// Deletes tokens and revocation entries expired at `now`, oldest first, at most
+    /// Deletes tokens, revocation entries and single-use entries expired at `now`, oldest first, at most
     /// `max_rows` (capped at [`MAX_PURGE_BATCH`]) in all. Call it periodically; while it
     /// returns a full batch there is more to delete.
     pub async fn purge_expired(
@@ -198,48 +225,39 @@ impl PostgresStore {
     ) -> Result<Purged, StoreError> {
         let now = micros(now);
         let budget = i64::from(max_rows.min(MAX_PURGE_BATCH));
-        let tokens = sqlx::query(
-            "WITH doomed AS (
-                 SELECT digest FROM jeton_tokens WHERE expires_at_us <= $1
-                 ORDER BY expires_at_us LIMIT $2 FOR UPDATE SKIP LOCKED)
-             DELETE FROM jeton_tokens WHERE digest IN (SELECT digest FROM doomed)",
-        )
-        .bind(now)
-        .bind(budget)
-        .execute(&self.pool)
-        .await
-        .map_err(store_error)?
-        .rows_affected();
-        let left = budget.saturating_sub(i64::try_from(tokens).unwrap_or(i64::MAX));
-        let revocations = if left > 0 {
-            sqlx::query(
-                "WITH doomed AS (
-                     SELECT jti FROM jeton_revoked_jtis WHERE expires_at_us <= $1
-                     ORDER BY expires_at_us LIMIT $2 FOR UPDATE SKIP LOCKED)
-                 DELETE FROM jeton_revoked_jtis WHERE jti IN (SELECT jti FROM doomed)",
-            )
-            .bind(now)
-            .bind(left)
-            .execute(&self.pool)
-            .await
-            .map_err(store_error)?
-            .rows_affected()
-        } else {
-            0
-        };
+        // Oldest first within each table, tokens before revocations before single-use
+        // entries, until the budget is spent.
+        let mut deleted = [0u64; 3];
+        let mut left = budget;
+        for (n, sql) in PURGE_SQL.into_iter().enumerate() {
+            if left <= 0 {
+                break;
+            }
+            deleted[n] = sqlx::query(sql)
+                .bind(now)
+                .bind(left)
+                .execute(&self.pool)
+                .await
+                .map_err(store_error)?
+                .rows_affected();
+            left = left.saturating_sub(i64::try_from(deleted[n]).unwrap_or(i64::MAX));
+        }
+        let [tokens, revocations, replays] = deleted;
         Ok(Purged {
             tokens,
             revocations,
+            replays,
         })
     }
 
     /// How many rows each table holds (an exact count: for tests and occasional metrics, not
     /// for every request).
     pub async fn row_counts(&self) -> Result<RowCounts, StoreError> {
-        let (clients, tokens, revocations): (i64, i64, i64) = sqlx::query_as(
+        let (clients, tokens, revocations, replays): (i64, i64, i64, i64) = sqlx::query_as(
             "SELECT (SELECT count(*) FROM jeton_clients),
                     (SELECT count(*) FROM jeton_tokens),
-                    (SELECT count(*) FROM jeton_revoked_jtis)",
+                    (SELECT count(*) FROM jeton_revoked_jtis),
+                    (SELECT count(*) FROM jeton_replay)",
         )
         .fetch_one(&self.pool)
         .await
@@ -249,6 +267,7 @@ impl PostgresStore {
             clients: n(clients),
             tokens: n(tokens),
             revocations: n(revocations),
+            replays: n(replays),
         })
     }
 }

@@ -8,7 +8,7 @@ use jeton_sql::{PURGE_ON_WRITE, TokenRow, TokenTuple, micros, store_error};
 #[async_trait::async_trait]
 impl TokenStore for PostgresStore {
     async fn insert(&self, record: TokenRecord) -> Result<(), StoreError> {
-        let row = TokenRow::try_from_record(&record)?;
+        let row = TokenRow::from_record(&record);
         // One statement, one round trip: the insert, and on its way the removal of a few
         // expired records, using the new record's issue time as the clock.
         sqlx::query(
@@ -18,8 +18,9 @@ impl TokenStore for PostgresStore {
              purged AS (
                  DELETE FROM jeton_tokens WHERE digest IN (SELECT digest FROM doomed))
              INSERT INTO jeton_tokens
-                 (digest, client_id, subject, scope, audience, issued_at_us, expires_at_us, jti)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                 (digest, client_id, subject, scope, audience, issued_at_us, expires_at_us, jti,
+                  cnf_jkt)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10)",
         )
         .bind(row.digest)
         .bind(row.client_id)
@@ -30,6 +31,7 @@ impl TokenStore for PostgresStore {
         .bind(row.expires_at_us)
         .bind(row.jti)
         .bind(PURGE_ON_WRITE)
+        .bind(row.cnf_jkt)
         .execute(&self.pool)
         .await
         .map_err(store_error)?;
@@ -38,7 +40,8 @@ impl TokenStore for PostgresStore {
 
     async fn get(&self, digest: &TokenDigest) -> Result<Option<TokenRecord>, StoreError> {
         let row: Option<TokenTuple> = sqlx::query_as(
-            "SELECT digest, client_id, subject, scope, audience, issued_at_us, expires_at_us, jti
+            "SELECT digest, client_id, subject, scope, audience, issued_at_us, expires_at_us, jti,
+                    cnf_jkt
              FROM jeton_tokens WHERE digest = $1",
         )
         .bind(&digest.as_bytes()[..])

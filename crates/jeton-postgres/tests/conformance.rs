@@ -3,7 +3,7 @@
 
 mod common;
 
-use jeton::{ClientStore, TokenStore};
+use jeton::{ClientStore, ReplayStore, TokenStore};
 use jeton_postgres::PostgresStore;
 use jeton_testkit::store_conformance as table;
 use std::future::Future;
@@ -102,5 +102,26 @@ async fn bounded_purge() {
         async move { p.purge_expired(now, max).await.expect("purge").total() }
     };
     table::bounded_purge(&s, &s, purge, counts(&s)).await;
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn replay_store() {
+    let Some(db) = common::db("replay").await else {
+        return;
+    };
+    table::replay_store(&db.migrated().await).await;
+    db.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_replay() {
+    let Some(db) = common::db("concurrent_replay").await else {
+        return;
+    };
+    // 16 tasks over two pools on one database: as two nodes would be.
+    let a = db.migrated().await;
+    let b = db.store().await;
+    table::concurrent_replay(&[Arc::new(a) as Arc<dyn ReplayStore>, Arc::new(b)], 16).await;
     db.drop().await;
 }

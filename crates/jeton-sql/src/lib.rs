@@ -50,12 +50,14 @@ pub struct Purged {
     pub tokens: u64,
     /// Revocation entries deleted because the JWT they name has expired.
     pub revocations: u64,
+    /// Single-use (`jti`) entries deleted because their acceptance window has closed.
+    pub replays: u64,
 }
 
 impl Purged {
     /// Rows deleted in all.
     pub fn total(&self) -> u64 {
-        self.tokens + self.revocations
+        self.tokens + self.revocations + self.replays
     }
 }
 
@@ -68,6 +70,8 @@ pub struct RowCounts {
     pub tokens: u64,
     /// Revoked JWT ids.
     pub revocations: u64,
+    /// Single-use (`jti`) entries (expired ones not yet purged included).
+    pub replays: u64,
 }
 
 /// Bounds of a store's connection pool. Every field has a finite default, so a store never

@@ -3,8 +3,8 @@
 use crate::corrupt;
 use jeton::time::OffsetDateTime;
 use jeton::{
-    ClientId, ClientRecord, RegisteredSecret, Resource, Scope, SecretId, StoreError, TokenClaims,
-    TokenDigest, TokenRecord,
+    ClientId, ClientRecord, Confirmation, RegisteredSecret, Resource, Scope, SecretId, StoreError,
+    TokenClaims, TokenDigest, TokenRecord,
 };
 
 /// An instant as stored: microseconds since the Unix epoch (saturating far outside ±290,000
@@ -24,7 +24,7 @@ pub fn from_micros(us: i64) -> Result<OffsetDateTime, StoreError> {
 }
 
 /// The columns of a token row in the order every `SELECT` of the stores names them:
-/// `digest, client_id, subject, scope, audience, issued_at_us, expires_at_us, jti`.
+/// `digest, client_id, subject, scope, audience, issued_at_us, expires_at_us, jti, cnf_jkt`.
 pub type TokenTuple = (
     Vec<u8>,
     String,
@@ -33,6 +33,7 @@ pub type TokenTuple = (
     String,
     i64,
     i64,
+    Option<String>,
     Option<String>,
 );
 
@@ -55,6 +56,9 @@ pub struct TokenRow {
     pub expires_at_us: i64,
     /// The token's `jti` ([`TokenClaims::jti`]), for records that carry one.
     pub jti: Option<String>,
+    /// The DPoP key thumbprint the token is bound to ([`TokenClaims::confirmation`], RFC 9449
+    /// §6), `None` for a Bearer token (schema version 2).
+    pub cnf_jkt: Option<String>,
 }
 
 impl From<TokenTuple> for TokenRow {
@@ -68,25 +72,13 @@ impl From<TokenTuple> for TokenRow {
             issued_at_us: t.5,
             expires_at_us: t.6,
             jti: t.7,
+            cnf_jkt: t.8,
         }
     }
 }
 
 impl TokenRow {
-    /// The row for a record, or an error for a DPoP-bound record (`claims.confirmation`): the
-    /// schema has no column for the binding yet, and storing the token without it would let it
-    /// be used as a plain Bearer token. Such an issuance fails closed (`500`) instead.
-    pub fn try_from_record(r: &TokenRecord) -> Result<Self, StoreError> {
-        if r.claims.confirmation.is_some() {
-            return Err(StoreError::msg(
-                "the SQL stores cannot keep a DPoP binding (cnf) yet: use JWT access tokens or \
-                 the memory store for DPoP clients",
-            ));
-        }
-        Ok(Self::from_record(r))
-    }
-
-    /// The row for a record, without its DPoP binding (see [`TokenRow::try_from_record`]).
+    /// The row for a record, its DPoP binding included.
     pub fn from_record(r: &TokenRecord) -> Self {
         let c = &r.claims;
         Self {
@@ -98,6 +90,7 @@ impl TokenRow {
             issued_at_us: micros(c.issued_at),
             expires_at_us: micros(c.expires_at),
             jti: c.jti.clone(),
+            cnf_jkt: c.confirmation.as_ref().map(|cnf| cnf.jkt.clone()),
         }
     }
 
@@ -121,6 +114,9 @@ impl TokenRow {
         );
         if let Some(jti) = self.jti {
             claims = claims.with_jti(jti);
+        }
+        if let Some(jkt) = self.cnf_jkt {
+            claims = claims.with_confirmation(Confirmation::jkt(jkt));
         }
         Ok(TokenRecord::new(TokenDigest::from_bytes(digest), claims))
     }
@@ -250,7 +246,9 @@ mod tests {
                 .clone()
                 .with_confirmation(jeton::Confirmation::jkt("thumb")),
         );
-        assert!(TokenRow::try_from_record(&bound).is_err(), "fails closed");
+        let row = TokenRow::from_record(&bound);
+        assert_eq!(row.cnf_jkt.as_deref(), Some("thumb"));
+        assert_eq!(row.into_record().unwrap(), bound, "the binding round-trips");
     }
 
     #[test]

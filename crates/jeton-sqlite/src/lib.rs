@@ -3,8 +3,10 @@
 //!
 //! [`SqliteStore`] is a cheaply cloneable handle (a bounded connection pool) implementing
 //! [`ClientStore`](jeton::ClientStore), [`ClientRegistry`](jeton::ClientRegistry),
-//! [`TokenStore`](jeton::TokenStore) and [`RevocationList`](jeton::RevocationList), with the
-//! same API and the same behaviour as `jeton-postgres`' `PostgresStore`; both map rows
+//! [`TokenStore`](jeton::TokenStore), [`RevocationList`](jeton::RevocationList) and
+//! [`ReplayStore`](jeton::ReplayStore) (the single-use `jti`s of client assertions and DPoP
+//! proofs, one atomic `INSERT … ON CONFLICT` per use, shared by every handle on the database),
+//! with the same API and the same behaviour as `jeton-postgres`' `PostgresStore`; both map rows
 //! through `jeton-sql` and pass the same conformance table.
 //!
 //! ```no_run
@@ -45,6 +47,7 @@
 #![deny(missing_docs)]
 
 mod clients;
+mod replay;
 mod tokens;
 
 pub use jeton_sql::{MigrationReport, PoolSettings, Purged, RowCounts, SchemaError};
@@ -62,11 +65,32 @@ use std::path::Path;
 use std::time::Duration;
 
 /// The embedded migrations, oldest first.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: include_str!("../migrations/0001_initial.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sql: include_str!("../migrations/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "dpop_replay",
+        sql: include_str!("../migrations/0002_dpop_replay.sql"),
+    },
+];
+
+/// What `purge_expired` runs, in order (tokens, revocations, single-use entries): each deletes
+/// the oldest expired rows of one table, at most the budget left (`?1` now, `?2` the budget).
+const PURGE_SQL: [&str; 3] = [
+    "DELETE FROM jeton_tokens WHERE digest IN (
+         SELECT digest FROM jeton_tokens WHERE expires_at_us <= ?1
+         ORDER BY expires_at_us LIMIT ?2)",
+    "DELETE FROM jeton_revoked_jtis WHERE jti IN (
+         SELECT jti FROM jeton_revoked_jtis WHERE expires_at_us <= ?1
+         ORDER BY expires_at_us LIMIT ?2)",
+    "DELETE FROM jeton_replay WHERE key IN (
+         SELECT key FROM jeton_replay WHERE expires_at_us <= ?1
+         ORDER BY expires_at_us LIMIT ?2)",
+];
 
 /// The schema version this build writes and reads.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -203,7 +227,7 @@ impl SqliteStore {
             .map_err(store_error)
     }
 
-    /// Deletes tokens and revocation entries expired at `now`, oldest first, at most
+    /// Deletes tokens, revocation entries and single-use entries expired at `now`, oldest first, at most
     /// `max_rows` (capped at [`MAX_PURGE_BATCH`]) in all, in one short write transaction.
     /// While it returns a full batch there is more to delete.
     pub async fn purge_expired(
@@ -214,42 +238,36 @@ impl SqliteStore {
         let now = micros(now);
         let budget = i64::from(max_rows.min(MAX_PURGE_BATCH));
         let mut tx = self.write().await?;
-        let tokens = sqlx::query(
-            "DELETE FROM jeton_tokens WHERE digest IN (
-                 SELECT digest FROM jeton_tokens WHERE expires_at_us <= ?1
-                 ORDER BY expires_at_us LIMIT ?2)",
-        )
-        .bind(now)
-        .bind(budget)
-        .execute(&mut *tx)
-        .await
-        .map_err(store_error)?
-        .rows_affected();
-        let left = budget.saturating_sub(i64::try_from(tokens).unwrap_or(i64::MAX));
-        let revocations = sqlx::query(
-            "DELETE FROM jeton_revoked_jtis WHERE jti IN (
-                 SELECT jti FROM jeton_revoked_jtis WHERE expires_at_us <= ?1
-                 ORDER BY expires_at_us LIMIT ?2)",
-        )
-        .bind(now)
-        .bind(left)
-        .execute(&mut *tx)
-        .await
-        .map_err(store_error)?
-        .rows_affected();
+        // Oldest first within each table, tokens before revocations before single-use
+        // entries, until the budget is spent.
+        let mut deleted = [0u64; 3];
+        let mut left = budget;
+        for (n, sql) in PURGE_SQL.into_iter().enumerate() {
+            deleted[n] = sqlx::query(sql)
+                .bind(now)
+                .bind(left)
+                .execute(&mut *tx)
+                .await
+                .map_err(store_error)?
+                .rows_affected();
+            left = left.saturating_sub(i64::try_from(deleted[n]).unwrap_or(i64::MAX));
+        }
+        let [tokens, revocations, replays] = deleted;
         tx.commit().await.map_err(store_error)?;
         Ok(Purged {
             tokens,
             revocations,
+            replays,
         })
     }
 
     /// How many rows each table holds (exact counts: for tests and occasional metrics).
     pub async fn row_counts(&self) -> Result<RowCounts, StoreError> {
-        let (clients, tokens, revocations): (i64, i64, i64) = sqlx::query_as(
+        let (clients, tokens, revocations, replays): (i64, i64, i64, i64) = sqlx::query_as(
             "SELECT (SELECT count(*) FROM jeton_clients),
                     (SELECT count(*) FROM jeton_tokens),
-                    (SELECT count(*) FROM jeton_revoked_jtis)",
+                    (SELECT count(*) FROM jeton_revoked_jtis),
+                    (SELECT count(*) FROM jeton_replay)",
         )
         .fetch_one(&self.pool)
         .await
@@ -259,6 +277,7 @@ impl SqliteStore {
             clients: n(clients),
             tokens: n(tokens),
             revocations: n(revocations),
+            replays: n(replays),
         })
     }
 }

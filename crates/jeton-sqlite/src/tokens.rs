@@ -8,7 +8,7 @@ use jeton_sql::{PURGE_ON_WRITE, TokenRow, TokenTuple, micros, store_error};
 #[async_trait::async_trait]
 impl TokenStore for SqliteStore {
     async fn insert(&self, record: TokenRecord) -> Result<(), StoreError> {
-        let row = TokenRow::try_from_record(&record)?;
+        let row = TokenRow::from_record(&record);
         // One transaction (one fsync): a few expired records out, using the new record's
         // issue time as the clock, then the new one in.
         let mut tx = self.write().await?;
@@ -24,8 +24,9 @@ impl TokenStore for SqliteStore {
         .map_err(store_error)?;
         sqlx::query(
             "INSERT INTO jeton_tokens
-                 (digest, client_id, subject, scope, audience, issued_at_us, expires_at_us, jti)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                 (digest, client_id, subject, scope, audience, issued_at_us, expires_at_us, jti,
+                  cnf_jkt)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )
         .bind(row.digest)
         .bind(row.client_id)
@@ -35,6 +36,7 @@ impl TokenStore for SqliteStore {
         .bind(row.issued_at_us)
         .bind(row.expires_at_us)
         .bind(row.jti)
+        .bind(row.cnf_jkt)
         .execute(&mut *tx)
         .await
         .map_err(store_error)?;
@@ -43,7 +45,8 @@ impl TokenStore for SqliteStore {
 
     async fn get(&self, digest: &TokenDigest) -> Result<Option<TokenRecord>, StoreError> {
         let row: Option<TokenTuple> = sqlx::query_as(
-            "SELECT digest, client_id, subject, scope, audience, issued_at_us, expires_at_us, jti
+            "SELECT digest, client_id, subject, scope, audience, issued_at_us, expires_at_us, jti,
+                    cnf_jkt
              FROM jeton_tokens WHERE digest = ?1",
         )
         .bind(&digest.as_bytes()[..])

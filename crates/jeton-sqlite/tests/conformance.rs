@@ -1,7 +1,7 @@
 //! The SQLite store against the shared store conformance table, each test on its own
 //! temporary file.
 
-use jeton::{ClientStore, TokenStore};
+use jeton::{ClientStore, ReplayStore, TokenStore};
 use jeton_sqlite::{PoolSettings, SqliteStore};
 use jeton_testkit::store_conformance as table;
 use std::sync::Arc;
@@ -84,4 +84,20 @@ async fn bounded_purge() {
         async move { p.purge_expired(now, max).await.expect("purge").total() }
     };
     table::bounded_purge(&s, &s, purge, counts(&s)).await;
+}
+
+#[tokio::test]
+async fn replay_store() {
+    let (_d, s) = fresh().await;
+    table::replay_store(&s).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_replay() {
+    // 16 tasks over two pools on one file: as two processes would be.
+    let (d, s) = fresh().await;
+    let other = SqliteStore::open(d.path().join("jeton.db"), &PoolSettings::default())
+        .await
+        .expect("second handle");
+    table::concurrent_replay(&[Arc::new(s) as Arc<dyn ReplayStore>, Arc::new(other)], 16).await;
 }

@@ -170,3 +170,65 @@ async fn urls_are_accepted_and_never_echoed() {
     s.migrate().await.unwrap();
     assert!(!format!("{s:?}").contains("url.db"));
 }
+
+#[tokio::test]
+async fn a_version_1_database_migrates_to_2_keeping_its_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(&dir.path().join("v1.db")).await;
+    // A database as a version-1 build left it: its schema, its version row, a token.
+    sqlx::raw_sql(
+        "CREATE TABLE jeton_schema_version (
+             version    INTEGER PRIMARY KEY,
+             name       TEXT NOT NULL,
+             applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
+         )",
+    )
+    .execute(s.pool())
+    .await
+    .unwrap();
+    sqlx::raw_sql(include_str!("../migrations/0001_initial.sql"))
+        .execute(s.pool())
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO jeton_schema_version (version, name) VALUES (1, 'initial')")
+        .execute(s.pool())
+        .await
+        .unwrap();
+    let old = token("v1-token", "old-client", now(), Duration::hours(1));
+    sqlx::query(
+        "INSERT INTO jeton_tokens
+             (digest, client_id, subject, scope, audience, issued_at_us, expires_at_us, jti)
+         VALUES (?1, 'old-client', 'old-client', 'read write',
+                 'https://api.example.com/ urn:example:other', ?2, ?3, NULL)",
+    )
+    .bind(&old.digest.as_bytes()[..])
+    .bind(jeton_sql_micros(old.claims.issued_at))
+    .bind(jeton_sql_micros(old.claims.expires_at))
+    .execute(s.pool())
+    .await
+    .unwrap();
+    assert_eq!(s.schema_version().await.unwrap(), 1);
+
+    let r = s.migrate().await.unwrap();
+    assert_eq!((r.from, r.to), (1, 2));
+    assert_eq!(SCHEMA_VERSION, 2);
+    assert_eq!(
+        s.get(&old.digest).await.unwrap(),
+        Some(old),
+        "v1 row, no binding"
+    );
+    let bound = table::token_dpop_bound("v2-token", "new-client", now());
+    s.insert(bound.clone()).await.unwrap();
+    assert_eq!(s.get(&bound.digest).await.unwrap(), Some(bound));
+    let r = s.migrate().await.unwrap();
+    assert_eq!((r.from, r.to), (2, 2), "idempotent");
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM jeton_schema_version")
+        .fetch_one(s.pool())
+        .await
+        .unwrap();
+    assert_eq!(rows, 2);
+}
+
+fn jeton_sql_micros(t: jeton::time::OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1000).unwrap()
+}

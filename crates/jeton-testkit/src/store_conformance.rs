@@ -10,9 +10,10 @@
 use crate::now;
 use jeton::time::{Duration, OffsetDateTime};
 use jeton::{
-    ClientId, ClientRecord, ClientRegistry, ClientStore, DefaultScope, Engine, OpaqueIssuer,
-    RawRequest, RegisteredSecret, Resource, RevocationList, Scope, SecretId, SecretVerifier,
-    SystemRandom, TokenClaims, TokenDigest, TokenRecord, TokenStore, Transport, encode_basic,
+    ClientId, ClientRecord, ClientRegistry, ClientStore, Confirmation, DefaultScope, Engine,
+    OpaqueIssuer, RawRequest, RegisteredSecret, ReplayKey, ReplayStore, Resource, RevocationList,
+    Scope, SecretId, SecretVerifier, SystemRandom, TokenClaims, TokenDigest, TokenRecord,
+    TokenStore, Transport, encode_basic,
 };
 use std::future::Future;
 use std::sync::Arc;
@@ -38,6 +39,18 @@ pub fn token(name: &str, client: &str, issued_at: OffsetDateTime, life: Duration
 pub fn token_with_jti(name: &str, client: &str, issued_at: OffsetDateTime) -> TokenRecord {
     let r = token(name, client, issued_at, Duration::hours(1));
     TokenRecord::new(r.digest, r.claims.with_jti(format!("jti-{name}")))
+}
+
+/// [`token`] bound to a DPoP key (`cnf.jkt`, RFC 9449 §6), which a store must round-trip: a
+/// store that dropped the binding would let the token be used as a plain Bearer token.
+pub fn token_dpop_bound(name: &str, client: &str, issued_at: OffsetDateTime) -> TokenRecord {
+    let r = token_with_jti(name, client, issued_at);
+    TokenRecord::new(
+        r.digest,
+        r.claims.with_confirmation(Confirmation::jkt(
+            "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I",
+        )),
+    )
 }
 
 fn verifier(secret: &str) -> SecretVerifier {
@@ -79,6 +92,10 @@ pub async fn token_store(s: &dyn TokenStore) {
     s.insert(c.clone()).await.unwrap();
     assert_eq!(s.get(&a.digest).await.unwrap(), Some(a.clone()));
     assert_eq!(s.get(&c.digest).await.unwrap(), Some(c), "jti kept");
+    let d = token_dpop_bound("d", "client-d", t0);
+    s.insert(d.clone()).await.unwrap();
+    let got_d = s.get(&d.digest).await.unwrap();
+    assert_eq!(got_d, Some(d), "DPoP binding (cnf.jkt) kept");
     let got_b = s.get(&b.digest).await.unwrap().expect("b stored");
     assert!(
         !got_b.is_active(t0 + Duration::seconds(1)),
@@ -113,6 +130,78 @@ pub async fn revocation_list(r: &dyn RevocationList) {
         .await
         .unwrap();
     assert!(r.is_revoked("j1").await.unwrap() && r.is_revoked("j2").await.unwrap());
+}
+
+/// Every [`ReplayStore`] rule: a first use is recorded (`true`), a repeat while it lives is a
+/// replay (`false`, and does not extend it), keys never collide, and once its window has
+/// closed the value is fresh again (`true`, recorded anew).
+pub async fn replay_store(r: &dyn ReplayStore) {
+    let t0 = now();
+    let k = ReplayKey::new(ReplayKey::CLIENT_ASSERTION, "client-a", "jti-1");
+    let exp = t0 + Duration::seconds(60);
+    assert!(r.insert_if_absent(&k, exp, t0).await.unwrap(), "first use");
+    assert!(
+        !r.insert_if_absent(&k, exp, t0 + Duration::seconds(1))
+            .await
+            .unwrap(),
+        "replay refused"
+    );
+    assert!(
+        !r.insert_if_absent(&k, t0 + Duration::hours(1), t0 + Duration::seconds(59))
+            .await
+            .unwrap(),
+        "still refused one second before expiry"
+    );
+    for other in [
+        ReplayKey::new(ReplayKey::DPOP_PROOF, "client-a", "jti-1"),
+        ReplayKey::new(ReplayKey::CLIENT_ASSERTION, "client-b", "jti-1"),
+        ReplayKey::new(ReplayKey::CLIENT_ASSERTION, "client-a", "jti-2"),
+    ] {
+        assert!(
+            r.insert_if_absent(&other, exp, t0).await.unwrap(),
+            "another namespace, client or jti is another key"
+        );
+    }
+    // The refused repeat did not extend the entry: at its expiry it is fresh again.
+    assert!(
+        r.insert_if_absent(&k, t0 + Duration::seconds(120), exp)
+            .await
+            .unwrap(),
+        "after expiry the value is fresh again"
+    );
+    assert!(
+        !r.insert_if_absent(&k, t0 + Duration::seconds(120), exp + Duration::seconds(1))
+            .await
+            .unwrap(),
+        "and recorded anew with its new expiry"
+    );
+}
+
+/// `tasks` concurrent first uses of one key, spread over `handles` (several pools on one
+/// database, as several nodes): exactly one is recorded, the others are replays.
+pub async fn concurrent_replay(handles: &[Arc<dyn ReplayStore>], tasks: usize) {
+    let t0 = now();
+    let k = ReplayKey::new(ReplayKey::DPOP_PROOF, "jkt-concurrent", "jti-race");
+    let start = Arc::new(tokio::sync::Barrier::new(tasks));
+    let running: Vec<_> = (0..tasks)
+        .map(|i| {
+            let (r, start) = (handles[i % handles.len()].clone(), start.clone());
+            tokio::spawn(async move {
+                start.wait().await;
+                r.insert_if_absent(&k, t0 + Duration::seconds(60), t0)
+                    .await
+                    .expect("insert_if_absent")
+            })
+        })
+        .collect();
+    let mut firsts = 0;
+    for h in running {
+        firsts += usize::from(h.await.expect("task"));
+    }
+    assert_eq!(
+        firsts, 1,
+        "exactly one of {tasks} concurrent uses is the first"
+    );
 }
 
 /// Every [`ClientRegistry`] and [`ClientStore`] method on one handle.
