@@ -9,16 +9,21 @@
 //!   to such a client with `jeton client add-secret` is replaced at the next start (with a
 //!   warning naming the client). Clients created with `jeton client create` are not in the file
 //!   and are never touched by a start.
-//! - [`spawn_purge`] deletes expired tokens and revocation entries every `[limits]
+//! - [`Backend::replays`] is the single-use (`jti`) store of private_key_jwt and DPoP: the
+//!   database on a SQL store (shared by every node), bounded memory on `memory`.
+//! - [`spawn_purge`] deletes expired tokens, revocation and single-use entries every `[limits]
 //!   purge_interval`: from a SQL store in batches of `[store] purge_batch`, at most
 //!   [`MAX_PURGE_ROUNDS`] batches per tick, so one tick is bounded whatever the backlog; from
 //!   the memory store in its own bounded steps, on the blocking pool.
 
 use jeton::time::OffsetDateTime;
 use jeton::{
-    ClientRecord, ClientRegistry, ClientStore, RevocationList, SecretId, StoreError, TokenStore,
+    ClientRecord, ClientRegistry, ClientStore, ReplayStore, RevocationList, SecretId, StoreError,
+    TokenStore,
 };
-use jeton_memory::{MemoryClientStore, MemoryRevocationList, MemoryTokenStore, TokenLimits};
+use jeton_memory::{
+    MemoryClientStore, MemoryReplayStore, MemoryRevocationList, MemoryTokenStore, TokenLimits,
+};
 use jeton_postgres::{PoolSettings, PostgresStore, SchemaError};
 use jeton_sqlite::SqliteStore;
 use std::collections::BTreeSet;
@@ -231,6 +236,17 @@ impl Backend {
         }
     }
 
+    /// The single-use (`jti`) store for private_key_jwt and DPoP: the database itself on an
+    /// SQL store, so every node sharing it refuses a replay seen by another; a fresh bounded
+    /// memory store (this node only) on `memory`.
+    pub(crate) fn replays(&self) -> Arc<dyn ReplayStore> {
+        match self {
+            Self::Memory { .. } => Arc::new(MemoryReplayStore::new()),
+            Self::Postgres(s) => Arc::new(s.clone()),
+            Self::Sqlite(s) => Arc::new(s.clone()),
+        }
+    }
+
     /// Writes the file's clients into the store, each replacing any stored client of the same
     /// id whole (settings and secrets). Warns when that drops secrets the store had (added
     /// with `jeton client add-secret`).
@@ -338,5 +354,35 @@ mod tests {
         assert_eq!(lite.to_string(), "sqlite:///var/lib/jeton/jeton.db");
         let e = StoreUrl::parse("mysql://root:hunter2@x/db").unwrap_err();
         assert!(!e.contains("hunter2"), "{e}");
+    }
+
+    /// Issue 12: on a SQL store a single-use value seen through one node is a replay on every
+    /// node of the database; on `memory` each node has its own bounded store.
+    #[tokio::test]
+    async fn the_replay_store_is_the_database_on_sql_and_per_node_in_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("replay.db").display());
+        let settings = StoreSettings {
+            url: StoreUrl::parse(&url).unwrap(),
+            ..StoreSettings::default()
+        };
+        let limits = TokenLimits::default();
+        let (a, b) = (
+            Backend::open(&settings, limits).await.unwrap(),
+            Backend::open(&settings, limits).await.unwrap(),
+        );
+        let now = OffsetDateTime::now_utc();
+        let exp = now + jeton::time::Duration::seconds(60);
+        let key = jeton::ReplayKey::new(jeton::ReplayKey::CLIENT_ASSERTION, "c", "jti");
+        assert!(a.replays().insert_if_absent(&key, exp, now).await.unwrap());
+        assert!(
+            !b.replays().insert_if_absent(&key, exp, now).await.unwrap(),
+            "a replay through another node"
+        );
+        let purged = a.purge(exp, 100).await.unwrap();
+        assert_eq!(purged, 1, "expired single-use entries are purged");
+
+        let m = Backend::memory(limits);
+        assert!(m.replays().insert_if_absent(&key, exp, now).await.unwrap());
     }
 }

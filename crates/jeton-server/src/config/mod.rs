@@ -241,14 +241,15 @@ impl Settings {
             .allow_client_secret_post(self.allow_client_secret_post)
             .accept_raw_basic(self.accept_raw_basic)
             .accept_token_endpoint_audience(self.accept_token_endpoint_audience);
-        // private_key_jwt and DPoP: single-use jtis in bounded memory (one node; fails closed
-        // when full). The store is what turns both on (jeton::Engine::dpop_enabled).
+        // private_key_jwt and DPoP: single-use jtis in the store, shared by every node on an
+        // SQL store, in bounded memory (one node; fails closed when full) on `memory`. The
+        // replay store is what turns both on (jeton::Engine::dpop_enabled).
         if self
             .clients
             .iter()
             .any(|c| c.keys.is_some() || c.require_dpop)
         {
-            b = b.replay_store(Arc::new(jeton_memory::MemoryReplayStore::new()));
+            b = b.replay_store(store.replays());
         }
         if self.format == TokenFormat::Opaque {
             // No JWKS to point at: leave `jwks_uri` out of the endpoints entirely.
