@@ -3,6 +3,7 @@
 
 use crate::request::HeaderValues;
 use crate::resource::bearer::BearerValidator;
+use crate::resource::dpop::RequestParts;
 use crate::resource::errors::BearerError;
 use crate::tokens::AccessTokenClaims;
 use crate::types::Scope;
@@ -60,6 +61,18 @@ impl RequireScope {
     ) -> Result<AccessTokenClaims, BearerError> {
         self.validator
             .validate(authorization, now, &self.required)
+            .await
+    }
+
+    /// Validates the token of a request (`Bearer` or `DPoP`, RFC 9449 §7) at `now` and checks
+    /// the required scope ([`BearerValidator::validate_request`]): what the adapters call.
+    pub async fn check_request(
+        &self,
+        request: &RequestParts<'_>,
+        now: OffsetDateTime,
+    ) -> Result<AccessTokenClaims, BearerError> {
+        self.validator
+            .validate_request(request, now, &self.required)
             .await
     }
 
