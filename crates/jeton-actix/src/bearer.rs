@@ -4,27 +4,41 @@
 use actix_web::body::EitherBody;
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::http::StatusCode;
-use actix_web::http::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use actix_web::http::header::{AUTHORIZATION, HOST, HeaderMap, HeaderValue};
+use actix_web::http::{Method, Uri};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
-use jeton::{AccessTokenClaims, BearerError, HeaderValues, RequireScope};
+use jeton::{AccessTokenClaims, BearerError, HeaderValues, RequestParts, RequireScope};
 use std::fmt;
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 use std::rc::Rc;
 
-/// Checks the access token in `headers` (`Authorization`, RFC 6750 §2.1; never the query)
-/// against `require` at the current time: the validated claims, or the refusal. The one check
-/// [`AccessTokenMiddleware`] and [`ValidatedToken`] make; a back-end failure (`500`) is logged
-/// on `jeton::diagnostic`.
+/// Checks the access token of a request (`Authorization`, RFC 6750 §2.1, never the query;
+/// `Bearer`, or `DPoP` with its `DPoP` proofs, RFC 9449 §7.1) against `require` at the current
+/// time: the validated claims, or the refusal. The URL a proof's `htu` is compared with is
+/// [`RequireScope::request_url`] of the `Host` header (or the URI's authority) and the path.
+/// The one check [`AccessTokenMiddleware`] and [`ValidatedToken`] make; a back-end failure
+/// (`500`) is logged on `jeton::diagnostic`.
 pub async fn check_access_token(
     require: &RequireScope,
+    method: &Method,
+    uri: &Uri,
     headers: &HeaderMap,
 ) -> Result<AccessTokenClaims, BearerError> {
-    let authorization: HeaderValues<'_> = headers
-        .get_all(AUTHORIZATION)
-        .map(HeaderValue::as_bytes)
-        .collect();
-    jeton_http::check_authorization(require, &authorization).await
+    let values =
+        |name| -> HeaderValues<'_> { headers.get_all(name).map(HeaderValue::as_bytes).collect() };
+    let host = headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| uri.authority().map(|a| a.as_str()));
+    let url = require.request_url(host, uri.path());
+    let parts = RequestParts {
+        authorization: values(AUTHORIZATION.as_str()),
+        dpop: values("dpop"),
+        method: method.as_str(),
+        url: &url,
+    };
+    jeton_http::check_authorization(require, &parts).await
 }
 
 /// actix-web middleware (a [`Transform`]) that lets a request through only with a valid access
@@ -108,7 +122,9 @@ where
         let service = self.service.clone();
         let require = self.require.clone();
         Box::pin(async move {
-            match check_access_token(&require, req.headers()).await {
+            let checked =
+                check_access_token(&require, req.method(), req.uri(), req.headers()).await;
+            match checked {
                 Ok(claims) => {
                     req.extensions_mut().insert(claims);
                     let res = service.call(req).await?;
@@ -142,6 +158,7 @@ impl FromRequest for ValidatedToken {
         let require = req.app_data::<RequireScope>().cloned();
         let claims = req.extensions().get::<AccessTokenClaims>().cloned();
         let headers = req.headers().clone();
+        let (method, uri) = (req.method().clone(), req.uri().clone());
         Box::pin(async move {
             if let Some(claims) = claims {
                 if let Some(require) = &require {
@@ -158,7 +175,7 @@ impl FromRequest for ValidatedToken {
                 );
                 return Err(TokenRejection(None));
             };
-            check_access_token(&require, &headers)
+            check_access_token(&require, &method, &uri, &headers)
                 .await
                 .map(Self)
                 .map_err(TokenRejection::from)

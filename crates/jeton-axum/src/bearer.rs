@@ -58,7 +58,7 @@ where
             );
             return Err(TokenRejection(None));
         };
-        check_access_token(&require, &parts.headers)
+        check_access_token(&require, &parts.method, &parts.uri, &parts.headers)
             .await
             .map(Self)
             .map_err(TokenRejection::from)

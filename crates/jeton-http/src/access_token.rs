@@ -3,40 +3,60 @@
 //! extractors make.
 
 use crate::Chain;
-use http::header::AUTHORIZATION;
-use http::{HeaderMap, HeaderValue, Request, Response};
+use http::header::{AUTHORIZATION, HOST};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, Uri};
 use jeton::time::OffsetDateTime;
-use jeton::{AccessTokenClaims, BearerError, BearerFailure, HeaderValues, RequireScope};
+use jeton::{
+    AccessTokenClaims, BearerError, BearerFailure, HeaderValues, RequestParts, RequireScope,
+};
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use tower_layer::Layer;
 use tower_service::Service;
 
-/// Checks the access token in `headers` (`Authorization`, RFC 6750 §2.1; never the query)
-/// against `require` at the current time: the validated claims, or the refusal to answer with
-/// ([`BearerError::response`]). A back-end failure (`500`) is logged on `jeton::diagnostic`.
+/// Checks the access token of a request (`Authorization`, RFC 6750 §2.1, never the query;
+/// `Bearer`, or `DPoP` with its `DPoP` proofs, RFC 9449 §7.1) against `require` at the current
+/// time: the validated claims, or the refusal to answer with ([`BearerError::response`]). The
+/// URL a proof's `htu` is compared with is [`RequireScope::request_url`] of the `Host` header
+/// (or the URI's authority) and the path. A back-end failure (`500`) is logged on
+/// `jeton::diagnostic`.
 pub async fn check_access_token(
     require: &RequireScope,
+    method: &Method,
+    uri: &Uri,
     headers: &HeaderMap,
 ) -> Result<AccessTokenClaims, BearerError> {
-    let authorization: HeaderValues<'_> = headers
-        .get_all(AUTHORIZATION)
-        .iter()
-        .map(HeaderValue::as_bytes)
-        .collect();
-    check_authorization(require, &authorization).await
+    let values = |name| -> HeaderValues<'_> {
+        headers
+            .get_all(name)
+            .iter()
+            .map(HeaderValue::as_bytes)
+            .collect()
+    };
+    let host = headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| uri.authority().map(|a| a.as_str()));
+    let url = require.request_url(host, uri.path());
+    let parts = RequestParts {
+        authorization: values(AUTHORIZATION.as_str()),
+        dpop: values("dpop"),
+        method: method.as_str(),
+        url: &url,
+    };
+    check_authorization(require, &parts).await
 }
 
-/// [`check_access_token`] from `Authorization` values already collected (for a framework on
-/// other header types, such as actix-web's): reads the clock, checks, logs a `500`'s cause.
+/// [`check_access_token`] from a request already read into [`RequestParts`] (for a framework
+/// on other header types, such as actix-web's): reads the clock, checks, logs a `500`'s cause.
 pub async fn check_authorization(
     require: &RequireScope,
-    authorization: &HeaderValues<'_>,
+    request: &RequestParts<'_>,
 ) -> Result<AccessTokenClaims, BearerError> {
     // The clock is read here, at the edge; the core takes `now` as an argument.
     let result = require
-        .check(authorization, OffsetDateTime::now_utc())
+        .check_request(request, OffsetDateTime::now_utc())
         .await;
     if let Err(e) = &result {
         log_refusal(e);
@@ -118,7 +138,9 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let require = self.require.clone();
         Box::pin(async move {
-            match check_access_token(&require, req.headers()).await {
+            let checked =
+                check_access_token(&require, req.method(), req.uri(), req.headers()).await;
+            match checked {
                 Ok(claims) => {
                     req.extensions_mut().insert(claims);
                     inner.call(req).await

@@ -29,7 +29,7 @@ pub async fn authorize_request<B>(
     require: &RequireScope,
     req: &Request<B>,
 ) -> Result<AccessTokenClaims, Response<Full<Bytes>>> {
-    jeton_http::check_access_token(require, req.headers())
+    jeton_http::check_access_token(require, req.method(), req.uri(), req.headers())
         .await
         .map_err(|e| jeton_http::to_http(&e.response()))
 }

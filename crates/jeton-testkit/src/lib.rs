@@ -11,6 +11,8 @@ pub mod fuzzing;
 pub mod http;
 #[cfg(feature = "http")]
 pub mod resource;
+#[cfg(feature = "http")]
+mod resource_dpop;
 #[cfg(feature = "store")]
 pub mod store_conformance;
 pub mod strategies;
@@ -422,15 +424,26 @@ pub fn client_assertion(aud: &str, jti: &str, iat: i64) -> String {
 /// A DPoP proof (RFC 9449 §4.2) for `htm` `htu` with `jti`, made at `iat` (Unix seconds) with
 /// [`key_client_key`] (its public JWK in the header).
 pub fn dpop_proof(htm: &str, htu: &str, jti: &str, iat: i64) -> String {
+    sign_dpop_proof(&serde_json::json!({ "jti": jti, "htm": htm, "htu": htu, "iat": iat }))
+}
+
+/// A DPoP proof for a resource request (RFC 9449 §7.1): [`dpop_proof`] with `ath`, the hash
+/// of the access token `token` it is sent with.
+pub fn dpop_proof_for_token(htm: &str, htu: &str, jti: &str, iat: i64, token: &str) -> String {
+    sign_dpop_proof(&serde_json::json!({
+        "jti": jti, "htm": htm, "htu": htu, "iat": iat, "ath": jeton::access_token_hash(token),
+    }))
+}
+
+fn sign_dpop_proof(claims: &serde_json::Value) -> String {
     let key = key_client_key();
     let header = serde_json::json!({
         "typ": "dpop+jwt", "alg": key.algorithm().as_str(), "jwk": key.verifying_key().to_jwk(),
     });
-    let claims = serde_json::json!({ "jti": jti, "htm": htm, "htu": htu, "iat": iat });
     jeton::internal::sign_compact(
         key,
         &serde_json::to_vec(&header).expect("JSON"),
-        &serde_json::to_vec(&claims).expect("JSON"),
+        &serde_json::to_vec(claims).expect("JSON"),
     )
     .expect("signs")
 }

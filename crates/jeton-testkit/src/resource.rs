@@ -6,7 +6,9 @@
 //! The adapter's test serves, on one server: `PROTECTED` behind its middleware, `EXTRACTED`
 //! with its extractor alone (no middleware), both requiring [`API_SCOPE`] and answering `200`
 //! with the caller's `client_id` as the body; and the engine's token endpoint at `/token`.
-//! Tokens come from the engine with the real clock (the adapters read it).
+//! Tokens come from the engine with the real clock (the adapters read it). The engine has a
+//! replay store, so its token endpoint binds tokens to DPoP proofs, and the validator made
+//! from it checks `DPoP` tokens (RFC 9449 §7.1) against [`API_BASE`] + the path.
 
 use crate::http::client;
 use crate::{BASIC, FixtureClient, ISSUER, RESOURCE, SeqRandom, fixture_clients};
@@ -15,12 +17,15 @@ use jeton::{
     Algorithm, Engine, IssuerId, JwtIssuer, KeySet, OpaqueIssuer, RawRequest, RequireScope,
     Resource, Scope, SigningKey, TokenFormat, TokenIssuer, Transport, encode_basic,
 };
-use jeton_memory::{MemoryClientStore, MemoryRevocationList, MemoryTokenStore};
+use jeton_memory::{MemoryClientStore, MemoryReplayStore, MemoryRevocationList, MemoryTokenStore};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
 /// The audience of the protected API.
 pub const API: &str = "https://api.example.com/";
+/// The external base URL of the protected API ([`RequireScope::external_url`]): DPoP proofs
+/// name it in `htu`, whatever socket the test server listens on.
+pub const API_BASE: &str = "https://api.example.com";
 /// The scope the protected routes require.
 pub const API_SCOPE: &str = "read";
 /// The path served behind the adapter's middleware.
@@ -55,6 +60,7 @@ fn engine_with(issuer: Arc<dyn TokenIssuer>) -> Arc<Engine> {
         .issuer(IssuerId::new(ISSUER).expect("issuer"))
         .default_audience([Resource::new(API).expect("api")])
         .transport(Transport::Plaintext)
+        .replay_store(Arc::new(MemoryReplayStore::with_capacity(1024)))
         .build()
         .expect("engine");
     Arc::new(engine)
@@ -90,7 +96,8 @@ impl ResourceFixture {
         let engine = engine_with(issuer);
         let validator = engine.validator().build().expect("validator");
         let require =
-            RequireScope::new(Arc::new(validator), Scope::parse(API_SCOPE).expect("scope"));
+            RequireScope::new(Arc::new(validator), Scope::parse(API_SCOPE).expect("scope"))
+                .external_url(API_BASE);
         Self {
             format,
             engine,
@@ -312,10 +319,11 @@ pub async fn resource_tables_pass<G>(serve: impl Fn(&ResourceFixture) -> (String
         let (base, _guard) = serve(&fixture);
         for path in [PROTECTED, EXTRACTED] {
             ran += resource_table_passes(&format!("{base}{path}"), &fixture).await;
+            ran += crate::resource_dpop::dpop_rows_pass(&base, path, &fixture).await;
         }
     }
-    // 12 rows for JWTs, 10 for opaque tokens, each through two routes.
-    assert_eq!(ran, 44);
+    // 12 rows for JWTs, 10 for opaque tokens, and 3 DPoP rows, each through two routes.
+    assert_eq!(ran, 56);
     ran
 }
 

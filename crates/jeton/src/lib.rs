@@ -149,7 +149,8 @@ pub use issuer_id::IssuerId;
 pub use request::{HeaderValues, RawRequest};
 pub use resource::{
     BearerConfigError, BearerError, BearerFailure, BearerValidator, BearerValidatorBuilder,
-    DEFAULT_LEEWAY, DEFAULT_REALM, Introspector, MAX_LEEWAY, RequireScope, StoreIntrospector,
+    DEFAULT_LEEWAY, DEFAULT_REALM, Introspector, MAX_LEEWAY, RequestParts, RequireScope,
+    StoreIntrospector,
 };
 pub use response::{Diagnostic, Outcome, Response};
 pub use secret::{

@@ -9,47 +9,19 @@ mod jwt_common;
 
 use jeton::time::Duration;
 use jeton::{
-    Algorithm, ClientId, ClientRecord, DefaultScope, Engine, HmacDpopNonces, JwtIssuer, KeySet,
-    Outcome, RawRequest, Resource, SecretVerifier, SystemRandom,
+    ClientId, ClientRecord, DefaultScope, Engine, HmacDpopNonces, Outcome, RawRequest, Resource,
+    SecretVerifier,
 };
-use jeton_testkit::jeton_memory::{MemoryClientStore, MemoryReplayStore};
+use jeton_testkit::jeton_memory::MemoryReplayStore;
 use jeton_testkit::{
-    BASIC, Endpoint, Fixture, INTROSPECTOR, ISSUER, SeqRandom, block_on, error_code,
-    fixture_clients, json, now,
+    BASIC, Endpoint, Fixture, INTROSPECTOR, ISSUER, SeqRandom, block_on, error_code, json, now,
 };
-use jsonwebtoken as jwt;
-use jwt_common::{key, pem};
+use jwt_common::{dpop_jwt_engine as jwt_engine, proof_with, thumbprint};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
 const TOKEN_URL: &str = "https://as.example.com/token";
 const CC: &str = "grant_type=client_credentials&scope=read";
-
-/// The committed ES256 test key as `jsonwebtoken` signs with it.
-fn encoding_key() -> jwt::EncodingKey {
-    jwt::EncodingKey::from_ec_pem(pem(Algorithm::Es256).as_bytes()).expect("loads")
-}
-
-fn public_jwk() -> Value {
-    let mut jwk = key(Algorithm::Es256).verifying_key().to_jwk();
-    let m = jwk.as_object_mut().unwrap();
-    m.remove("alg");
-    m.remove("kid");
-    jwk
-}
-
-/// The RFC 7638 thumbprint of the proof key, as jeton computes it for a `cnf.jkt`.
-fn thumbprint() -> String {
-    key(Algorithm::Es256).verifying_key().thumbprint()
-}
-
-/// A proof by `jsonwebtoken` with these claims.
-fn proof_with(claims: &Value) -> String {
-    let mut h = jwt::Header::new(jwt::Algorithm::ES256);
-    h.typ = Some("dpop+jwt".into());
-    h.jwk = Some(serde_json::from_value(public_jwk()).expect("jsonwebtoken reads the JWK"));
-    jwt::encode(&h, claims, &encoding_key()).expect("signs")
-}
 
 /// A proof for `POST` the token endpoint, with `jti`, made at [`now`].
 fn proof(jti: &str) -> String {
@@ -110,27 +82,6 @@ fn rfc9449_5_without_a_proof_the_token_is_a_bearer_token() {
     let info = introspect(&fx, json(&o)["access_token"].as_str().unwrap());
     assert_eq!(info["token_type"], "Bearer");
     assert!(info.get("cnf").is_none());
-}
-
-/// An engine issuing JWTs, with DPoP on.
-fn jwt_engine() -> Engine {
-    let keys = KeySet::new(key(Algorithm::Es256));
-    let issuer = Arc::new(
-        JwtIssuer::builder(jwt_common::issuer_id(), keys, Arc::new(SeqRandom::new(1)))
-            .build()
-            .expect("issuer"),
-    );
-    Engine::builder(
-        Arc::new(MemoryClientStore::with_clients(fixture_clients())),
-        issuer,
-    )
-    .default_audience([Resource::new("https://api.example.com/").unwrap()])
-    .random(Arc::new(SystemRandom::new()))
-    .transport(jeton::Transport::Plaintext)
-    .issuer(jwt_common::issuer_id())
-    .replay_store(Arc::new(MemoryReplayStore::with_capacity(64)))
-    .build()
-    .expect("engine")
 }
 
 #[test]

@@ -31,7 +31,7 @@ use crate::error::StoreError;
 use crate::request::HeaderValues;
 use crate::resource::errors::{BearerError, BearerFailure};
 use crate::resource::introspect::Introspector;
-use crate::store::{ClientStore, RevocationList};
+use crate::store::{ClientStore, ReplayStore, RevocationList};
 use crate::tokens::algorithm::Algorithm;
 use crate::tokens::jwt_verify::{AccessTokenClaims, JwtCheck, check_expiry, verify_jwt};
 use crate::tokens::key_set::{Jwks, LiveKeys, Swap};
@@ -122,6 +122,21 @@ pub struct BearerValidator {
     pub(crate) clients: Option<Arc<dyn ClientStore>>,
     pub(crate) leeway: Duration,
     pub(crate) max_token_bytes: usize,
+    /// The `alg` values accepted in DPoP proofs (RFC 9449 §7.1 `algs`).
+    pub(crate) dpop_algorithms: Arc<[Algorithm]>,
+    /// How far a proof's `iat` may be from `now`.
+    pub(crate) dpop_iat_window: Duration,
+    /// Where DPoP proofs' `jti`s are recorded once (RFC 9449 §11.1), if anywhere.
+    pub(crate) replay: Option<Arc<dyn ReplayStore>>,
+}
+
+/// The authentication scheme a token was presented with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Scheme {
+    /// `Bearer` (RFC 6750 §2.1).
+    Bearer,
+    /// `DPoP` (RFC 9449 §7.1).
+    Dpop,
 }
 
 impl fmt::Debug for BearerValidator {
@@ -137,6 +152,8 @@ impl fmt::Debug for BearerValidator {
             .field("introspector", &self.introspector.is_some())
             .field("clients", &self.clients.is_some())
             .field("leeway", &self.leeway)
+            .field("dpop_algorithms", &self.dpop_algorithms)
+            .field("replay_store", &self.replay.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -198,11 +215,12 @@ impl BearerValidator {
             realm: self.realm.clone(),
             scope: None,
             diagnostic: None,
+            dpop_algs: None,
         }
     }
 
     /// A back end (introspection, revocation list) failed: `500`, its error for the logs.
-    fn unavailable(&self, e: StoreError) -> BearerError {
+    pub(crate) fn unavailable(&self, e: StoreError) -> BearerError {
         BearerError {
             diagnostic: Some(e),
             ..self.fail(BearerFailure::Unavailable)
@@ -218,6 +236,19 @@ impl BearerValidator {
         &self,
         authorization: &HeaderValues<'a>,
     ) -> Result<&'a str, BearerError> {
+        self.credentials(authorization, false)
+            .map(|(_, token)| token)
+    }
+
+    /// The scheme and token of a request's `Authorization` header: `Bearer` (RFC 6750 §2.1)
+    /// always, `DPoP` (RFC 9449 §7.1, the same `token68` syntax) when `dpop` is set. The one
+    /// place the header is parsed. A refusal after the scheme was read as `DPoP` carries the
+    /// `DPoP` challenge.
+    pub(crate) fn credentials<'a>(
+        &self,
+        authorization: &HeaderValues<'a>,
+        dpop: bool,
+    ) -> Result<(Scheme, &'a str), BearerError> {
         // RFC 6750 §3.1 invalid_request: "repeats the same parameter, uses more than one method
         // for including an access token, or is otherwise malformed".
         let raw = match (authorization.count(), authorization.single()) {
@@ -228,19 +259,41 @@ impl BearerValidator {
         let value = std::str::from_utf8(raw)
             .map_err(|_| self.fail(BearerFailure::MalformedAuthorization))?
             .trim_matches([' ', '\t']);
-        let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
-        if !scheme.eq_ignore_ascii_case("Bearer") {
+        let (name, rest) = value.split_once(' ').unwrap_or((value, ""));
+        let scheme = if name.eq_ignore_ascii_case("Bearer") {
+            Scheme::Bearer
+        } else if dpop && name.eq_ignore_ascii_case("DPoP") {
+            Scheme::Dpop
+        } else {
             return Err(self.fail(BearerFailure::MissingToken));
-        }
-        // RFC 6750 §2.1: `credentials = "Bearer" 1*SP b64token`.
+        };
+        let fail = |f| self.fail_as(scheme, f);
+        // RFC 6750 §2.1: `credentials = "Bearer" 1*SP b64token`; RFC 9449 §7.1: the same with
+        // `DPoP`.
         let token = rest.trim_start_matches(' ');
         if !is_b64token(token) {
-            return Err(self.fail(BearerFailure::MalformedAuthorization));
+            return Err(fail(BearerFailure::MalformedAuthorization));
         }
         if token.len() > self.max_token_bytes {
-            return Err(self.fail(BearerFailure::TooLong));
+            return Err(fail(BearerFailure::TooLong));
         }
-        Ok(token)
+        Ok((scheme, token))
+    }
+
+    /// A refusal answered in `scheme`'s challenge.
+    pub(crate) fn fail_as(&self, scheme: Scheme, failure: BearerFailure) -> BearerError {
+        self.in_scheme(scheme, self.fail(failure))
+    }
+
+    /// `error` answered in `scheme`'s challenge (RFC 9449 §7.1 for `DPoP`).
+    pub(crate) fn in_scheme(&self, scheme: Scheme, error: BearerError) -> BearerError {
+        match scheme {
+            Scheme::Bearer => error,
+            Scheme::Dpop => BearerError {
+                dpop_algs: Some(self.dpop_algorithms.clone()),
+                ..error
+            },
+        }
     }
 
     /// Validates the access token in a request's `Authorization` header at `now`, JWT or
@@ -267,6 +320,23 @@ impl BearerValidator {
         now: OffsetDateTime,
         required: &Scope,
     ) -> Result<AccessTokenClaims, BearerError> {
+        let claims = self.token_claims(token, now).await?;
+        // RFC 9449 §7.2: a DPoP-bound token is refused as a bearer token, whatever else is
+        // right (`validate_request` reads the `DPoP` scheme).
+        if claims.claims.confirmation.is_some() {
+            return Err(self.fail(BearerFailure::DpopBound));
+        }
+        self.check_client(&claims).await?;
+        self.check_scope(claims, required)
+    }
+
+    /// The claims of a token, offline or through the introspector, checked against the
+    /// revocation list: everything but its binding, its client and its scope.
+    pub(crate) async fn token_claims(
+        &self,
+        token: &str,
+        now: OffsetDateTime,
+    ) -> Result<AccessTokenClaims, BearerError> {
         if token.len() > self.max_token_bytes {
             return Err(self.fail(BearerFailure::TooLong));
         }
@@ -279,13 +349,7 @@ impl BearerValidator {
                 claims
             }
         };
-        // RFC 9449 §7.2: a DPoP-bound token is refused as a bearer token. This validator reads
-        // the `Bearer` scheme only, so such a token is refused here whatever else is right.
-        if claims.claims.confirmation.is_some() {
-            return Err(self.fail(BearerFailure::DpopBound));
-        }
-        self.check_client(&claims).await?;
-        self.check_scope(claims, required)
+        Ok(claims)
     }
 
     /// Validates a JWT access token offline at `now` (RFC 9068 §4), synchronously: signature,
@@ -337,7 +401,7 @@ impl BearerValidator {
 
     /// A token of a client that is disabled or no longer registered is inactive, as at the
     /// engine's introspection endpoint (issue 9).
-    async fn check_client(&self, claims: &AccessTokenClaims) -> Result<(), BearerError> {
+    pub(crate) async fn check_client(&self, claims: &AccessTokenClaims) -> Result<(), BearerError> {
         let Some(clients) = &self.clients else {
             return Ok(());
         };
@@ -452,6 +516,7 @@ mod tests {
                 realm: Arc::from("api"),
                 scope: None,
                 diagnostic: None,
+                dpop_algs: None,
             };
             let Some(code) = f.code() else {
                 assert_eq!(e.body(), None, "{f:?}");

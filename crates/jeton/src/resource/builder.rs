@@ -4,9 +4,10 @@
 use crate::resource::bearer::{BearerValidator, Keys};
 use crate::resource::errors::BearerConfigError;
 use crate::resource::introspect::{Introspector, StoreIntrospector};
-use crate::store::{ClientStore, RevocationList};
+use crate::store::{ClientStore, ReplayStore, RevocationList};
 use crate::tokens::LocalValidation;
 use crate::tokens::algorithm::Algorithm;
+use crate::tokens::dpop::DEFAULT_DPOP_IAT_WINDOW;
 use crate::tokens::jwt_verify::DEFAULT_MAX_TOKEN_BYTES;
 use crate::tokens::key_set::{Jwks, Swap};
 use std::fmt;
@@ -35,6 +36,9 @@ pub struct BearerValidatorBuilder {
     clients: Option<Arc<dyn ClientStore>>,
     leeway: Duration,
     max_token_bytes: usize,
+    dpop_algorithms: Vec<Algorithm>,
+    dpop_iat_window: Duration,
+    replay: Option<Arc<dyn ReplayStore>>,
 }
 
 impl fmt::Debug for BearerValidatorBuilder {
@@ -46,6 +50,7 @@ impl fmt::Debug for BearerValidatorBuilder {
             .field("keys", &self.keys.is_some())
             .field("revocation_list", &self.revocations.is_some())
             .field("introspector", &self.introspector.is_some())
+            .field("replay_store", &self.replay.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -63,6 +68,9 @@ impl BearerValidatorBuilder {
             clients: None,
             leeway: DEFAULT_LEEWAY,
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
+            dpop_algorithms: Algorithm::VERIFY.to_vec(),
+            dpop_iat_window: DEFAULT_DPOP_IAT_WINDOW,
+            replay: None,
         }
     }
 
@@ -149,6 +157,31 @@ impl BearerValidatorBuilder {
         self
     }
 
+    /// Records each DPoP proof's `jti` in `store` until it would be stale anyway, so a proof
+    /// is accepted once (RFC 9449 §11.1); a replay is `401 invalid_dpop_proof`. Without a
+    /// replay store a proof is still checked (signature, `htm`, `htu`, `iat`, `ath`, `cnf.jkt`)
+    /// but may be replayed within its `iat` window. [`Engine::validator`](crate::Engine::validator)
+    /// sets the engine's.
+    pub fn replay_store(mut self, store: Arc<dyn ReplayStore>) -> Self {
+        self.replay = Some(store);
+        self
+    }
+
+    /// The `alg` values accepted in DPoP proofs, and listed in the `DPoP` challenge's `algs`
+    /// (default: [`Algorithm::VERIFY`]).
+    pub fn dpop_algorithms(mut self, algs: impl IntoIterator<Item = Algorithm>) -> Self {
+        self.dpop_algorithms = algs.into_iter().collect();
+        self
+    }
+
+    /// How far a DPoP proof's `iat` may be from `now`, either way (default
+    /// [`DEFAULT_DPOP_IAT_WINDOW`](crate::DEFAULT_DPOP_IAT_WINDOW); at most
+    /// [`MAX_LEEWAY`]).
+    pub fn dpop_iat_window(mut self, window: Duration) -> Self {
+        self.dpop_iat_window = window;
+        self
+    }
+
     /// Checks the settings and builds the validator: a configuration that cannot work (no
     /// audience, no issuer, neither keys nor an introspector) is an error here, never a
     /// refusal per request.
@@ -164,7 +197,10 @@ impl BearerValidatorBuilder {
         if self.leeway < Duration::ZERO || self.leeway > MAX_LEEWAY {
             return Err(BearerConfigError::BadLeeway);
         }
-        if self.algorithms.is_empty() {
+        if self.dpop_iat_window <= Duration::ZERO || self.dpop_iat_window > MAX_LEEWAY {
+            return Err(BearerConfigError::BadLeeway);
+        }
+        if self.algorithms.is_empty() || self.dpop_algorithms.is_empty() {
             return Err(BearerConfigError::NoAlgorithms);
         }
         if self.audience.is_empty() {
@@ -190,6 +226,9 @@ impl BearerValidatorBuilder {
             clients: self.clients,
             leeway: self.leeway,
             max_token_bytes: self.max_token_bytes,
+            dpop_algorithms: self.dpop_algorithms.into(),
+            dpop_iat_window: self.dpop_iat_window,
+            replay: self.replay,
         })
     }
 }

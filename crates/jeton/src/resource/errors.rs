@@ -2,6 +2,8 @@
 
 use crate::error::{ErrorCode, StoreError};
 use crate::response::Response;
+use crate::tokens::Algorithm;
+use crate::tokens::dpop::DpopFailure;
 use crate::tokens::jwt_verify::JwtFailure;
 use crate::types::Scope;
 use std::error::Error as StdError;
@@ -50,6 +52,17 @@ pub enum BearerFailure {
     /// The token is bound to a DPoP key (`cnf.jkt`) and was presented as a bearer token
     /// (RFC 9449 §7.2): whoever holds it without the key must not use it. `invalid_token`.
     DpopBound,
+    /// The token came with the `DPoP` scheme but is not DPoP-bound (no `cnf.jkt`): jeton
+    /// refuses it rather than treat it as a bearer token (RFC 9449 §7.1 checks the proof's key
+    /// against the token's binding, which an unbound token does not have). `invalid_token`.
+    NotDpopBound,
+    /// The token came with the `DPoP` scheme and its proof was refused (RFC 9449 §4.3, §7.1):
+    /// missing, malformed, for another method or URL, stale, `ath` not the token's hash, or
+    /// signed with a key other than the token's `cnf.jkt`. `401 invalid_dpop_proof`.
+    DpopProof(DpopFailure),
+    /// The token came with the `DPoP` scheme and its proof's `jti` was already used
+    /// (RFC 9449 §11.1). `401 invalid_dpop_proof`.
+    DpopReplayed,
     /// The token is valid but lacks a required scope.
     InsufficientScope,
     /// The introspection back end failed.
@@ -65,6 +78,8 @@ impl BearerFailure {
                 Some(ErrorCode::InvalidRequest)
             }
             Self::InsufficientScope => Some(ErrorCode::InsufficientScope),
+            Self::DpopProof(f) => Some(f.error_code()),
+            Self::DpopReplayed => Some(ErrorCode::InvalidDpopProof),
             _ => Some(ErrorCode::InvalidToken),
         }
     }
@@ -74,6 +89,9 @@ impl BearerFailure {
         match self {
             Self::MissingToken => 401,
             Self::Unavailable => 500,
+            // RFC 9449 §7.1: a refused proof at a resource server is 401 (400 is the token
+            // endpoint's, §5).
+            Self::DpopProof(_) | Self::DpopReplayed => 401,
             _ => match self.code() {
                 Some(c) => c.http_status(),
                 None => 401,
@@ -89,6 +107,9 @@ impl BearerFailure {
             Self::MalformedAuthorization => "the Authorization header is malformed",
             Self::Expired => "the access token expired",
             Self::InsufficientScope => "the access token lacks a required scope",
+            Self::NotDpopBound => "the access token is not DPoP-bound",
+            Self::DpopProof(_) => "the DPoP proof is invalid",
+            Self::DpopReplayed => "the DPoP proof was already used",
             _ => "the access token is invalid",
         })
     }
@@ -100,6 +121,9 @@ pub struct BearerError {
     pub(crate) realm: Arc<str>,
     pub(crate) scope: Option<Scope>,
     pub(crate) diagnostic: Option<StoreError>,
+    /// `Some` when the token came with the `DPoP` scheme: the challenge is then `DPoP`, with
+    /// these algorithms in `algs` (RFC 9449 §7.1).
+    pub(crate) dpop_algs: Option<Arc<[Algorithm]>>,
 }
 
 impl fmt::Debug for BearerError {
@@ -108,6 +132,7 @@ impl fmt::Debug for BearerError {
             .field("failure", &self.failure)
             .field("scope", &self.scope)
             .field("diagnostic", &self.diagnostic)
+            .field("dpop", &self.dpop_algs.is_some())
             .finish()
     }
 }
@@ -157,12 +182,23 @@ impl BearerError {
         self.scope.as_ref()
     }
 
+    /// Whether the request presented its token with the `DPoP` scheme (RFC 9449 §7.1), so the
+    /// challenge is `DPoP`.
+    pub fn is_dpop(&self) -> bool {
+        self.dpop_algs.is_some()
+    }
+
     /// The back-end error behind [`BearerFailure::Unavailable`], for the application's logs.
     pub fn diagnostic(&self) -> Option<&StoreError> {
         self.diagnostic.as_ref()
     }
 
     /// The `WWW-Authenticate` value to send (RFC 6750 §3), or `None` for a 500.
+    ///
+    /// The scheme follows the request's: a token presented with `DPoP` is answered with a
+    /// `DPoP` challenge carrying `algs` (RFC 9449 §7.1:
+    /// `DPoP realm="…", error="invalid_dpop_proof", error_description="…", algs="ES256 …"`),
+    /// every other refusal with `Bearer`.
     ///
     /// RFC 6750 §3.1: "If the request lacks any authentication information [...], the resource
     /// server SHOULD NOT include an error code or other error information": a missing token
@@ -172,7 +208,12 @@ impl BearerError {
         if self.failure == BearerFailure::Unavailable {
             return None;
         }
-        let mut v = format!("Bearer realm=\"{}\"", self.realm);
+        let scheme = if self.dpop_algs.is_some() {
+            "DPoP"
+        } else {
+            "Bearer"
+        };
+        let mut v = format!("{scheme} realm=\"{}\"", self.realm);
         if let Some(code) = self.code() {
             v.push_str(&format!(", error=\"{code}\""));
         }
@@ -181,6 +222,10 @@ impl BearerError {
         }
         if let Some(s) = &self.scope {
             v.push_str(&format!(", scope=\"{s}\""));
+        }
+        if let Some(algs) = &self.dpop_algs {
+            let names: Vec<&str> = algs.iter().map(|a| a.as_str()).collect();
+            v.push_str(&format!(", algs=\"{}\"", names.join(" ")));
         }
         Some(v)
     }
@@ -226,7 +271,8 @@ pub enum BearerConfigError {
     /// The realm must be 1 or more printable ASCII characters without `"` or `\`.
     #[error("realm must be printable ASCII without '\"' or '\\'")]
     BadRealm,
-    /// The leeway must be between zero and [`MAX_LEEWAY`](crate::MAX_LEEWAY).
+    /// The leeway must be between zero and [`MAX_LEEWAY`](crate::MAX_LEEWAY), and the DPoP
+    /// `iat` window above zero and at most that.
     #[error("leeway must be between 0 and 5 minutes")]
     BadLeeway,
     /// At least one algorithm must be accepted.

@@ -11,6 +11,7 @@ mod require;
 
 pub use bearer::BearerValidator;
 pub use builder::{BearerValidatorBuilder, DEFAULT_LEEWAY, DEFAULT_REALM, MAX_LEEWAY};
+pub use dpop::RequestParts;
 pub use errors::{BearerConfigError, BearerError, BearerFailure};
 pub use introspect::{Introspector, StoreIntrospector};
 pub use require::RequireScope;

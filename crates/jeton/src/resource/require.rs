@@ -3,6 +3,7 @@
 
 use crate::request::HeaderValues;
 use crate::resource::bearer::BearerValidator;
+use crate::resource::dpop::RequestParts;
 use crate::resource::errors::BearerError;
 use crate::tokens::AccessTokenClaims;
 use crate::types::Scope;
@@ -24,6 +25,7 @@ use time::OffsetDateTime;
 pub struct RequireScope {
     validator: Arc<BearerValidator>,
     required: Scope,
+    external_url: Option<Arc<str>>,
 }
 
 impl RequireScope {
@@ -33,6 +35,29 @@ impl RequireScope {
         Self {
             validator,
             required,
+            external_url: None,
+        }
+    }
+
+    /// The base URL the API is reached at by its clients (scheme and host, maybe a path
+    /// prefix, e.g. `https://api.example.com`): a DPoP proof's `htu` must be this followed by
+    /// the request path (RFC 9449 §7.1). Set it whenever the server knows it, and always
+    /// behind a proxy that rewrites `Host`. Without it the URL is `https://` + the request's
+    /// `Host` + path ([`RequireScope::request_url`]).
+    pub fn external_url(mut self, base: impl AsRef<str>) -> Self {
+        self.external_url = Some(Arc::from(base.as_ref().trim_end_matches('/')));
+        self
+    }
+
+    /// The URL a request for `path` was made to, as compared with a DPoP proof's `htu`: the
+    /// [`external_url`](RequireScope::external_url) followed by `path`, or, without one,
+    /// `https://` + `host` + `path` (an API reached over plain HTTP sets its external URL).
+    /// Empty when neither is known: every proof is then refused as for another URL.
+    pub fn request_url(&self, host: Option<&str>, path: &str) -> String {
+        match (&self.external_url, host) {
+            (Some(base), _) => format!("{base}{path}"),
+            (None, Some(host)) => format!("https://{host}{path}"),
+            (None, None) => String::new(),
         }
     }
 
@@ -48,7 +73,10 @@ impl RequireScope {
 
     /// The same validator requiring another scope (for a sub-group of routes).
     pub fn with_scope(&self, required: Scope) -> Self {
-        Self::new(self.validator.clone(), required)
+        Self {
+            required,
+            ..self.clone()
+        }
     }
 
     /// Validates the token in a request's `Authorization` header values at `now` and checks
@@ -60,6 +88,18 @@ impl RequireScope {
     ) -> Result<AccessTokenClaims, BearerError> {
         self.validator
             .validate(authorization, now, &self.required)
+            .await
+    }
+
+    /// Validates the token of a request (`Bearer` or `DPoP`, RFC 9449 §7) at `now` and checks
+    /// the required scope ([`BearerValidator::validate_request`]): what the adapters call.
+    pub async fn check_request(
+        &self,
+        request: &RequestParts<'_>,
+        now: OffsetDateTime,
+    ) -> Result<AccessTokenClaims, BearerError> {
+        self.validator
+            .validate_request(request, now, &self.required)
             .await
     }
 

@@ -105,7 +105,13 @@ impl Engine {
             Some(local) => BearerValidatorBuilder::from_local(local, issuer, audience),
             None => BearerValidatorBuilder::new(issuer.to_owned(), audience.to_owned(), None),
         };
-        builder.realm(self.realm()).clients(self.clients.clone())
+        let builder = builder.realm(self.realm()).clients(self.clients.clone());
+        // RFC 9449 §11.1: DPoP proofs at the API are single-use in the same store as at the
+        // token endpoint.
+        match &self.config.keyauth.replay {
+            Some(replay) => builder.replay_store(replay.clone()),
+            None => builder,
+        }
     }
 
     /// What a resource server in this process shares with the token issuer

@@ -135,3 +135,56 @@ impl jeton::RevocationList for Revoked {
         Ok(self.0.lock().unwrap().iter().any(|j| j == jti))
     }
 }
+
+/// The committed ES256 test key as `jsonwebtoken` signs with it (DPoP proofs made by an
+/// implementation that is not jeton).
+pub fn encoding_key() -> jsonwebtoken::EncodingKey {
+    jsonwebtoken::EncodingKey::from_ec_pem(pem(Algorithm::Es256).as_bytes()).expect("loads")
+}
+
+/// The public JWK of `alg`'s committed test key, as a proof header carries it.
+pub fn public_jwk_of(alg: Algorithm) -> serde_json::Value {
+    let mut jwk = key(alg).verifying_key().to_jwk();
+    let m = jwk.as_object_mut().expect("object");
+    m.remove("alg");
+    m.remove("kid");
+    jwk
+}
+
+/// The RFC 7638 thumbprint of the ES256 proof key, as jeton computes it for a `cnf.jkt`.
+pub fn thumbprint() -> String {
+    key(Algorithm::Es256).verifying_key().thumbprint()
+}
+
+/// A DPoP proof by `jsonwebtoken` with these claims, signed with the ES256 test key.
+pub fn proof_with(claims: &serde_json::Value) -> String {
+    let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+    h.typ = Some("dpop+jwt".into());
+    h.jwk = Some(
+        serde_json::from_value(public_jwk_of(Algorithm::Es256)).expect("jsonwebtoken reads it"),
+    );
+    jsonwebtoken::encode(&h, claims, &encoding_key()).expect("signs")
+}
+
+/// An engine issuing JWTs for [`AUDIENCE`], with DPoP on (a memory replay store).
+pub fn dpop_jwt_engine() -> Engine {
+    let keys = KeySet::new(key(Algorithm::Es256));
+    let issuer = Arc::new(
+        JwtIssuer::builder(issuer_id(), keys, Arc::new(SeqRandom::new(1)))
+            .build()
+            .expect("issuer"),
+    );
+    Engine::builder(
+        Arc::new(jeton_testkit::jeton_memory::MemoryClientStore::with_clients(fixture_clients())),
+        issuer,
+    )
+    .default_audience([Resource::new(AUDIENCE).unwrap()])
+    .random(Arc::new(jeton::SystemRandom::new()))
+    .transport(jeton::Transport::Plaintext)
+    .issuer(issuer_id())
+    .replay_store(Arc::new(
+        jeton_testkit::jeton_memory::MemoryReplayStore::with_capacity(64),
+    ))
+    .build()
+    .expect("engine")
+}
