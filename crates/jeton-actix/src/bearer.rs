@@ -27,11 +27,11 @@ pub async fn check_access_token(
 ) -> Result<AccessTokenClaims, BearerError> {
     let values =
         |name| -> HeaderValues<'_> { headers.get_all(name).map(HeaderValue::as_bytes).collect() };
-    let host = headers
-        .get(HOST)
-        .and_then(|h| h.to_str().ok())
-        .or_else(|| uri.authority().map(|a| a.as_str()));
-    let url = require.request_url(host, uri.path());
+    let url = require.request_url(
+        headers.get(HOST).map(HeaderValue::as_bytes),
+        uri.authority().map(|a| a.as_str()),
+        uri.path(),
+    );
     let parts = RequestParts {
         authorization: values(AUTHORIZATION.as_str()),
         dpop: values("dpop"),

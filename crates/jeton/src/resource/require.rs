@@ -51,9 +51,21 @@ impl RequireScope {
 
     /// The URL a request for `path` was made to, as compared with a DPoP proof's `htu`: the
     /// [`external_url`](RequireScope::external_url) followed by `path`, or, without one,
-    /// `https://` + `host` + `path` (an API reached over plain HTTP sets its external URL).
-    /// Empty when neither is known: every proof is then refused as for another URL.
-    pub fn request_url(&self, host: Option<&str>, path: &str) -> String {
+    /// `https://` + the host + `path` (an API reached over plain HTTP sets its external URL).
+    /// The host is the request's `Host` header value when it is visible ASCII (as
+    /// `http::HeaderValue::to_str` requires), else the request URI's
+    /// authority: decided here once, so every adapter compares the same URL. Empty when no
+    /// host is known: every proof is then refused as for another URL.
+    pub fn request_url(
+        &self,
+        host_header: Option<&[u8]>,
+        authority: Option<&str>,
+        path: &str,
+    ) -> String {
+        let host = host_header
+            .filter(|h| h.iter().all(|&b| (32..127).contains(&b) || b == b'\t'))
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .or(authority);
         match (&self.external_url, host) {
             (Some(base), _) => format!("{base}{path}"),
             (None, Some(host)) => format!("https://{host}{path}"),
