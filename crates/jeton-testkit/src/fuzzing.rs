@@ -12,6 +12,7 @@
 //! | [`scope`] | `Scope`, `Resource`, `ClientId`, `SecretVerifier`, `opaque_token_digest` | accepted values re-parse from their `Display` to equal values |
 //! | [`token_request`] | `Engine::handle_token_request` over [`Fixture`] | status, `no-store`, body shape, challenge, audit event, stored token |
 //! | [`keyauth`] | client-assertion peek and verification, DPoP proof verification (raw, and correctly signed with fuzzed header and claims), `ClientKeys::from_json` | never panics; refusals are `invalid_client` / `invalid_dpop_proof`; an accepted assertion is from `svc` with a `jti`; an accepted proof has the key's thumbprint |
+//! | [`resource_request`] | `RequireScope::check_request` (`BearerValidator::validate_request`) on requests with fuzzed `Authorization` and `DPoP` values (raw, or proofs signed over fuzzed header and claims), methods, hosts and paths | never panics; every answer has the one shape of [`check_resource_answer`](crate::resource_check::check_resource_answer); an accepted `DPoP` request is refused when replayed |
 //! | [`jwt`] | `BearerValidator::validate_token` (raw strings, and correctly signed tokens with fuzzed header and claims), `Jwks::from_json`, `SigningKey::from_pkcs8_pem`/`_der` | never panics; an accepted token has our `iss`, our `aud`, is unexpired and carries the required scope; an accepted JWKS re-parses from its JSON |
 
 use crate::{Fixture, block_on, now};
@@ -26,6 +27,9 @@ use jeton::{
 };
 use std::sync::OnceLock;
 
+mod resource_request;
+pub use resource_request::{ResourceFuzzRequest, resource_request};
+
 /// A fuzz target's check: panics if an invariant does not hold.
 pub type Check = fn(&[u8]);
 
@@ -37,6 +41,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("token_request", token_request),
     ("jwt", jwt),
     ("keyauth", keyauth),
+    ("resource_request", resource_request),
 ];
 
 /// The committed seed inputs, one directory per target: `fuzz/seeds/<target>/`.
@@ -475,17 +480,24 @@ pub fn jwt_test_key() -> &'static jeton::SigningKey {
     })
 }
 
-fn jwt_validator() -> &'static jeton::BearerValidator {
-    static V: OnceLock<jeton::BearerValidator> = OnceLock::new();
-    V.get_or_init(|| {
-        let ed = include_str!(concat!(
+/// The committed Ed25519 test key (`crates/jeton/tests/data/`).
+pub fn ed25519_test_key() -> &'static jeton::SigningKey {
+    static KEY: OnceLock<jeton::SigningKey> = OnceLock::new();
+    KEY.get_or_init(|| {
+        let pem = include_str!(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../jeton/tests/data/ed25519-test-key.pem"
         ));
-        let ed = jeton::SigningKey::from_pkcs8_pem(ed).expect("test key");
+        jeton::SigningKey::from_pkcs8_pem(pem).expect("test key")
+    })
+}
+
+fn jwt_validator() -> &'static jeton::BearerValidator {
+    static V: OnceLock<jeton::BearerValidator> = OnceLock::new();
+    V.get_or_init(|| {
         let jwks = jeton::Jwks::new([
             jwt_test_key().verifying_key().clone(),
-            ed.verifying_key().clone(),
+            ed25519_test_key().verifying_key().clone(),
         ])
         .expect("jwks");
         jeton::BearerValidator::builder(JWT_ISSUER, JWT_AUDIENCE, jwks)

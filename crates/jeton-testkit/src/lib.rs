@@ -11,6 +11,7 @@ pub mod fuzzing;
 pub mod http;
 #[cfg(feature = "http")]
 pub mod resource;
+pub mod resource_check;
 #[cfg(feature = "http")]
 mod resource_dpop;
 #[cfg(feature = "store")]

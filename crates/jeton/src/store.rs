@@ -252,8 +252,10 @@ pub trait ReplayStore: Send + Sync {
     ///
     /// Must be atomic: of two concurrent calls with one key, at most one gets `Ok(true)`.
     /// Already validated by the engine: the assertion or proof verified at `now`, and
-    /// `expires_at` is the last instant it would still be accepted (its `exp` or `iat` window
-    /// plus leeway). `now` is the request time, which a store may use to purge expired entries.
+    /// `expires_at` is the first instant from which it is refused anyway (past its `exp` plus
+    /// leeway, or its `iat` window), so a store may forget `key` once `expires_at <= now`, and
+    /// may round to whole seconds. `now` is the request time, which a store may use to purge
+    /// expired entries.
     /// A store that cannot record (full of live entries, back end down) returns `Err`, and the
     /// request is refused: never `Ok(true)` without recording, which would allow a replay.
     async fn insert_if_absent(
