@@ -270,11 +270,22 @@ pub trait ReplayStore: Send + Sync {
 /// `private_key_jwt`. The core never fetches: the embedder implements this with its HTTP client,
 /// SSRF guards (no private addresses unless intended), a size cap and a cache (RFC-CHECKLIST
 /// item 37), and gives it to [`EngineBuilder::client_keys_resolver`](crate::EngineBuilder::client_keys_resolver).
+///
+/// The engine asks it only for a registered client whose record has a `jwks_uri` and no inline
+/// [`keys`](crate::ClientRecord::keys), once per client assertion, after the store read.
 #[async_trait::async_trait]
 pub trait ClientKeysResolver: Send + Sync {
     /// The keys published at `jwks_uri` for `client`, pinned to the client's algorithm
-    /// ([`ClientKeys::from_json`](crate::ClientKeys::from_json)). `Ok(None)`: none usable (the
-    /// assertion then fails as `invalid_client`); `Err`: the fetch failed (`500`).
+    /// ([`ClientKeys::from_json`](crate::ClientKeys::from_json)).
+    ///
+    /// - `Ok(Some(keys))`: the assertion is verified with them; one whose `kid` names none of
+    ///   them is `401 invalid_client`, like every other failed authentication.
+    /// - `Ok(None)`: no usable keys; the assertion is `401 invalid_client` (audit reason
+    ///   `unknown_key`).
+    /// - `Err`: the fetch failed. The request is answered `500 server_error` with the generic
+    ///   description and nothing of the error; the error goes to the outcome's diagnostic (stage
+    ///   `jwks_uri`) for the logs. A 500 rather than `invalid_client`: the client's key may be
+    ///   fine, and an outage should page someone, not look like a wrong key.
     async fn client_keys(
         &self,
         client: &crate::ClientRecord,

@@ -24,7 +24,7 @@ use jeton_testkit::resource_check::{
 };
 use jeton_testkit::{block_on, now};
 use jsonwebtoken as jwt;
-use jwt_common::{pem, public_jwk_of};
+use jwt_common::{encoding_key, public_jwk_of};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -98,8 +98,7 @@ fn jsonwebtoken_proof(claims: &Value) -> String {
     let mut h = jwt::Header::new(jwt::Algorithm::EdDSA);
     h.typ = Some("dpop+jwt".into());
     h.jwk = Some(serde_json::from_value(public_jwk_of(Algorithm::EdDsa)).expect("jwk"));
-    let key = jwt::EncodingKey::from_ed_pem(pem(Algorithm::EdDsa).as_bytes()).expect("key");
-    jwt::encode(&h, claims, &key).expect("signs")
+    jwt::encode(&h, claims, &encoding_key(Algorithm::EdDsa)).expect("signs")
 }
 
 /// `Authorization` values: a scheme (right, other case, other, none) and a token (bound,
