@@ -50,7 +50,16 @@ pub fn issuer(keys: KeySet) -> Arc<JwtIssuer> {
 
 /// An engine over the testkit's fixture clients issuing with `issuer`.
 pub fn engine(issuer: Arc<JwtIssuer>) -> Engine {
-    Engine::builder(Arc::new(Clients(fixture_clients())), issuer)
+    engine_with(issuer, [])
+}
+
+/// [`engine`] with `extra` clients registered beside the fixture clients.
+pub fn engine_with(
+    issuer: Arc<JwtIssuer>,
+    extra: impl IntoIterator<Item = ClientRecord>,
+) -> Engine {
+    let clients = fixture_clients().into_iter().chain(extra).collect();
+    Engine::builder(Arc::new(Clients(clients)), issuer)
         .default_audience([Resource::new(AUDIENCE).expect("aud")])
         .random(std::sync::Arc::new(jeton::SystemRandom::new()))
         .transport(jeton::Transport::Plaintext)
