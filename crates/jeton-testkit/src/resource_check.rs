@@ -1,8 +1,9 @@
 //! The resource-side request check (RFC 6750, RFC 9449 §7) under test: a validator for one
 //! API, a DPoP-bound and a bearer token for it, proofs for them, and
-//! [`check_resource_answer`], the one statement of what every answer must look like. The property tests
-//! (`crates/jeton/tests/dpop_resource_properties.rs`) and the `resource_request` fuzz target
-//! ([`crate::fuzzing::resource_request`]) both judge answers with it, so the rule exists once.
+//! [`check_resource_answer`], the one statement of what every answer must look like. The
+//! property tests (`crates/jeton/tests/dpop_resource_properties.rs`) and the
+//! `resource_request` fuzz target ([`crate::fuzzing::resource_request`]) both judge answers
+//! with it, so the rule exists once.
 //!
 //! Everything is fixed, so a fuzz seed means the same thing in every process: the tokens are
 //! signed with the committed ES256 test key ([`jwt_test_key`]), proofs with the committed
