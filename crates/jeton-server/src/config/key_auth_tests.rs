@@ -2,11 +2,9 @@
 //! the key file (never echoed), the rule per store, and what `config check` says.
 
 use super::key_auth::*;
+use super::tests::VERIFIER;
 use super::*;
 use jeton::time::OffsetDateTime;
-
-const VERIFIER: &str =
-    "$hmac-sha256$AAECAwQFBgcICQoLDA0ODw$AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
 const JWKS: &str = r#"{"keys":[{"kty":"EC","crv":"P-256","x":"2cmBxO8ooXNO_S__BFEoR-D2QIwOlo7pl2Uf-UsPbIk","y":"4vUaxyvpOCbZrQPMOxVP-OJOIFDs6m9KGRwYd9-cZRw","kid":"k1"}]}"#;
 const HEX_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 
