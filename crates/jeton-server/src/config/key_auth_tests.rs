@@ -118,6 +118,23 @@ fn rfc9449_8_the_nonce_key_file_holds_32_hex_bytes_and_is_never_echoed() {
         );
         assert!(!e.contains(&content), "never echoed: {e}");
     }
+    // The file is read up to 1 KiB: a key with 960 bytes of trailing blanks is still read, a
+    // larger file is refused unread.
+    for (pad, ok) in [(1024 - 64, true), (1024 - 64 + 1, false)] {
+        std::fs::write(
+            dir.path().join("padded.key"),
+            format!("{HEX_KEY}{}", " ".repeat(pad)),
+        )
+        .unwrap();
+        let r = check_in(
+            dir.path(),
+            &with_dpop("nonces = true\nnonce_key_file = \"padded.key\"\n"),
+        );
+        assert_eq!(r.is_ok(), ok, "{pad}: {r:?}");
+        if let Err(e) = r {
+            assert!(e.contains("padded.key: file larger than 1024 bytes"), "{e}");
+        }
+    }
     let e = check_in(
         dir.path(),
         &with_dpop("nonces = true\nnonce_key_file = \"missing.key\"\n"),
