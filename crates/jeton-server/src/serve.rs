@@ -206,6 +206,7 @@ fn dev_default(local: SocketAddr) -> Result<(Settings, ClientSecret), String> {
         limits: Default::default(),
         server: ServerOptions::default(),
         store: StoreSettings::default(),
+        dpop: Default::default(),
     };
     Ok((settings, secret))
 }
