@@ -62,6 +62,7 @@ mod admin;
 mod cli;
 mod client_admin;
 mod config;
+mod logging;
 mod min_rate;
 mod purge;
 mod serve;
