@@ -70,6 +70,7 @@ mod admin;
 mod cli;
 mod client_admin;
 mod config;
+mod logging;
 mod min_rate;
 mod purge;
 mod serve;
