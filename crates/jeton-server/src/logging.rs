@@ -239,7 +239,11 @@ mod tests {
         // Same keys and values but the instant of writing.
         let strip = |mut v: serde_json::Value| {
             let ts = v["timestamp"].take();
-            assert!(ts.as_str().is_some_and(|t| t.ends_with('Z') && t.len() >= 20), "{ts}");
+            assert!(
+                ts.as_str()
+                    .is_some_and(|t| t.ends_with('Z') && t.len() >= 20),
+                "{ts}"
+            );
             v
         };
         let (mut ours, mut theirs) = (strip(ours), strip(theirs));

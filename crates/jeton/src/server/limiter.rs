@@ -19,8 +19,8 @@
 use crate::ClientId;
 use crate::secret::{RandomError, RandomSource};
 use siphasher::sip128::{Hasher128 as _, SipHasher24};
-use std::hash::Hasher as _;
 use std::fmt;
+use std::hash::Hasher as _;
 use std::net::IpAddr;
 use std::num::{NonZeroU32, NonZeroUsize};
 use std::sync::atomic::{AtomicU64, Ordering};
