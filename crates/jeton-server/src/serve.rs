@@ -63,6 +63,8 @@ pub(crate) fn run(args: &ServeArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     let result = runtime.block_on(serve(args));
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    // The last log lines (logging.rs buffers them).
+    crate::logging::STDERR.flush();
     result
 }
 
@@ -91,6 +93,13 @@ async fn serve(args: &ServeArgs) -> Result<(), String> {
         }
     };
     crate::logging::init(args.log_format.unwrap_or(settings.server.log_format));
+    tokio::spawn(async {
+        let mut every = tokio::time::interval(crate::logging::FLUSH_EVERY);
+        loop {
+            every.tick().await;
+            crate::logging::STDERR.flush();
+        }
+    });
     let store = Backend::open(&settings.store, settings.token_limits()).await?;
     store.upsert_declared(&settings.clients).await?;
     if settings.store.url.is_memory() && settings.format == TokenFormat::Jwt && demo.is_none() {

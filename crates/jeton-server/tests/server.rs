@@ -353,6 +353,39 @@ async fn opaque_tokens_introspect_and_revoke_and_json_logs() {
     assert!(!logs.contains(&secret) && !logs.contains(&t));
 }
 
+/// Issue 13: request lines are buffered (logging.rs), but a line reaches stderr within the
+/// flush interval while the server keeps running, not only at shutdown.
+#[tokio::test]
+async fn a_request_line_is_written_while_the_server_runs() {
+    let dir = TempDir::new("flush");
+    let (secret, snippet) = client_new(&["--id", "svc", "--scope", "a"]);
+    let config = format!(
+        "issuer = \"{ISSUER}\"\ntoken_format = \"opaque\"\n{snippet}default_scope = \"all\"\n"
+    );
+    std::fs::write(dir.path("jeton.toml"), config).unwrap();
+    let config = dir.path("jeton.toml");
+    let mut server = Server::start(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    let http = http();
+    let form = [("grant_type", "client_credentials")];
+    let (status, _) = token(&http, &server, &form, Some(("svc", secret.as_str()))).await;
+    assert_eq!(status, 200);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !server.logs().contains("outcome=issued") {
+        assert!(
+            Instant::now() < deadline,
+            "no request line yet:\n{}",
+            server.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(server.stop().success());
+}
+
 // ---------------------------------------------------------------------------------------------
 // Refused configurations
 // ---------------------------------------------------------------------------------------------

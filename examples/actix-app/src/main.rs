@@ -8,6 +8,12 @@ use std::net::TcpListener;
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn Error>> {
+    // One audit line per token request (jeton_http::log_outcome), filtered by RUST_LOG.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
     let addr = std::env::var("JETON_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());
     let format = if std::env::args().any(|a| a == "--opaque") {
         TokenFormat::Opaque

@@ -14,7 +14,11 @@ fn var(name: &str, default: &str) -> String {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
-    tracing_subscriber::fmt().init();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
     let settings = Settings {
         issuer: var("JETON_ISSUER", "http://127.0.0.1:8080"),
         audience: var("API_AUDIENCE", "https://orders.example.com/"),
