@@ -72,6 +72,7 @@ mod client_admin;
 mod config;
 mod logging;
 mod min_rate;
+mod peers;
 mod purge;
 mod serve;
 mod store;

@@ -16,7 +16,6 @@
 
 use crate::config::LogFormat;
 use std::fmt::{self, Write as _};
-use std::io::Write as _;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 use tracing::field::{Field, Visit};
@@ -272,6 +271,7 @@ fn json_str(w: &mut dyn fmt::Write, s: &str) -> fmt::Result {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write as _;
     use std::sync::{Arc, Mutex};
     use tracing_subscriber::fmt::MakeWriter;
 

@@ -18,6 +18,7 @@
 use crate::cli::ServeArgs;
 use crate::config::{self, ServerOptions, Settings, is_loopback};
 use crate::min_rate::{MinRate, Paced};
+use crate::peers::PeerSlots;
 use crate::store::{Backend, StoreSettings, spawn_purge};
 use bytes::Bytes;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA};
@@ -249,68 +250,6 @@ fn print_dev_banner(settings: &Settings, local: SocketAddr, secret: &ClientSecre
 // The accept loop and graceful shutdown
 // ---------------------------------------------------------------------------------------------
 
-/// Connections held per peer address, so that one peer cannot take every connection slot.
-/// Entries exist only for peers with a live connection, so the table holds at most
-/// `max_connections` entries.
-#[derive(Debug, Default)]
-pub(crate) struct PeerSlots {
-    held: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>,
-}
-
-impl PeerSlots {
-    /// Takes one slot for `peer` if it holds fewer than `max`; the guard gives it back.
-    pub(crate) fn try_take(
-        self: &Arc<Self>,
-        peer: std::net::IpAddr,
-        max: usize,
-    ) -> Option<PeerSlot> {
-        let mut held = self
-            .held
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let n = held.entry(peer).or_insert(0);
-        if *n >= max {
-            return None;
-        }
-        *n += 1;
-        Some(PeerSlot {
-            slots: Arc::clone(self),
-            peer,
-        })
-    }
-
-    /// How many peers hold a connection now.
-    #[cfg(test)]
-    pub(crate) fn peers(&self) -> usize {
-        self.held
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .len()
-    }
-}
-
-/// One connection's hold on its peer's slots.
-pub(crate) struct PeerSlot {
-    slots: Arc<PeerSlots>,
-    peer: std::net::IpAddr,
-}
-
-impl Drop for PeerSlot {
-    fn drop(&mut self) {
-        let mut held = self
-            .slots
-            .held
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(n) = held.get_mut(&self.peer) {
-            *n -= 1;
-            if *n == 0 {
-                held.remove(&self.peer);
-            }
-        }
-    }
-}
-
 async fn serve_until_signal(
     listener: TcpListener,
     router: Router,
@@ -453,8 +392,8 @@ impl Handler {
     async fn handle(&self, req: Request<Incoming>, peer: SocketAddr) -> Response<Full<Bytes>> {
         let started = Instant::now();
         let method = req.method().clone();
-        // The path only: a query string may carry credentials sent by mistake.
-        let path: String = req.uri().path().chars().take(MAX_LOGGED_PATH).collect();
+        // Kept for the log line (a reference count, not a copy).
+        let uri = req.uri().clone();
         let req = req.map(|body| Paced::new(body, self.min_rate));
         let handled = tokio::time::timeout(
             self.request_timeout,
@@ -468,6 +407,40 @@ impl Handler {
         };
         let status = response.status().as_u16();
         let event = outcome.as_ref().map(|(_, o)| &o.event);
+        // The path only: a query string may carry credentials sent by mistake.
+        let path = truncate_chars(uri.path(), MAX_LOGGED_PATH);
+        // The core's severity for audited requests; by status for the others.
+        let level = match event.map(jeton::AuditEvent::severity) {
+            _ if path == self.health_path && status == 200 => Level::DEBUG,
+            Some(Severity::Error) => Level::ERROR,
+            Some(Severity::Warn) => Level::WARN,
+            Some(_) => Level::INFO,
+            None if status >= 500 => Level::ERROR,
+            None => Level::INFO,
+        };
+        if tracing::level_enabled!(level) {
+            Self::log_line(level, &method, path, status, event, started, peer);
+        }
+        if let Some(diagnostic) = outcome.as_ref().and_then(|(_, o)| o.diagnostic.as_ref()) {
+            let client_id = event.and_then(|e| e.fields().client_id);
+            let peer = Some(tracing::field::display(peer));
+            jeton_http::log_diagnostic(client_id, diagnostic, peer);
+        }
+        response
+    }
+
+    /// The request's one log line at `level` (when logs at that level are on at all: building
+    /// its fields is skipped otherwise).
+    #[allow(clippy::too_many_arguments)]
+    fn log_line(
+        level: Level,
+        method: &http::Method,
+        path: &str,
+        status: u16,
+        event: Option<&jeton::AuditEvent>,
+        started: Instant,
+        peer: SocketAddr,
+    ) {
         let fields = event.map(jeton::AuditEvent::fields);
         let word = fields.as_ref().map_or_else(
             || match status {
@@ -479,15 +452,6 @@ impl Handler {
             },
             |f| f.outcome,
         );
-        // The core's severity for audited requests; by status for the others.
-        let level = match event.map(jeton::AuditEvent::severity) {
-            _ if path == self.health_path && status == 200 => Level::DEBUG,
-            Some(Severity::Error) => Level::ERROR,
-            Some(Severity::Warn) => Level::WARN,
-            Some(_) => Level::INFO,
-            None if status >= 500 => Level::ERROR,
-            None => Level::INFO,
-        };
         let latency_ms = (started.elapsed().as_secs_f64() * 1e6).round() / 1e3;
         let f = fields.as_ref();
         let client_id = f.and_then(|f| f.client_id);
@@ -522,12 +486,12 @@ impl Handler {
             Level::INFO => line!(info),
             _ => line!(debug),
         }
-        if let Some(diagnostic) = outcome.as_ref().and_then(|(_, o)| o.diagnostic.as_ref()) {
-            let peer = Some(tracing::field::display(peer));
-            jeton_http::log_diagnostic(client_id, diagnostic, peer);
-        }
-        response
     }
+}
+
+/// At most `max` characters of `s`, cut at a character boundary.
+fn truncate_chars(s: &str, max: usize) -> &str {
+    s.char_indices().nth(max).map_or(s, |(i, _)| &s[..i])
 }
 
 /// `408` in the core's error shape: the client took longer than `request_timeout` (a body
@@ -549,22 +513,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn one_peer_holds_at_most_its_share_of_connections_and_the_table_empties() {
-        let slots = Arc::new(PeerSlots::default());
-        let a: std::net::IpAddr = "192.0.2.1".parse().unwrap();
-        let b: std::net::IpAddr = "192.0.2.2".parse().unwrap();
-        let held: Vec<PeerSlot> = (0..3).filter_map(|_| slots.try_take(a, 3)).collect();
-        assert_eq!(held.len(), 3);
-        assert!(
-            slots.try_take(a, 3).is_none(),
-            "a fourth from the same peer"
-        );
-        let other = slots.try_take(b, 3);
-        assert!(other.is_some(), "another peer is not affected");
-        drop(held);
-        drop(other);
-        // Entries exist only for peers with a live connection: the table is bounded by them.
-        assert_eq!(slots.peers(), 0);
-        assert!(slots.try_take(a, 3).is_some());
+    fn logged_paths_are_cut_at_a_character_boundary() {
+        assert_eq!(truncate_chars("/token", 200), "/token");
+        assert_eq!(truncate_chars("/tökén", 3), "/tö");
+        assert_eq!(truncate_chars(&"é".repeat(300), 200), "é".repeat(200));
+        assert_eq!(truncate_chars("", 2), "");
     }
 }
