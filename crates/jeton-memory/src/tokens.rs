@@ -1,8 +1,9 @@
 //! Opaque-token records in memory: compact, sharded, capped, purged in bounded steps.
 //!
 //! Records live in 32 shards chosen by digest, each behind its own `Mutex`, so concurrent
-//! issuers rarely meet on one lock. Each shard also keeps its records ordered by expiry, so
-//! finding the expired ones never scans the live ones:
+//! issuers rarely meet on one lock. Each shard also keeps its records ordered by expiry (in a
+//! FIFO lane per token lifetime, as tokens of one lifetime expire in the order they were
+//! issued, and a heap for the rest), so finding the expired ones never scans the live ones:
 //!
 //! - every insert also drops up to [`PURGE_PER_INSERT`] expired records of its shard (using the
 //!   new record's `issued_at` as the clock: the store never reads one), which keeps up with
@@ -26,7 +27,7 @@
 //! insert and freed with the last token that uses it; per token the store keeps a fixed
 //! 72-byte entry (the 32-byte digest, both instants as seconds and nanoseconds, the grant
 //! pointer, and for a DPoP-bound token a pointer to the 32 bytes its `cnf.jkt` thumbprint
-//! encodes), a 4-byte slot number in a hash index and a 16-byte entry in an expiry heap.
+//! encodes), a 4-byte slot number in a hash index and a 16-byte entry in the expiry index.
 //! Lookups rebuild the record, equal to the one inserted to the nanosecond. With growth slack,
 //! a live opaque token costs **about 120 bytes of heap** (`tests/memory.rs` measures 100 000 of
 //! them from four clients, a quarter DPoP-bound, with a counting allocator, and holds the store
@@ -39,6 +40,7 @@
 //! confirmation that is not a SHA-256 thumbprint shares its grant only with identical ones.
 
 mod compact;
+mod expiry;
 mod shard;
 
 use compact::{Entry, Grant, Split, instant};
@@ -194,7 +196,7 @@ impl MemoryTokenStore {
         total
     }
 
-    /// An estimate of the heap bytes the store uses: each shard's slots, index, expiry heap
+    /// An estimate of the heap bytes the store uses: each shard's slots, index, expiry index
     /// and thumbprints, and each distinct grant with its strings, once.
     pub fn approx_bytes(&self) -> usize {
         let shards: usize = self.shards.iter().map(|s| lock(s).approx_bytes()).sum();

@@ -1,38 +1,29 @@
-//! One shard of the token store: entries in a slab, a hash index of slot numbers, and a heap of
-//! expiry instants with lazy deletion.
+//! One shard of the token store: entries in a slab, a hash index of slot numbers, and an
+//! expiry index with lazy deletion.
 //!
 //! Per live token this costs one 72-byte slot, one 4-byte index slot (plus hashbrown's control
-//! byte) and one 16-byte heap entry, instead of a hash-map slot holding a whole record keyed by
-//! its digest and a B-tree entry repeating the digest. The heap is not told about removals: a
-//! revoked token's entry stays until it comes due or the heap is rebuilt (when stale entries
-//! outnumber live ones, see [`Shard::trim`]), and popping one that no longer matches its slot
-//! is a no-op. Growth is by a quarter at a time past a small size, and a shard left less than
-//! half full is rebuilt smaller, so memory follows the live tokens both ways.
+//! byte) and one 16-byte expiry entry, instead of a hash-map slot holding a whole record keyed
+//! by its digest and a B-tree entry repeating the digest. The expiry index is not told about
+//! removals: a revoked token's entry stays until it comes due or the index is rebuilt (when
+//! stale entries outnumber live ones, see [`Shard::trim`]), and popping one that no longer
+//! matches its slot is a no-op. Growth is by a quarter at a time past a small size, and a shard
+//! left less than half full is rebuilt smaller, so memory follows the live tokens both ways.
 
 use super::compact::{Entry, Instant};
+use super::expiry::{Due, Expiry};
 use hashbrown::HashTable;
 use jeton::TokenDigest;
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 
-/// Stale heap entries tolerated beyond one per live token before the heap is rebuilt.
+/// Stale expiry entries tolerated beyond one per live token before the index is rebuilt.
 pub(super) const STALE_SLACK: usize = 64;
 /// Below this many slots a shard doubles its room, like `Vec`; above it, it adds a quarter (and
 /// never fewer than this many slots).
 const SMALL: usize = 64;
 
-/// One heap entry: a slot and when its token expires. 16 bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-struct Due {
-    secs: i64,
-    nanos: u32,
-    slot: u32,
-}
-
 impl Due {
-    fn of(entry: &Entry, slot: u32) -> Reverse<Self> {
+    fn of(entry: &Entry, slot: u32) -> Self {
         let (secs, nanos) = entry.expires_at();
-        Reverse(Self { secs, nanos, slot })
+        Self { secs, nanos, slot }
     }
 }
 
@@ -53,7 +44,7 @@ fn hash(digest: &TokenDigest) -> u64 {
 
 /// How much room to add to a full table of `len` elements: doubling while small, then a
 /// quarter at a time, so that a large shard leaves at most a fifth of its room unused.
-fn growth(len: usize) -> usize {
+pub(super) fn growth(len: usize) -> usize {
     len.clamp(4, SMALL).max(len / 4)
 }
 
@@ -65,8 +56,8 @@ pub(super) struct Shard {
     free: Vec<u32>,
     /// Live slots, by the hash of their entry's digest.
     index: HashTable<u32>,
-    /// Every live slot with its expiry (min-heap), and stale entries for removed tokens.
-    due: BinaryHeap<Reverse<Due>>,
+    /// Every live slot with its expiry, and stale entries for removed tokens.
+    due: Expiry,
 }
 
 impl Shard {
@@ -95,9 +86,9 @@ impl Shard {
     /// Adds `entry`, or replaces the entry of the same digest and returns it.
     pub(super) fn insert(&mut self, entry: Entry) -> Option<Entry> {
         if let Some(s) = self.slot_of(&entry.digest) {
-            self.push_due(Due::of(&entry, s));
+            self.due.push(Due::of(&entry, s));
             let old = self.slots[s as usize].replace(entry);
-            // The replaced entry's heap entry is stale now.
+            // The replaced entry's expiry entry is stale now.
             self.trim();
             return old;
         }
@@ -113,18 +104,11 @@ impl Shard {
             }
         };
         let h = hash(&entry.digest);
-        self.push_due(Due::of(&entry, s));
+        self.due.push(Due::of(&entry, s));
         self.slots[s as usize] = Some(entry);
         let slots = &self.slots;
         self.index.insert_unique(h, s, |&s| slot_hash(slots, s));
         None
-    }
-
-    fn push_due(&mut self, due: Reverse<Due>) {
-        if self.due.len() == self.due.capacity() {
-            self.due.reserve_exact(growth(self.due.len()));
-        }
-        self.due.push(due);
     }
 
     /// Removes the entry of `digest`, if held.
@@ -135,7 +119,7 @@ impl Shard {
         removed
     }
 
-    /// Empties slot `s` (known to be live) and drops it from the index; leaves its heap entry.
+    /// Empties slot `s` (known to be live) and drops it from the index; leaves its expiry entry.
     fn take(&mut self, s: u32) -> Option<Entry> {
         let entry = self.slots[s as usize].take()?;
         if let Ok(found) = self.index.find_entry(hash(&entry.digest), |&x| x == s) {
@@ -145,34 +129,30 @@ impl Shard {
         Some(entry)
     }
 
-    /// Drops entries expired at `now` (`expires_at <= now`) into `dropped`, popping at most
-    /// `budget` heap entries, live or stale. Returns whether it stopped for the budget, so that
-    /// more may have expired.
+    /// Drops entries expired at `now` (`expires_at <= now`) into `dropped`, taking at most
+    /// `budget` entries, live or stale, out of the expiry index. Returns whether it stopped for
+    /// the budget, so that more may have expired.
     pub(super) fn purge(&mut self, now: Instant, budget: usize, dropped: &mut Vec<Entry>) -> bool {
         let mut spent = 0;
         while spent < budget {
-            match self.due.peek() {
-                Some(Reverse(d)) if (d.secs, d.nanos) <= now => {
-                    let d = *d;
-                    self.due.pop();
-                    spent += 1;
-                    // A stale entry may name a slot since reused: only a token expiring at that
-                    // very instant matches, and it has expired too.
-                    let matches = self.slots[d.slot as usize]
-                        .as_ref()
-                        .is_some_and(|e| e.expires_at() == (d.secs, d.nanos));
-                    if matches {
-                        dropped.extend(self.take(d.slot));
-                    }
-                }
-                _ => break,
+            let Some(d) = self.due.pop_due(now) else {
+                break;
+            };
+            spent += 1;
+            // A stale entry may name a slot since reused: only a token expiring at that very
+            // instant matches, and it has expired too.
+            let matches = self.slots[d.slot as usize]
+                .as_ref()
+                .is_some_and(|e| e.expires_at() == (d.secs, d.nanos));
+            if matches {
+                dropped.extend(self.take(d.slot));
             }
         }
         self.shrink();
         spent == budget
     }
 
-    /// Rebuilds the heap from the live slots once stale entries exceed one per live token plus
+    /// Rebuilds the expiry index from the live slots once stale entries exceed one per live token plus
     /// [`STALE_SLACK`]: linear, and paid for by that many removals since the last rebuild.
     fn trim(&mut self) {
         if self.due.len() > 2 * self.len() + STALE_SLACK {
@@ -204,24 +184,24 @@ impl Shard {
         self.due = self.live_due(live);
     }
 
-    fn live_due(&self, live: usize) -> BinaryHeap<Reverse<Due>> {
+    fn live_due(&self, live: usize) -> Expiry {
         let mut due = Vec::with_capacity(live);
         for (s, e) in self.slots.iter().enumerate() {
             if let Some(e) = e {
                 due.push(Due::of(e, s as u32));
             }
         }
-        BinaryHeap::from(due)
+        Expiry::rebuild(due)
     }
 
     /// Bytes of its tables (not of the shared grants): slots, free list, index buckets with
-    /// their control bytes, heap entries, and the DPoP thumbprints of its entries.
+    /// their control bytes, expiry entries, and the DPoP thumbprints of its entries.
     pub(super) fn approx_bytes(&self) -> usize {
         let buckets = (self.index.capacity() * 8).div_ceil(7).next_power_of_two();
         self.slots.capacity() * size_of::<Option<Entry>>()
             + self.free.capacity() * size_of::<u32>()
             + buckets * (size_of::<u32>() + 1)
-            + self.due.capacity() * size_of::<Due>()
+            + self.due.approx_bytes()
             + self
                 .slots
                 .iter()
@@ -238,13 +218,13 @@ fn slot_hash(slots: &[Option<Entry>], s: u32) -> u64 {
 #[cfg(test)]
 impl Shard {
     /// Checks every invariant: the index finds each live slot, the free list names the others,
-    /// each live slot has its heap entry, stale heap entries and empty slots stay within their
+    /// each live slot has its expiry entry, stale expiry entries and empty slots stay within their
     /// bounds. Returns the number of live tokens.
     pub(super) fn check(&self) -> usize {
         let live = self.slots.iter().flatten().count();
         assert_eq!(self.index.len(), live);
         assert_eq!(self.slots.len() - self.free.len(), live);
-        let due: std::collections::HashSet<Due> = self.due.iter().map(|Reverse(d)| *d).collect();
+        let due: std::collections::HashSet<Due> = self.due.iter().copied().collect();
         for (s, e) in self.slots.iter().enumerate() {
             if let Some(e) = e {
                 assert_eq!(self.slot_of(&e.digest), Some(s as u32));
@@ -252,7 +232,7 @@ impl Shard {
                 let slot = s as u32;
                 assert!(
                     due.contains(&Due { secs, nanos, slot }),
-                    "slot {s} not in the heap"
+                    "slot {s} not in the expiry index"
                 );
             }
         }

@@ -177,7 +177,7 @@ fn grants_are_freed_under_concurrent_inserts_and_revocations() {
 fn revoked_tokens_leave_a_bounded_number_of_stale_index_entries() {
     let s = MemoryTokenStore::new();
     // A thousand live tokens, and fifty thousand issued and revoked beside them: without
-    // the rebuild, fifty thousand stale heap entries.
+    // the rebuild, fifty thousand stale expiry entries.
     for i in 0..1000 {
         block_on(s.insert(record(i, "a", now(), Duration::hours(1)))).unwrap();
     }
@@ -199,7 +199,7 @@ fn purge_counts_stale_entries_against_its_chunk_and_still_finishes() {
     for i in 0..n {
         block_on(s.insert(record(i, "a", now(), Duration::seconds(10)))).unwrap();
     }
-    // Revoke a third: their heap entries stay (fewer than the live ones) and come due.
+    // Revoke a third: their expiry entries stay (fewer than the live ones) and come due.
     for i in (0..n).step_by(3) {
         assert!(block_on(s.revoke(&TokenDigest::of(&format!("token-{i}")))).unwrap());
     }
