@@ -10,7 +10,9 @@
 //!   expiry under any steady load, so memory follows the tokens *alive* at once;
 //! - [`MemoryTokenStore::purge_expired`], for a periodic task, drops the rest shard by shard,
 //!   looking at most at [`PURGE_CHUNK`] index entries per lock hold, so a sweep of a million
-//!   records never makes a token request wait more than one chunk.
+//!   records never makes a token request wait more than one chunk; the exception is the one
+//!   hold in which a shard that has fallen below half full is rebuilt at its live size, linear
+//!   in what it still holds, like a hash-table resize.
 //!
 //! ## Caps
 //!
