@@ -47,6 +47,31 @@ def b64url(raw):
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+API_URL = "https://api.example.com/orders"
+PROOF_HEADER = '{"typ":"dpop+jwt","alg":"EdDSA","jwk":{jwk}}'
+
+
+def proof_claims(htm="GET", htu=API_URL, iat="{now}", ath="{ath}", jti="p-1"):
+    """The claims of a resource-server proof (RFC 9449 §4.2, §7.1), as JSON text."""
+    claims = '{"jti":"%s","htm":"%s","htu":"%s","iat":%s' % (jti, htm, htu, iat)
+    if ath is not None:
+        claims += ',"ath":"%s"' % ath
+    return claims + "}"
+
+
+def signed(header=PROOF_HEADER, claims=None):
+    """A `dpop-signed:` line: the fuzz check signs header and claims with the proof key."""
+    return "dpop-signed: %s|%s" % (header, claims or proof_claims())
+
+
+def api(method="GET", auth=("DPoP {bound}",), proofs=None, claims=None, extra=()):
+    """A request to the protected route of the resource_request target."""
+    if proofs is None:
+        proofs = [signed(claims=claims)]
+    head = [method] + ["authorization: " + a for a in auth] + list(proofs) + list(extra)
+    return "\n".join(head) + "\n"
+
+
 def request(method="POST", auth=(), body="", secure=True, ct=(FORM_CT,), query=None):
     head = [method]
     if query is not None:
@@ -160,6 +185,35 @@ SEEDS = {
         "charset-bad-escape": request(
             auth=[BASIC], body="grant_type=%G1",
             ct=["content-type: application/x-www-form-urlencoded; charset=utf-8"]),
+    },
+    # See ResourceFuzzRequest in crates/jeton-testkit/src/fuzzing/resource_request.rs:
+    # placeholders stand for the tokens, the bound token's hash, the proof key and the time.
+    "resource_request": {
+        "dpop-valid": api(),
+        "dpop-valid-scope-required": api(extra=["scope: read"]),
+        "dpop-lowercase-scheme": api(auth=["dpop {bound}"]),
+        "dpop-htu-query-ignored": api(claims=proof_claims(htu=API_URL + "?page=2")),
+        "dpop-host-header": api(extra=["host: api.example.com"]),
+        "bearer-valid": api(auth=["Bearer {bearer}"], proofs=[]),
+        "bound-as-bearer": api(auth=["Bearer {bound}"]),
+        "unbound-as-dpop": api(auth=["DPoP {bearer}"]),
+        "dpop-no-proof": api(proofs=[]),
+        "dpop-two-proofs": api(proofs=[signed(), signed()]),
+        "two-authorization": api(auth=["DPoP {bound}", "Bearer {bearer}"]),
+        "dpop-wrong-ath": api(claims=proof_claims(ath="bm90LXRoZS10b2tlbnMtaGFzaA")),
+        "dpop-no-ath": api(claims=proof_claims(ath=None)),
+        "dpop-wrong-htm": api(claims=proof_claims(htm="POST")),
+        "dpop-wrong-htu": api(claims=proof_claims(htu="https://api.example.com/invoices")),
+        "dpop-other-host": api(extra=["host: evil.example.com"]),
+        "dpop-other-path": api(extra=["path: /orders/1"]),
+        "dpop-stale": api(claims=proof_claims(iat="1")),
+        "dpop-wrong-typ": api(proofs=[signed(header=PROOF_HEADER.replace("dpop+jwt", "JWT"))]),
+        "dpop-alg-none": api(proofs=[signed(header=PROOF_HEADER.replace("EdDSA", "none"))]),
+        "dpop-garbage": api(proofs=["dpop: not.a.jwt"]),
+        "dpop-scheme-only": api(auth=["DPoP"]),
+        "insufficient-scope": api(extra=["scope: admin"]),
+        "no-authorization": api(auth=[]),
+        "other-scheme": api(auth=["Basic YTpi"]),
     },
 }
 

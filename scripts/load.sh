@@ -1,80 +1,238 @@
 #!/usr/bin/env bash
-# Load test of the `jeton` server with wrk, on loopback only, bounded in time.
+# What a token request costs in jeton, as a ratio to the bare HTTP stack, in one run.
 #
-#   scripts/load.sh [opaque|jwt] [SECONDS] [CONNECTIONS]
+#   scripts/load.sh [SECONDS] [ROUNDS] [TARGET...]
 #
-# Builds the release server, writes a throwaway config with one client (a fresh secret, its
-# verifier only), starts it on 127.0.0.1, and measures in one run:
-#   - GET /healthz        the HTTP stack alone (hyper + routing + logging), the ceiling
-#   - POST /token         a full client-credentials request (Basic, verify, policy, issue)
-# and prints requests/s for both and their ratio. The two share the machine, so compare the
-# ratio, not absolute figures. Installs wrk from Debian's packages if it is missing.
+# Starts, on 127.0.0.1, the HTTP ceiling (examples/http-ceiling: a bare hyper server answering
+# a fixed JSON body, checking nothing), the release `jeton serve` in several configurations and
+# the three adapters' examples, then measures each target with `wrk -t1 -c$LOAD_CONNECTIONS`
+# (default 32) for SECONDS (default 5), ROUNDS times (default 3), the targets interleaved
+# within each round so that a change in the machine's load hits every target alike.
+#
+# For each run: requests/s, p50 and p99 latency, and the server's CPU per request (utime+stime
+# of the server process from /proc/PID/stat over the run ÷ requests completed: far steadier on
+# a shared machine than requests/s). The summary gives the mean of each over the rounds and the
+# median of the per-round ratios to the ceiling (or, for the JWT goal, to ceiling + 1.25 × one
+# ES256 signature, measured by `http-ceiling sign-cost` in the same round), with the goals of
+# issue 13. Every run must answer 2xx only, or the script fails.
+#
+# Targets (default: all):
+#   ceiling          http-ceiling, POST /token
+#   opaque           jeton serve, opaque tokens, request log off (RUST_LOG=warn)
+#   opaque-log       the same with the default one-line-per-request log (info, text, to a file)
+#   opaque-json      the same with JSON log lines
+#   jwt              jeton serve, ES256 JWTs, request log off
+#   introspect       jeton serve opaque, POST /introspect of one token, log off
+#   introspect-jwt   jeton serve JWT, POST /introspect of one JWT, log off
+#   hyper axum actix the adapters' examples (opaque tokens, log off), on their token routes
+#   ceiling-c1 opaque-c1   one connection (wrk -c1): latency
+#
+# wrk, the servers and this script share the machine's cores: compare ratios, not absolutes.
+# Installs wrk from Debian's packages if it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-format="${1:-opaque}"
-seconds="${2:-10}"
-conns="${3:-32}"
+seconds="${1:-5}"
+rounds="${2:-3}"
+shift $(($# < 2 ? $# : 2))
+all=(ceiling opaque opaque-log opaque-json jwt introspect introspect-jwt hyper axum actix ceiling-c1 opaque-c1)
+targets=("${@:-${all[@]}}")
+conns="${LOAD_CONNECTIONS:-32}"
 
 if ! command -v wrk >/dev/null 2>&1; then
   (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null
 fi
-cargo build --release -q -p jeton-server
-bin=target/release/jeton
+cargo build --release -q -p jeton-server -p http-ceiling -p example-hyper-server \
+  -p example-axum-app -p example-actix-app
+rel="${CARGO_TARGET_DIR:-target}/release"
+clk=$(getconf CLK_TCK)
 
 dir=$(mktemp -d)
-server_pid=""
+pids=()
 cleanup() {
-  if [ -n "$server_pid" ]; then kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   rm -rf "$dir"
 }
 trap cleanup EXIT
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat > "$dir/jeton.toml" <<TOML
-issuer = "http://127.0.0.1:$port"
-listen = "127.0.0.1:$port"
-token_format = "$format"
-default_audience = ["https://api.example.com"]
-[server]
-max_connections = 4096
-TOML
-if [ "$format" = jwt ]; then
-  "$bin" key new --alg ES256 --out "$dir/signing.pem" >/dev/null
-  printf '[signing]\n[[signing.keys]]\npath = "%s"\n' "$dir/signing.pem" >> "$dir/jeton.toml"
-fi
-"$bin" client new --id load-client --scope read >> "$dir/jeton.toml" 2> "$dir/secret.txt"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wants() { local t; for t in "${targets[@]}"; do [ "$t" = "$1" ] && return 0; done; return 1; }
+wants_any() { local t; for t in "$@"; do wants "$t" && return 0; done; return 1; }
+
+# start NAME LOGVAR CMD...: runs CMD (stdout to $dir/NAME.out, stderr to $dir/NAME.log), waits
+# for "listening" or a secret line, and records its pid in pid_NAME.
+start() {
+  local name=$1 log=$2
+  shift 2
+  RUST_LOG="$log" "$@" > "$dir/$name.out" 2> "$dir/$name.log" &
+  local pid=$!
+  pids+=("$pid")
+  printf -v "pid_${name//-/_}" '%s' "$pid"
+  for _ in $(seq 1 100); do grep -qiE "listening|client secret" "$dir/$name.out" 2>/dev/null && return 0; sleep 0.1; done
+  echo "$name did not start:" >&2; cat "$dir/$name.log" >&2; exit 1
+}
+
+# The server configurations: one client, its secret's verifier only; memory store caps raised
+# so that a run's worth of live tokens fits.
+"$rel/jeton" client new --id load --scope read --may-introspect > "$dir/client.toml" 2> "$dir/secret.txt"
 secret=$(grep -o 'jcs_[A-Za-z0-9_-]*' "$dir/secret.txt" | head -n1)
 [ -n "$secret" ] || { echo "no secret printed" >&2; exit 1; }
+"$rel/jeton" key new --alg ES256 --out "$dir/signing.pem" > /dev/null
+config() { # NAME FORMAT PORT
+  {
+    printf 'issuer = "http://127.0.0.1:%s"\nlisten = "127.0.0.1:%s"\ntoken_format = "%s"\n' "$3" "$3" "$2"
+    printf 'default_audience = ["https://api.example.com"]\ntoken_lifetime = "10m"\n'
+    printf '[server]\nmax_connections = 4096\n'
+    printf '[limits]\nmax_tokens = 10000000\nmax_tokens_per_client = 10000000\n'
+    if [ "$2" = jwt ]; then printf '[signing]\n[[signing.keys]]\npath = "%s"\n' "$dir/signing.pem"; fi
+    cat "$dir/client.toml"
+  } > "$dir/$1.toml"
+}
+declare -A url auth body pidof
+basic() { printf '%s:%s' "$1" "$2" | base64 -w0; }
+serve_target() { # NAME FORMAT LOG [ARGS...]
+  local name=$1 format=$2 log=$3 port
+  shift 3
+  port=$(free_port)
+  config "$name" "$format" "$port"
+  start "$name" "$log" "$rel/jeton" serve --config "$dir/$name.toml" "$@"
+  url[$name]="http://127.0.0.1:$port/token"
+  auth[$name]=$(basic load "$secret")
+  body[$name]="grant_type=client_credentials&scope=read"
+}
+example_secret() { sed -n 's/.*client secret: *\([^ ]*\).*/\1/p' "$dir/$1.out" | head -n1; }
+issue_one() { # URL AUTH BODY -> access token
+  curl -sf -H "Authorization: Basic $2" -d "$3" "$1" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
+}
 
-RUST_LOG=warn "$bin" serve --config "$dir/jeton.toml" > "$dir/out.txt" 2> "$dir/err.txt" &
-server_pid=$!
-for _ in $(seq 1 100); do grep -q "listening" "$dir/out.txt" && break; sleep 0.1; done
-grep -q "listening" "$dir/out.txt" || { cat "$dir/err.txt" >&2; exit 1; }
+if wants_any ceiling ceiling-c1; then
+  port=$(free_port)
+  start ceiling warn "$rel/http-ceiling" serve "127.0.0.1:$port"
+  for t in ceiling ceiling-c1; do
+    url[$t]="http://127.0.0.1:$port/token"; auth[$t]=$(basic load "$secret")
+    body[$t]="grant_type=client_credentials&scope=read"; pidof[$t]=$pid_ceiling
+  done
+fi
+if wants_any opaque introspect opaque-c1; then
+  serve_target opaque opaque warn
+  for t in opaque introspect opaque-c1; do pidof[$t]=$pid_opaque; done
+  url[opaque-c1]=${url[opaque]}; auth[opaque-c1]=${auth[opaque]}; body[opaque-c1]=${body[opaque]}
+  tok=$(issue_one "${url[opaque]}" "${auth[opaque]}" "${body[opaque]}")
+  url[introspect]="${url[opaque]%/token}/introspect"; auth[introspect]=${auth[opaque]}
+  body[introspect]="token=$tok"
+fi
+if wants opaque-log; then serve_target opaque-log opaque info; pidof[opaque-log]=$pid_opaque_log; fi
+if wants opaque-json; then
+  serve_target opaque-json opaque info --log-format json; pidof[opaque-json]=$pid_opaque_json
+fi
+if wants_any jwt introspect-jwt; then
+  serve_target jwt jwt warn
+  pidof[jwt]=$pid_jwt; pidof[introspect-jwt]=$pid_jwt
+  tok=$(issue_one "${url[jwt]}" "${auth[jwt]}" "${body[jwt]}")
+  url[introspect-jwt]="${url[jwt]%/token}/introspect"; auth[introspect-jwt]=${auth[jwt]}
+  body[introspect-jwt]="token=$tok"
+fi
+# The examples keep their tokens in a memory store whose caps JETON_MAX_TOKENS raises.
+export JETON_MAX_TOKENS=10000000
+if wants hyper; then
+  port=$(free_port)
+  start hyper warn "$rel/example-hyper-server" "127.0.0.1:$port"
+  url[hyper]="http://127.0.0.1:$port/token"; auth[hyper]=$(basic demo-client "$(example_secret hyper)")
+  body[hyper]="grant_type=client_credentials&scope=read"; pidof[hyper]=$pid_hyper
+fi
+for ex in axum actix; do
+  if wants $ex; then
+    port=$(free_port)
+    JETON_ADDR="127.0.0.1:$port" start $ex warn "$rel/example-$ex-app" --opaque
+    url[$ex]="http://127.0.0.1:$port/oauth/token"; auth[$ex]=$(basic shop "$(example_secret $ex)")
+    body[$ex]="grant_type=client_credentials&scope=orders:read"
+    pidof[$ex]=$(eval echo "\$pid_$ex")
+  fi
+done
 
-auth=$(printf '%s:%s' load-client "$secret" | base64 -w0)
-cat > "$dir/token.lua" <<LUA
+# Each target answers one request by hand first: a 200.
+for t in "${targets[@]}"; do
+  [ -n "${url[$t]:-}" ] || { echo "unknown target $t" >&2; exit 1; }
+  curl -sf -o /dev/null -H "Authorization: Basic ${auth[$t]}" -d "${body[$t]}" "${url[$t]}" ||
+    { echo "$t: the first request failed" >&2; exit 1; }
+done
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# One measured run: appends "target round rps p50_us p99_us cpu_us_per_request".
+measure() { # TARGET ROUND
+  local t=$1 c=$conns lua="$dir/$1.lua" before after out
+  case "$t" in *-c1) c=1 ;; esac
+  cat > "$lua" <<LUA
 wrk.method = "POST"
-wrk.body = "grant_type=client_credentials&scope=read"
+wrk.body = "${body[$t]}"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-wrk.headers["Authorization"] = "Basic $auth"
+wrk.headers["Authorization"] = "Basic ${auth[$t]}"
 done = function(summary, latency, requests)
-  local bad = summary.errors.status
-  if bad > 0 then io.stderr:write("non-2xx responses: " .. bad .. "\n") end
+  io.write(string.format("result %d %d %d %d\n", summary.requests,
+    latency:percentile(50), latency:percentile(99), summary.errors.status))
 end
 LUA
+  before=$(cpu_ticks "${pidof[$t]}")
+  out=$(wrk -t1 -c"$c" -d"${seconds}s" -s "$lua" "${url[$t]}" 2>&1)
+  after=$(cpu_ticks "${pidof[$t]}")
+  read -r _ n p50 p99 bad <<<"$(grep '^result' <<<"$out")"
+  [ "${bad:-1}" = 0 ] || { echo "$t: non-2xx responses: $out" >&2; exit 1; }
+  awk -v t="$t" -v r="$2" -v n="$n" -v s="$seconds" -v p50="$p50" -v p99="$p99" \
+    -v ticks=$((after - before)) -v clk="$clk" \
+    'BEGIN { printf "%s %d %.0f %d %d %.2f\n", t, r, n / s, p50, p99, ticks / clk / n * 1e6 }' \
+    >> "$dir/results.txt"
+}
 
-# One request by hand first: it must be a 200 with a token.
-curl -sf -u "load-client:$secret" -d grant_type=client_credentials -d scope=read \
-  "http://127.0.0.1:$port/token" | grep -q access_token
+for r in $(seq 1 "$rounds"); do
+  echo "sign $r $("$rel/http-ceiling" sign-cost 5000)" >> "$dir/results.txt"
+  for t in "${targets[@]}"; do measure "$t" "$r"; done
+  echo "round $r of $rounds done" >&2
+done
 
-run() { wrk -t2 -c"$conns" -d"${seconds}s" --latency "$@" 2>&1; }
-health=$(run "http://127.0.0.1:$port/healthz")
-token=$(run -s "$dir/token.lua" "http://127.0.0.1:$port/token")
-rps() { awk '/Requests\/sec/ {print $2}' <<<"$1"; }
-p99() { awk '/ 99%/ {print $2}' <<<"$1"; }
-h=$(rps "$health"); t=$(rps "$token")
-echo "format=$format connections=$conns duration=${seconds}s (wrk and server share $(nproc) cores)"
-echo "GET  /healthz : $h req/s, p99 $(p99 "$health")"
-echo "POST /token   : $t req/s, p99 $(p99 "$token")"
-awk -v t="$t" -v h="$h" 'BEGIN { printf "token/healthz ratio: %.2f\n", t / h }'
-grep -q "non-2xx" <<<"$token" && { echo "token requests failed" >&2; exit 1; } || true
+echo "wrk -t1 -c$conns (-c1 for *-c1), ${seconds}s × $rounds interleaved rounds; $(nproc) cores shared by wrk and the servers; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+python3 - "$dir/results.txt" <<'PY'
+import sys, statistics as st
+runs, sign = {}, {}
+for line in open(sys.argv[1]):
+    f = line.split()
+    if f[0] == "sign":
+        sign[int(f[1])] = float(f[2]); continue
+    t, r = f[0], int(f[1])
+    runs.setdefault(t, {})[r] = dict(rps=float(f[2]), p50=int(f[3]), p99=int(f[4]), cpu=float(f[5]))
+def ratio(t, base, key, add=lambda r: 0.0):
+    rs = [runs[t][r][key] / (runs[base][r][key] + add(r)) for r in runs[t] if base in runs and r in runs[base]]
+    return st.median(rs) if rs else None
+goals = {
+    "opaque": ("cpu", "ceiling", 1.25), "opaque-log": ("cpu", "ceiling", 1.5),
+    "opaque-json": ("cpu", "ceiling", 1.5), "introspect": ("cpu", "ceiling", 1.25),
+    "opaque-c1": ("p50", "ceiling-c1", 1.3),
+}
+print("| target | req/s | p50 | p99 | CPU µs/request | × ceiling CPU | × ceiling p99 | goal |")
+print("|---|---:|---:|---:|---:|---:|---:|---|")
+ms = lambda us: f"{us / 1000:.2f} ms"
+for t in runs:
+    v = runs[t].values()
+    mean = lambda k: st.mean(x[k] for x in v)
+    base = "ceiling-c1" if t.endswith("-c1") else "ceiling"
+    cpu_x = ratio(t, base, "cpu"); p99_x = ratio(t, base, "p99")
+    goal = ""
+    if t in goals:
+        key, b, limit = goals[t]
+        x = ratio(t, b, key)
+        if x is not None:
+            goal = f"{key} ≤ {limit}× ceiling: {x:.2f} {'met' if x <= limit else 'NOT met'}"
+    if t in ("jwt", "introspect-jwt") and sign:
+        x = ratio(t, "ceiling", "cpu", add=lambda r: 1.25 * sign.get(r, 0.0))
+        if x is not None:
+            goal = f"cpu ≤ ceiling + 1.25 × ES256 ({st.median(sign.values()):.1f} µs): {x:.2f} {'met' if x <= 1 else 'NOT met'}"
+    if t in ("opaque", "opaque-log", "opaque-json", "jwt", "introspect", "introspect-jwt") and p99_x is not None:
+        goal += f"{'; ' if goal else ''}p99 ≤ 1.5×: {p99_x:.2f} {'met' if p99_x <= 1.5 else 'NOT met'}"
+    if t in ("hyper", "axum", "actix") and "opaque" in runs:
+        x = ratio(t, "opaque", "cpu")
+        goal = f"within 5% of jeton serve (opaque): {x:.2f} {'met' if x <= 1.05 else 'NOT met'}"
+    fmt = lambda x: "" if x is None else f"{x:.2f}"
+    print(f"| {t} | {mean('rps'):,.0f} | {ms(mean('p50'))} | {ms(mean('p99'))} | {mean('cpu'):.1f} | {fmt(cpu_x)} | {fmt(p99_x)} | {goal} |")
+if sign:
+    print(f"\none ES256 signature (ring, http-ceiling sign-cost): {st.median(sign.values()):.1f} µs CPU (median of rounds)")
+PY

@@ -133,3 +133,12 @@ async fn rfc7523_rfc9449_key_and_dpop_rows_pass_over_http() {
     })
     .await;
 }
+
+#[actix_web::test]
+async fn rfc9449_8_dpop_nonce_on_the_refusal_and_on_the_success() {
+    bounded(async {
+        let server = Server::router(Fixture::keyed_with_nonces().engine);
+        scenario::dpop_nonce_round_trip(server.addr).await;
+    })
+    .await;
+}

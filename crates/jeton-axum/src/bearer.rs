@@ -1,16 +1,51 @@
 //! Access-token protection for resource servers built on axum (RFC 6750): the
 //! [`AccessTokenLayer`] middleware for a group of routes, and the [`ValidatedToken`] extractor.
+//!
+//! Both check DPoP proofs (RFC 9449 §4.3 `htu`) against the URI the client sent, which axum's
+//! router keeps as [`OriginalUri`]: under `Router::nest` the request's own URI has lost the
+//! prefix.
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, OriginalUri};
 use axum::http::request::Parts;
+use axum::http::{Extensions, Uri};
 use axum::response::{IntoResponse, Response};
 use jeton::{AccessTokenClaims, BearerError, RequireScope};
-use jeton_http::check_access_token;
+use jeton_http::{AccessTokenService, check_access_token};
+
+/// The URI the client sent, as axum's router keeps it.
+fn original_uri(extensions: &Extensions) -> Option<&Uri> {
+    extensions.get::<OriginalUri>().map(|OriginalUri(uri)| uri)
+}
+
+/// A tower layer that lets a request through only with a valid access token granting the
+/// [`RequireScope`]'s scope, and puts the validated [`AccessTokenClaims`] into the request's
+/// extensions for the handler ([`ValidatedToken`]). Every other request is answered with the
+/// core's RFC 6750 response. It is jeton-http's
+/// [`AccessTokenLayer`](jeton_http::AccessTokenLayer) reading the URL of DPoP proofs from
+/// axum's [`OriginalUri`], so a nested group checks the URL the client called. Use it with
+/// `route_layer`, so unmatched paths stay `404`.
+#[derive(Clone, Debug)]
+pub struct AccessTokenLayer(jeton_http::AccessTokenLayer);
+
+impl AccessTokenLayer {
+    /// Protects with `require`: its validator and the scope every request must carry.
+    pub fn new(require: RequireScope) -> Self {
+        Self(jeton_http::AccessTokenLayer::new(require).original_uri(original_uri))
+    }
+}
+
+impl<S> tower_layer::Layer<S> for AccessTokenLayer {
+    type Service = AccessTokenService<S>;
+
+    fn layer(&self, inner: S) -> AccessTokenService<S> {
+        self.0.layer(inner)
+    }
+}
 
 /// The validated claims of a request's access token: an extractor for handlers, with any router
 /// state.
 ///
-/// It reads the claims an [`AccessTokenLayer`](crate::AccessTokenLayer) left in the request's
+/// It reads the claims an [`AccessTokenLayer`] left in the request's
 /// extensions (checking them against a [`RequireScope`] in the extensions too, if there is one,
 /// for a handler that needs more than its group). Without the layer it validates the token
 /// itself against the [`RequireScope`] in the extensions (add it with
@@ -58,7 +93,8 @@ where
             );
             return Err(TokenRejection(None));
         };
-        check_access_token(&require, &parts.method, &parts.uri, &parts.headers)
+        let uri = original_uri(&parts.extensions).unwrap_or(&parts.uri);
+        check_access_token(&require, &parts.method, uri, &parts.headers)
             .await
             .map(Self)
             .map_err(TokenRejection::from)

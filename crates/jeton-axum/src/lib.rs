@@ -112,8 +112,8 @@ pub use jeton::Transport;
 pub use jeton_http::{Jeton, OnOutcome, log_outcome};
 
 mod bearer;
-pub use bearer::{TokenRejection, ValidatedToken};
-pub use jeton_http::{AccessTokenLayer, AccessTokenService, check_access_token};
+pub use bearer::{AccessTokenLayer, TokenRejection, ValidatedToken};
+pub use jeton_http::{AccessTokenService, check_access_token};
 
 use axum::Router;
 use axum::body::Body;

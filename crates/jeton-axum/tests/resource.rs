@@ -96,3 +96,92 @@ async fn interop_a_token_from_the_oauth2_crate_is_accepted() {
     })
     .await;
 }
+
+/// The issuer of [`nested_app`]'s engine: its token endpoint is `…/auth/token`.
+const AUTH_ISSUER: &str = "https://as.example.com/auth";
+
+/// An app whose routes live under `Router::nest`, which strips the prefix from the request URI
+/// the inner routers see: the token endpoint at `/auth/token`, a route behind the layer at
+/// `/api/orders`, one with the extractor alone at `/ext/orders`.
+fn nested_app() -> Router {
+    use jeton_axum::jeton::{Endpoints, IssuerId, RequireScope, Resource, Scope, Transport};
+    let issuer = IssuerId::new(AUTH_ISSUER).expect("issuer");
+    let engine = jeton_testkit::Fixture::with(|b| {
+        b.issuer(issuer.clone())
+            .endpoints(Endpoints::under(&issuer))
+            .transport(Transport::Plaintext)
+            .default_audience([Resource::new(resource::API).expect("api")])
+            .replay_store(std::sync::Arc::new(
+                jeton_testkit::jeton_memory::MemoryReplayStore::with_capacity(64),
+            ))
+    })
+    .engine;
+    let validator = engine.validator().build().expect("validator");
+    let require = RequireScope::new(
+        std::sync::Arc::new(validator),
+        Scope::parse(resource::API_SCOPE).expect("scope"),
+    )
+    .external_url(resource::API_BASE);
+    let layered = Router::new()
+        .route("/orders", get(whoami))
+        .route_layer(AccessTokenLayer::new(require.clone()));
+    let extracted = Router::new()
+        .route("/orders", get(whoami))
+        .layer(Extension(require));
+    Router::new()
+        .nest(
+            "/auth",
+            Router::new().route("/token", token_endpoint(engine)),
+        )
+        .nest("/api", layered)
+        .nest("/ext", extracted)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc9449_4_3_under_a_nested_router_proofs_name_the_url_the_client_called() {
+    use jeton_testkit::{RESOURCE, dpop_proof, dpop_proof_for_token};
+    bounded(async {
+        let (base, _server) = serve(nested_app());
+        let http = jeton_testkit::http::client();
+        let now = jeton_axum::jeton::time::OffsetDateTime::now_utc().unix_timestamp();
+        let token_request = |htu: &str, jti: &str| {
+            http.post(format!("{base}/auth/token"))
+                .basic_auth(RESOURCE.id, Some(RESOURCE.secret))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("dpop", dpop_proof("POST", htu, jti, now))
+                .body("grant_type=client_credentials")
+                .send()
+        };
+        // The token endpoint's htu is its configured URL, the one the client called.
+        let stripped = token_request("https://as.example.com/token", "t-stripped")
+            .await
+            .expect("send");
+        assert_eq!(stripped.status(), 400);
+        let resp = token_request(&format!("{AUTH_ISSUER}/token"), "t-full")
+            .await
+            .expect("send");
+        assert_eq!(resp.status(), 200);
+        let json: serde_json::Value = resp.json().await.expect("json");
+        assert_eq!(json["token_type"], "DPoP", "{json}");
+        let token = json["access_token"].as_str().expect("token");
+
+        // At the API: the URL the client called, prefix included, through the layer and
+        // through the extractor alone; a proof for the URL the nested router sees is refused.
+        for group in ["/api", "/ext"] {
+            let call = |htu: String, jti: String| {
+                http.get(format!("{base}{group}/orders"))
+                    .header("authorization", format!("DPoP {token}"))
+                    .header("dpop", dpop_proof_for_token("GET", &htu, &jti, now, token))
+                    .send()
+            };
+            let inner = format!("{}/orders", resource::API_BASE);
+            let resp = call(inner, format!("{group}-inner")).await.expect("send");
+            assert_eq!(resp.status(), 401, "{group}: the stripped URL");
+            let full = format!("{}{group}/orders", resource::API_BASE);
+            let resp = call(full, format!("{group}-full")).await.expect("send");
+            assert_eq!(resp.status(), 200, "{group}: the URL the client called");
+            assert_eq!(resp.text().await.expect("body"), RESOURCE.id);
+        }
+    })
+    .await;
+}

@@ -78,6 +78,12 @@ pub fn log_refusal(error: &BearerError) {
     }
 }
 
+/// Finds, in a request's extensions, the URI the client sent when the framework rewrote
+/// `Request::uri` before the middleware ran (axum's `Router::nest` strips its prefix and keeps
+/// the original as `OriginalUri`): DPoP's `htu` names the URL the client called (RFC 9449
+/// §4.3), not the rewritten one. `None`: the request's own URI is the client's.
+pub type FindOriginalUri = for<'a> fn(&'a http::Extensions) -> Option<&'a Uri>;
+
 /// A tower [`Layer`] that lets a request through only with a valid access token granting the
 /// [`RequireScope`]'s scope, and puts the validated [`AccessTokenClaims`] into the request's
 /// extensions for the handler (read them with the adapters' `ValidatedToken` extractor, or
@@ -89,12 +95,23 @@ pub fn log_refusal(error: &BearerError) {
 #[derive(Clone, Debug)]
 pub struct AccessTokenLayer {
     require: RequireScope,
+    original_uri: Option<FindOriginalUri>,
 }
 
 impl AccessTokenLayer {
     /// Protects with `require`: its validator and the scope every request must carry.
     pub fn new(require: RequireScope) -> Self {
-        Self { require }
+        Self {
+            require,
+            original_uri: None,
+        }
+    }
+
+    /// Checks DPoP proofs against the URI `find` returns from the request's extensions, where
+    /// the framework keeps the one the client sent (jeton-axum's layer sets axum's).
+    pub fn original_uri(mut self, find: FindOriginalUri) -> Self {
+        self.original_uri = Some(find);
+        self
     }
 }
 
@@ -105,6 +122,7 @@ impl<S> Layer<S> for AccessTokenLayer {
         AccessTokenService {
             inner,
             require: self.require.clone(),
+            original_uri: self.original_uri,
         }
     }
 }
@@ -114,6 +132,7 @@ impl<S> Layer<S> for AccessTokenLayer {
 pub struct AccessTokenService<S> {
     inner: S,
     require: RequireScope,
+    original_uri: Option<FindOriginalUri>,
 }
 
 impl<S, B, ResBody> Service<Request<B>> for AccessTokenService<S>
@@ -137,9 +156,12 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let require = self.require.clone();
+        let original_uri = self.original_uri;
         Box::pin(async move {
-            let checked =
-                check_access_token(&require, req.method(), req.uri(), req.headers()).await;
+            let uri = original_uri
+                .and_then(|find| find(req.extensions()))
+                .unwrap_or(req.uri());
+            let checked = check_access_token(&require, req.method(), uri, req.headers()).await;
             match checked {
                 Ok(claims) => {
                     req.extensions_mut().insert(claims);

@@ -23,7 +23,8 @@ pub use jeton;
 
 mod access_token;
 pub use access_token::{
-    AccessTokenLayer, AccessTokenService, check_access_token, check_authorization, log_refusal,
+    AccessTokenLayer, AccessTokenService, FindOriginalUri, check_access_token, check_authorization,
+    log_refusal,
 };
 
 use bytes::Bytes;

@@ -24,9 +24,9 @@ fn toml_list<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
     format!("[{}]", items.join(", "))
 }
 
-/// The `[[clients]]` lines of a key client whose public JWK Set is in `file`: checked the way
-/// the server will load it, with the algorithm its keys name (RSA without `alg`: RS256).
-fn key_client_lines(file: &std::path::Path) -> Result<String, String> {
+/// A key client's public JWK Set from `file` (`--jwks`), checked the way the server loads it
+/// and pinned to the algorithm its keys name (RSA without `alg`: RS256).
+pub(crate) fn client_keys_file(file: &std::path::Path) -> Result<jeton::ClientKeys, String> {
     let json = std::fs::read(file).map_err(|e| format!("--jwks {}: {e}", file.display()))?;
     let set = jeton::Jwks::from_json(&json).map_err(|e| format!("--jwks: {e}"))?;
     let alg = set
@@ -34,7 +34,12 @@ fn key_client_lines(file: &std::path::Path) -> Result<String, String> {
         .next()
         .map(|k| k.algorithm())
         .ok_or("--jwks: no usable public key")?;
-    jeton::ClientKeys::from_json(&json, alg).map_err(|e| format!("--jwks: {e}"))?;
+    jeton::ClientKeys::from_json(&json, alg).map_err(|e| format!("--jwks: {e}"))
+}
+
+/// The `[[clients]]` lines of a key client whose public JWK Set is in `file`.
+fn key_client_lines(file: &std::path::Path) -> Result<String, String> {
+    let alg = client_keys_file(file)?.algorithm();
     Ok(format!(
         "auth_methods = [\"private_key_jwt\"]\ntoken_endpoint_auth_signing_alg = {}\njwks_file = {}\n",
         toml_str(alg.as_str()),
@@ -196,6 +201,20 @@ pub(crate) fn key_new(args: &KeyNewArgs) -> Result<(), String> {
         key.algorithm(),
         args.out.display()
     );
+    if args.print_jwks {
+        let jwks = jeton::Jwks::new([key.verifying_key().clone()])
+            .map_err(|e| format!("cannot make the JWK Set: {e}"))?;
+        let json = serde_json::to_string_pretty(&jwks.to_value())
+            .map_err(|e| format!("cannot write the JWK Set: {e}"))?;
+        eprintln!(
+            "kid {} (RFC 7638 thumbprint). Its public JWK Set is on stdout: a key client's \
+             jwks_file (`jeton client new --id ID --jwks FILE`, or `jeton client create … \
+             --jwks FILE`), or a set to publish.",
+            key.kid()
+        );
+        println!("{json}");
+        return Ok(());
+    }
     let note = match key.algorithm() {
         Algorithm::Es256 => "",
         _ => "\n# resource servers must accept this algorithm",

@@ -132,6 +132,14 @@ pub(crate) struct ClientSettingsArgs {
     /// The client's token lifetime (`"15m"`, `"1h"`, seconds).
     #[arg(long, value_name = "DURATION", value_parser = parse_dur)]
     pub(crate) token_lifetime: Option<DurationValue>,
+    /// A key client (private_key_jwt): its public JWK Set file, stored with the client and
+    /// pinned to the keys' algorithm. `create`: no secret is generated. `update`: replaces the
+    /// keys (adding private_key_jwt to the client's methods).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) jwks: Option<PathBuf>,
+    /// Whether the client's tokens must be DPoP-bound (RFC 9449).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub(crate) require_dpop: Option<bool>,
 }
 
 /// `jeton client update`.
@@ -229,7 +237,8 @@ pub(crate) struct SecretHashArgs {
 /// `jeton key ...`.
 #[derive(Debug, Subcommand)]
 pub(crate) enum KeyCommand {
-    /// Generate a signing key and write it as a PKCS#8 PEM file (mode 0600).
+    /// Generate a signing key and write it as a PKCS#8 PEM file (mode 0600): a JWT signing
+    /// key for `[signing]`, or a key client's private key (with --print-jwks).
     New(KeyNewArgs),
 }
 
@@ -246,6 +255,10 @@ pub(crate) struct KeyNewArgs {
     /// Replace an existing file.
     #[arg(long)]
     pub(crate) force: bool,
+    /// Print the public key as a JWK Set (JSON) on stdout instead of the `[signing]` snippet:
+    /// a key client's `jwks` / `jwks_file` (`jeton client new --jwks`), or a set to publish.
+    #[arg(long)]
+    pub(crate) print_jwks: bool,
 }
 
 fn parse_alg(s: &str) -> Result<Algorithm, String> {

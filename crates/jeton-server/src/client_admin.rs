@@ -21,8 +21,8 @@ use crate::store::{Backend, describe};
 use jeton::time::format_description::well_known::Rfc3339;
 use jeton::time::{Duration, OffsetDateTime};
 use jeton::{
-    ClientId, ClientRecord, ClientRegistry, DefaultScope, MAX_LIST_CLIENTS, RegisteredSecret,
-    Resource, Scope, SecretId, StoreError, SystemRandom,
+    AuthMethod, ClientId, ClientRecord, ClientRegistry, DefaultScope, MAX_LIST_CLIENTS,
+    RegisteredSecret, Resource, Scope, SecretId, StoreError, SystemRandom,
 };
 use std::future::Future;
 use std::sync::Arc;
@@ -128,6 +128,15 @@ fn apply(c: &mut ClientRecord, a: &ClientSettingsArgs, max: Duration) -> Result<
     if let Some(yes) = a.may_introspect {
         c.may_introspect = yes;
     }
+    if let Some(file) = &a.jwks {
+        c.keys = Some(crate::admin::client_keys_file(file)?);
+        if !c.auth_methods.contains(&AuthMethod::PrivateKeyJwt) {
+            c.auth_methods.push(AuthMethod::PrivateKeyJwt);
+        }
+    }
+    if let Some(yes) = a.require_dpop {
+        c.require_dpop = yes;
+    }
     if let Some(d) = a.token_lifetime {
         if d.0 > max {
             return Err(format!(
@@ -166,14 +175,31 @@ pub(crate) fn create(args: &ClientCreateArgs) -> Result<(), String> {
     let id = client_id(&args.client.id)?;
     with_store(&args.client.store, |t| async move {
         t.warn_if_declared(&id);
-        let (secret, reg) = new_secret(None)?;
         let mut record = ClientRecord::builder(id.clone()).build();
+        // A key client (--jwks) authenticates with assertions only: no secret to hand out.
+        let key_client = args.settings.jwks.is_some();
+        if key_client {
+            record.auth_methods = vec![AuthMethod::PrivateKeyJwt];
+        }
         apply(&mut record, &args.settings, t.settings.max_token_lifetime)?;
-        record.secrets = vec![reg.clone()];
+        let secret = if key_client {
+            None
+        } else {
+            let (secret, reg) = new_secret(None)?;
+            record.secrets = vec![reg.clone()];
+            Some((secret, reg))
+        };
+        let alg = record.keys.as_ref().map(|k| k.algorithm());
         if !t.registry.create_client(record).await.map_err(failed)? {
             return Err(format!("client \"{id}\" already exists"));
         }
-        print_secret(&id, &secret, &reg);
+        match (secret, alg) {
+            (Some((secret, reg)), _) => print_secret(&id, &secret, &reg),
+            (None, alg) => eprintln!(
+                "client \"{id}\" created: a key client (private_key_jwt, {}), no secret",
+                alg.map_or("-", |a| a.as_str())
+            ),
+        }
         Ok(())
     })
 }
@@ -310,6 +336,17 @@ fn describe_client(c: &ClientRecord, now: OffsetDateTime, declared: bool) -> Str
     }
     if let Some(d) = c.token_lifetime {
         let _ = write!(s, ", lifetime {}", fmt_duration(d));
+    }
+    if let Some(k) = &c.keys {
+        let _ = write!(
+            s,
+            ", private_key_jwt {} ({} key(s))",
+            k.algorithm(),
+            k.keys().len()
+        );
+    }
+    if c.require_dpop {
+        s.push_str(", requires DPoP");
     }
     for secret in &c.secrets {
         let when = match secret.expires_at {

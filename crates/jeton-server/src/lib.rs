@@ -7,16 +7,17 @@
 //!
 //! ```text
 //! jeton serve [--config FILE] [--listen ADDR] [--log-format text|json]
-//! jeton client new --id ID [--scope S]... [--resource URI]... [--may-introspect]
+//! jeton client new --id ID [--scope S]... [--resource URI]... [--may-introspect] [--jwks FILE]
 //! jeton client create|update --config FILE --id ID [--scope S]... [--default-scope D]
 //!                            [--resource URI]... [--may-introspect[=BOOL]] [--token-lifetime DUR]
+//!                            [--jwks FILE] [--require-dpop[=BOOL]]
 //! jeton client add-secret --config FILE --id ID [--expires-in DUR]
 //! jeton client retire-secret --config FILE --id ID --secret-id SID [--overlap DUR]
 //! jeton client remove-secret --config FILE --id ID --secret-id SID
 //! jeton client disable|enable|delete --config FILE --id ID
 //! jeton client list --config FILE
 //! jeton secret hash [--pbkdf2] [--iterations N]      < secret
-//! jeton key new [--alg ES256|EdDSA|RS256] --out FILE [--force]
+//! jeton key new [--alg ES256|EdDSA|RS256] --out FILE [--force] [--print-jwks]
 //! jeton config check FILE
 //! ```
 //!
@@ -32,8 +33,9 @@
 //!   secret's verifier (stdout). `secret hash` turns an existing secret into a verifier:
 //!   HMAC-SHA256 for jeton's generated `jcs_` secrets, PBKDF2-HMAC-SHA256 (600 000 iterations)
 //!   for anything else. `key new` writes a PKCS#8 PEM signing key with mode 0600 (RS256 keys
-//!   cannot be generated with ring: the error gives the `openssl` command). `config check`
-//!   loads a file as `serve` would, without binding.
+//!   cannot be generated with ring: the error gives the `openssl` command); with
+//!   `--print-jwks` it prints the public key as a JWK Set, for a key client's `jwks_file`.
+//!   `config check` loads a file as `serve` would, without binding.
 //!
 //! The configuration file is documented field by field in the repository's README and in
 //! `examples/jeton.toml`. Every table refuses unknown keys, and every error names the file, the
@@ -50,6 +52,12 @@
 //! `client` commands other than `new` manage clients in that store: no node caches clients,
 //! so a change applies to every node at its next request.
 //!
+//! **Key clients and DPoP**: private_key_jwt (RFC 7523) and DPoP (RFC 9449) need the store's
+//! single-use values, and are on with a SQL store always (a key client may be created while the
+//! server runs), on `memory` when a file client has keys or `require_dpop`, or with
+//! `[dpop] nonces = true` (server nonces; every node of a deployment needs the same
+//! `nonce_key_file`).
+//!
 //! What this server does not do: terminate TLS (run it behind a TLS-terminating proxy with
 //! `transport.mode = "behind_proxy"`, or on loopback with `"plaintext"`).
 //!
@@ -62,6 +70,7 @@ mod admin;
 mod cli;
 mod client_admin;
 mod config;
+mod logging;
 mod min_rate;
 mod purge;
 mod serve;

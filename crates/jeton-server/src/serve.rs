@@ -16,7 +16,7 @@
 //! written from it, at the event's own severity.
 
 use crate::cli::ServeArgs;
-use crate::config::{self, LogFormat, ServerOptions, Settings, is_loopback};
+use crate::config::{self, ServerOptions, Settings, is_loopback};
 use crate::min_rate::{MinRate, Paced};
 use crate::store::{Backend, StoreSettings, spawn_purge};
 use bytes::Bytes;
@@ -44,9 +44,6 @@ use std::time::Instant;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tracing::Level;
-use tracing_subscriber::Layer;
-use tracing_subscriber::layer::SubscriberExt as _;
-use tracing_subscriber::util::SubscriberInitExt as _;
 
 /// Where the development default listens.
 const DEV_LISTEN: SocketAddr =
@@ -93,7 +90,7 @@ async fn serve(args: &ServeArgs) -> Result<(), String> {
             (Some(listener), settings, Some(secret))
         }
     };
-    init_logging(args.log_format.unwrap_or(settings.server.log_format));
+    crate::logging::init(args.log_format.unwrap_or(settings.server.log_format));
     let store = Backend::open(&settings.store, settings.token_limits()).await?;
     store.upsert_declared(&settings.clients).await?;
     if settings.store.url.is_memory() && settings.format == TokenFormat::Jwt && demo.is_none() {
@@ -206,6 +203,7 @@ fn dev_default(local: SocketAddr) -> Result<(Settings, ClientSecret), String> {
         limits: Default::default(),
         server: ServerOptions::default(),
         store: StoreSettings::default(),
+        dpop: Default::default(),
     };
     Ok((settings, secret))
 }
@@ -535,32 +533,6 @@ fn request_timeout() -> Response<Full<Bytes>> {
     h.insert(PRAGMA, HeaderValue::from_static("no-cache"));
     h.insert(http::header::CONNECTION, HeaderValue::from_static("close"));
     resp
-}
-
-// ---------------------------------------------------------------------------------------------
-// Logging
-// ---------------------------------------------------------------------------------------------
-
-/// Logs to stderr, text or JSON, level from `RUST_LOG` (default `info`).
-fn init_logging(format: LogFormat) {
-    use tracing_subscriber::filter::EnvFilter;
-    use tracing_subscriber::fmt;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let output = match format {
-        LogFormat::Json => fmt::layer()
-            .json()
-            .with_writer(std::io::stderr)
-            .with_filter(filter)
-            .boxed(),
-        LogFormat::Text => fmt::layer()
-            .with_ansi(ansi)
-            .with_writer(std::io::stderr)
-            .with_filter(filter)
-            .boxed(),
-    };
-    // Ignore the error of a second initialisation (there is none in the binary).
-    let _ = tracing_subscriber::registry().with(output).try_init();
 }
 
 #[cfg(test)]

@@ -362,39 +362,6 @@ async fn a_newer_schema_is_refused_and_a_password_is_never_printed() {
 // PostgreSQL: two nodes on one database
 // ---------------------------------------------------------------------------------------------
 
-/// `DATABASE_URL`, or `None` (with how to run) outside CI; in CI its absence fails the test.
-fn database_url() -> Option<String> {
-    match std::env::var("DATABASE_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var_os("CI").is_some() => {
-            panic!("CI is set but DATABASE_URL is not: .ci/run starts PostgreSQL and sets it")
-        }
-        _ => {
-            eprintln!(
-                "skipped: no DATABASE_URL. Run: bash -c 'source scripts/ci-postgres.sh && \
-                 cargo test -p jeton-server --test store'"
-            );
-            None
-        }
-    }
-}
-
-/// A fresh schema `name` on the database; the URL that puts jeton's tables in it.
-async fn fresh_schema(url: &str, name: &str) -> String {
-    let store = jeton_postgres::PostgresStore::connect(url, &Default::default())
-        .await
-        .unwrap();
-    jeton_postgres::sqlx::raw_sql(jeton_postgres::sqlx::AssertSqlSafe(format!(
-        "DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"
-    )))
-    .execute(store.pool())
-    .await
-    .unwrap();
-    store.close().await;
-    let sep = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{sep}options=-c%20search_path%3D{name}")
-}
-
 async fn two_nodes(format: &str) {
     let Some(url) = database_url() else { return };
     let url = fresh_schema(&url, &format!("jeton_two_nodes_{format}")).await;

@@ -108,6 +108,48 @@ pub async fn key_table_passes(addr: SocketAddr) {
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
+/// RFC 9449 §8 through the adapter, at `/token` of a server whose engine is built like
+/// [`Fixture::keyed_with_nonces`]: a proof without a nonce is `400 use_dpop_nonce` with a
+/// `DPoP-Nonce` header; the same request with a proof carrying that nonce is a `200` `DPoP`
+/// token whose response carries the next `DPoP-Nonce` (§8.2).
+pub async fn dpop_nonce_round_trip(addr: SocketAddr) {
+    let htu = format!("{ISSUER}/token");
+    let iat = OffsetDateTime::now_utc().unix_timestamp();
+    let send = |proof: String| {
+        client()
+            .post(url(addr, "/token"))
+            .header("content-type", FORM)
+            .header("authorization", encode_basic(BASIC.id, BASIC.secret))
+            .header("dpop", proof)
+            .body("grant_type=client_credentials&scope=read")
+            .send()
+    };
+    let resp = send(crate::dpop_proof("POST", &htu, &format!("n1-{iat}"), iat))
+        .await
+        .expect("send");
+    let nonce = resp
+        .headers()
+        .get("dpop-nonce")
+        .map(|v| v.to_str().map(str::to_owned));
+    let (status, body) = no_store_json(resp).await;
+    assert_eq!((status, &body["error"]), (400, &json!("use_dpop_nonce")));
+    let nonce = nonce
+        .expect("DPoP-Nonce with use_dpop_nonce")
+        .expect("ASCII");
+    assert!(!nonce.is_empty());
+
+    let proof = crate::dpop_proof_with_nonce("POST", &htu, &format!("n2-{iat}"), iat, &nonce);
+    let resp = send(proof).await.expect("send");
+    let next = resp.headers().get("dpop-nonce").cloned();
+    let (status, body) = no_store_json(resp).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["token_type"], "DPoP");
+    assert!(
+        next.is_some_and(|n| !n.is_empty()),
+        "DPoP-Nonce on the success"
+    );
+}
+
 /// RFC 8414 §3 and RFC 7662/7009 through the advertised paths: fetches the metadata, gets a
 /// token at the advertised token endpoint, introspects it (active), revokes it (`200`, empty
 /// body) and introspects it again (exactly `{"active":false}`).

@@ -11,6 +11,7 @@ pub mod fuzzing;
 pub mod http;
 #[cfg(feature = "http")]
 pub mod resource;
+pub mod resource_check;
 #[cfg(feature = "http")]
 mod resource_dpop;
 #[cfg(feature = "store")]
@@ -427,6 +428,13 @@ pub fn dpop_proof(htm: &str, htu: &str, jti: &str, iat: i64) -> String {
     sign_dpop_proof(&serde_json::json!({ "jti": jti, "htm": htm, "htu": htu, "iat": iat }))
 }
 
+/// [`dpop_proof`] carrying the server nonce `nonce` (RFC 9449 §8).
+pub fn dpop_proof_with_nonce(htm: &str, htu: &str, jti: &str, iat: i64, nonce: &str) -> String {
+    sign_dpop_proof(&serde_json::json!({
+        "jti": jti, "htm": htm, "htu": htu, "iat": iat, "nonce": nonce,
+    }))
+}
+
 /// A DPoP proof for a resource request (RFC 9449 §7.1): [`dpop_proof`] with `ath`, the hash
 /// of the access token `token` it is sent with.
 pub fn dpop_proof_for_token(htm: &str, htu: &str, jti: &str, iat: i64, token: &str) -> String {
@@ -465,6 +473,26 @@ impl Fixture {
                 .replay_store(Arc::new(jeton_memory::MemoryReplayStore::with_capacity(
                     1024,
                 )))
+        });
+        fx.clients.put(key_client_record());
+        fx
+    }
+}
+
+/// The key of the server nonces of [`Fixture::keyed_with_nonces`].
+pub const DPOP_NONCE_KEY: [u8; 32] = [0x5a; 32];
+
+impl Fixture {
+    /// [`Fixture::keyed`] whose token endpoint requires DPoP server nonces (RFC 9449 §8):
+    /// [`jeton::HmacDpopNonces`] keyed with [`DPOP_NONCE_KEY`], changing every 5 minutes.
+    pub fn keyed_with_nonces() -> Self {
+        let nonces = jeton::HmacDpopNonces::new(&DPOP_NONCE_KEY, Duration::minutes(5));
+        let fx = Self::with(|b| {
+            b.transport(jeton::Transport::Plaintext)
+                .replay_store(Arc::new(jeton_memory::MemoryReplayStore::with_capacity(
+                    1024,
+                )))
+                .dpop_nonces(Arc::new(nonces))
         });
         fx.clients.put(key_client_record());
         fx

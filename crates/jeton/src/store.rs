@@ -252,8 +252,10 @@ pub trait ReplayStore: Send + Sync {
     ///
     /// Must be atomic: of two concurrent calls with one key, at most one gets `Ok(true)`.
     /// Already validated by the engine: the assertion or proof verified at `now`, and
-    /// `expires_at` is the last instant it would still be accepted (its `exp` or `iat` window
-    /// plus leeway). `now` is the request time, which a store may use to purge expired entries.
+    /// `expires_at` is the first instant from which it is refused anyway (past its `exp` plus
+    /// leeway, or its `iat` window), so a store may forget `key` once `expires_at <= now`, and
+    /// may round to whole seconds. `now` is the request time, which a store may use to purge
+    /// expired entries.
     /// A store that cannot record (full of live entries, back end down) returns `Err`, and the
     /// request is refused: never `Ok(true)` without recording, which would allow a replay.
     async fn insert_if_absent(
@@ -268,11 +270,22 @@ pub trait ReplayStore: Send + Sync {
 /// `private_key_jwt`. The core never fetches: the embedder implements this with its HTTP client,
 /// SSRF guards (no private addresses unless intended), a size cap and a cache (RFC-CHECKLIST
 /// item 37), and gives it to [`EngineBuilder::client_keys_resolver`](crate::EngineBuilder::client_keys_resolver).
+///
+/// The engine asks it only for a registered client whose record has a `jwks_uri` and no inline
+/// [`keys`](crate::ClientRecord::keys), once per client assertion, after the store read.
 #[async_trait::async_trait]
 pub trait ClientKeysResolver: Send + Sync {
     /// The keys published at `jwks_uri` for `client`, pinned to the client's algorithm
-    /// ([`ClientKeys::from_json`](crate::ClientKeys::from_json)). `Ok(None)`: none usable (the
-    /// assertion then fails as `invalid_client`); `Err`: the fetch failed (`500`).
+    /// ([`ClientKeys::from_json`](crate::ClientKeys::from_json)).
+    ///
+    /// - `Ok(Some(keys))`: the assertion is verified with them; one whose `kid` names none of
+    ///   them is `401 invalid_client`, like every other failed authentication.
+    /// - `Ok(None)`: no usable keys; the assertion is `401 invalid_client` (audit reason
+    ///   `unknown_key`).
+    /// - `Err`: the fetch failed. The request is answered `500 server_error` with the generic
+    ///   description and nothing of the error; the error goes to the outcome's diagnostic (stage
+    ///   `jwks_uri`) for the logs. A 500 rather than `invalid_client`: the client's key may be
+    ///   fine, and an outage should page someone, not look like a wrong key.
     async fn client_keys(
         &self,
         client: &crate::ClientRecord,

@@ -13,7 +13,7 @@ use jeton::{
 };
 use jeton_testkit::{BASIC, block_on, now};
 use jsonwebtoken as jwt;
-use jwt_common::{dpop_jwt_engine, key, pem, proof_with, public_jwk_of};
+use jwt_common::{dpop_jwt_engine, encoding_key, key, proof_with, public_jwk_of};
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -146,7 +146,7 @@ fn rfc9449_7_1_a_proof_signed_with_a_key_other_than_cnf_jkt_is_refused() {
     let mut h = jwt::Header::new(jwt::Algorithm::EdDSA);
     h.typ = Some("dpop+jwt".into());
     h.jwk = Some(serde_json::from_value(public_jwk_of(Algorithm::EdDsa)).unwrap());
-    let ed = jwt::EncodingKey::from_ed_pem(pem(Algorithm::EdDsa).as_bytes()).unwrap();
+    let ed = encoding_key(Algorithm::EdDsa);
     let p = jwt::encode(&h, &api_claims("other-key", &token), &ed).unwrap();
     let e = dpop_call(&engine, &token, &[&p]).unwrap_err();
     assert_bad_proof(&e, BearerFailure::DpopProof(DpopFailure::WrongKey));

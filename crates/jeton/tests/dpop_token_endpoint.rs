@@ -179,6 +179,37 @@ fn rfc9449_8_nonces_missing_or_stale_answer_use_dpop_nonce_with_a_nonce() {
     assert_eq!(json(&o)["token_type"], "DPoP");
 }
 
+#[test]
+fn rfc9449_8_2_a_successful_token_response_carries_the_next_nonce() {
+    let nonces = Arc::new(HmacDpopNonces::new(&[9u8; 32], Duration::minutes(5)));
+    let fx = keyed(|b| b.dpop_nonces(nonces.clone()));
+    let current = jeton::DpopNonces::current(&*nonces, now());
+    let good = proof_with(&json!({
+        "jti": "success-nonce", "htm": "POST", "htu": TOKEN_URL,
+        "iat": now().unix_timestamp(), "nonce": current,
+    }));
+    let o = token(&fx.engine, &[&good]);
+    assert_eq!(o.response.status(), 200, "{:?}", json(&o));
+    assert_eq!(o.response.header("dpop-nonce"), Some(current.as_str()));
+    // A bearer request of the same engine learns the nonce too, for its next DPoP request.
+    let o = token(&fx.engine, &[]);
+    assert_eq!(o.response.status(), 200, "{:?}", json(&o));
+    assert_eq!(o.response.header("dpop-nonce"), Some(current.as_str()));
+
+    // Without server nonces, or with nonces but DPoP off (no replay store), no header.
+    let plain = keyed(|b| b);
+    let o = token(&plain.engine, &[&proof("no-nonces-engine")]);
+    assert_eq!(o.response.status(), 200, "{:?}", json(&o));
+    assert_eq!(o.response.header("dpop-nonce"), None);
+    let off = Fixture::with(|b| {
+        b.transport(jeton::Transport::Plaintext)
+            .dpop_nonces(nonces.clone())
+    });
+    let o = token(&off.engine, &[]);
+    assert_eq!(o.response.status(), 200, "{:?}", json(&o));
+    assert_eq!(o.response.header("dpop-nonce"), None);
+}
+
 fn dpop_client() -> ClientRecord {
     ClientRecord::builder(ClientId::new("dpop-only").unwrap())
         .secret(SecretVerifier::hmac_sha256("dpop-only-secret-0123", &SeqRandom::new(3)).unwrap())

@@ -126,6 +126,34 @@ fn keyauth_valid_seeds_are_accepted() {
 }
 
 #[test]
+fn resource_request_seeds() {
+    replay("resource_request");
+}
+
+/// The seeds of well-made requests must still be accepted, or the fuzzer would lose the
+/// accepted paths (and the replay check behind them).
+#[test]
+fn resource_request_valid_seeds_are_accepted() {
+    use jeton_testkit::fuzzing::ResourceFuzzRequest;
+    use jeton_testkit::resource_check::{API_HOST, api_route};
+    for name in [
+        "dpop-valid",
+        "dpop-valid-scope-required",
+        "dpop-lowercase-scheme",
+        "dpop-htu-query-ignored",
+        "dpop-host-header",
+        "bearer-valid",
+    ] {
+        let data = std::fs::read(seeds_dir().join("resource_request").join(name)).expect(name);
+        let req = ResourceFuzzRequest::parse(&data);
+        let route = api_route(req.required.clone());
+        let url = route.request_url(req.host.as_deref(), Some(API_HOST), &req.path);
+        let answer = block_on(route.check_request(&req.parts(&url), jeton_testkit::now()));
+        assert!(answer.is_ok(), "{name}: {answer:?}");
+    }
+}
+
+#[test]
 fn token_request_seeds() {
     replay("token_request");
 }

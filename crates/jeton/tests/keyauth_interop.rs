@@ -16,7 +16,7 @@ use jeton::{
     access_token_hash, verify_dpop_proof,
 };
 use jsonwebtoken as jwt;
-use jwt_common::{ISSUER, check, key, pem, validator};
+use jwt_common::{ISSUER, check, encoding_key, jsonwebtoken_alg, key, validator};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -31,26 +31,6 @@ const ALL: [Algorithm; 4] = [
 
 fn now() -> OffsetDateTime {
     jeton_testkit::now()
-}
-
-fn jwt_alg(alg: Algorithm) -> jwt::Algorithm {
-    match alg {
-        Algorithm::Es256 => jwt::Algorithm::ES256,
-        Algorithm::EdDsa => jwt::Algorithm::EdDSA,
-        Algorithm::Ps256 => jwt::Algorithm::PS256,
-        _ => jwt::Algorithm::RS256,
-    }
-}
-
-/// The committed test key of `alg`'s type (PS256 uses the RSA key).
-fn encoding_key(alg: Algorithm) -> jwt::EncodingKey {
-    let pem = pem(alg).as_bytes();
-    match alg {
-        Algorithm::Es256 => jwt::EncodingKey::from_ec_pem(pem),
-        Algorithm::EdDsa => jwt::EncodingKey::from_ed_pem(pem),
-        _ => jwt::EncodingKey::from_rsa_pem(pem),
-    }
-    .expect("jsonwebtoken loads the test key")
 }
 
 /// The client's registration: its public key, pinned to `alg`.
@@ -68,7 +48,7 @@ fn assertion_claims() -> Value {
 }
 
 fn assertion_header(alg: Algorithm) -> jwt::Header {
-    let mut h = jwt::Header::new(jwt_alg(alg));
+    let mut h = jwt::Header::new(jsonwebtoken_alg(alg));
     h.kid = Some(kid(alg));
     h.typ = Some("client-authentication+jwt".into());
     h
@@ -310,7 +290,7 @@ fn public_jwk(alg: Algorithm) -> Value {
 }
 
 fn proof(alg: Algorithm, claims: &Value) -> String {
-    let mut h = jwt::Header::new(jwt_alg(alg));
+    let mut h = jwt::Header::new(jsonwebtoken_alg(alg));
     h.typ = Some("dpop+jwt".into());
     h.jwk = Some(serde_json::from_value(public_jwk(alg)).expect("jsonwebtoken reads the JWK"));
     sign(&h, claims, alg)

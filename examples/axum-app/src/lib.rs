@@ -12,7 +12,7 @@ use jeton_axum::jeton::{
     RequireScope, Resource, Scope, SigningKey, SystemRandom, TokenFormat, TokenIssuer,
 };
 use jeton_axum::{AccessTokenLayer, Transport, ValidatedToken, router, token_endpoint};
-use jeton_memory::{MemoryClientStore, MemoryRevocationList, MemoryTokenStore};
+use jeton_memory::{MemoryClientStore, MemoryRevocationList, MemoryTokenStore, TokenLimits};
 use serde_json::{Value, json};
 use std::error::Error;
 use std::sync::Arc;
@@ -41,7 +41,19 @@ pub fn app(base: &str, format: TokenFormat) -> Result<(Router, Demo), Box<dyn Er
         .build();
     let issuer_id = IssuerId::new(base)?;
     let issuer: Arc<dyn TokenIssuer> = match format {
-        TokenFormat::Opaque => Arc::new(OpaqueIssuer::new(Arc::new(MemoryTokenStore::new()), rng)),
+        TokenFormat::Opaque => Arc::new(OpaqueIssuer::new(
+            Arc::new(MemoryTokenStore::with_limits(
+                // scripts/load.sh raises the caps (a run issues more live tokens than a demo needs).
+                std::env::var("JETON_MAX_TOKENS")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .map_or_else(TokenLimits::default, |n| TokenLimits {
+                        max_tokens: n,
+                        max_per_client: n,
+                    }),
+            )),
+            rng,
+        )),
         _ => Arc::new(
             JwtIssuer::builder(
                 issuer_id.clone(),

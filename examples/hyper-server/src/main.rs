@@ -17,7 +17,7 @@ use jeton_hyper::jeton::{
     generate_secret,
 };
 use jeton_hyper::{Router, Transport};
-use jeton_memory::{MemoryClientStore, MemoryTokenStore};
+use jeton_memory::{MemoryClientStore, MemoryTokenStore, TokenLimits};
 use std::error::Error;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -55,7 +55,19 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .build();
     let engine = Engine::builder(
         Arc::new(MemoryClientStore::with_clients([client])),
-        Arc::new(OpaqueIssuer::new(Arc::new(MemoryTokenStore::new()), rng)),
+        Arc::new(OpaqueIssuer::new(
+            Arc::new(MemoryTokenStore::with_limits(
+                // scripts/load.sh raises the caps (a run issues more live tokens than a demo needs).
+                std::env::var("JETON_MAX_TOKENS")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .map_or_else(TokenLimits::default, |n| TokenLimits {
+                        max_tokens: n,
+                        max_per_client: n,
+                    }),
+            )),
+            rng,
+        )),
     )
     .random(std::sync::Arc::new(jeton_hyper::jeton::SystemRandom::new()))
     // DEVELOPMENT ONLY: accept requests over plain HTTP.

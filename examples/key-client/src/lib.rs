@@ -85,6 +85,16 @@ pub struct Answer {
     pub status: u16,
     /// The JSON body (a token response or an error).
     pub body: Value,
+    /// The `DPoP-Nonce` header (RFC 9449 §8), when the server sent one: the nonce its next
+    /// DPoP proof must carry.
+    pub dpop_nonce: Option<String>,
+}
+
+impl Answer {
+    /// Whether the server asks for a DPoP proof with its nonce (`400 use_dpop_nonce`, §8).
+    pub fn wants_dpop_nonce(&self) -> bool {
+        self.status == 400 && self.body["error"] == "use_dpop_nonce" && self.dpop_nonce.is_some()
+    }
 }
 
 fn now() -> Result<u64, Error> {
@@ -118,44 +128,94 @@ pub fn client_assertion(key: &ClientKey, client_id: &str, issuer: &str) -> Resul
 
 /// A DPoP proof (RFC 9449 §4.2) for `POST` to `token_url`, the public key in its header.
 pub fn dpop_proof(key: &ClientKey, token_url: &str) -> Result<String, Error> {
-    let claims = json!({ "jti": jti()?, "htm": "POST", "htu": token_url, "iat": now()? });
+    dpop_proof_with_nonce(key, token_url, None)
+}
+
+/// [`dpop_proof`] carrying the server's `nonce` (RFC 9449 §8), if it gave one.
+pub fn dpop_proof_with_nonce(
+    key: &ClientKey,
+    token_url: &str,
+    nonce: Option<&str>,
+) -> Result<String, Error> {
+    let mut claims = json!({ "jti": jti()?, "htm": "POST", "htu": token_url, "iat": now()? });
+    if let Some(nonce) = nonce {
+        claims["nonce"] = nonce.into();
+    }
     let mut header = jsonwebtoken::Header::new(key.alg);
     header.typ = Some("dpop+jwt".into());
     header.jwk = Some(serde_json::from_value(key.public_jwk())?);
     key.sign(header, &claims)
 }
 
-/// Asks the token endpoint for a token (client credentials grant) as a key client.
+/// Asks the token endpoint for a token (client credentials grant) as a key client. With
+/// `dpop`, a server that requires nonces answers the first proof with `use_dpop_nonce` and a
+/// `DPoP-Nonce`: the request is made once more, with a fresh assertion (the first one was used)
+/// and a proof carrying that nonce (RFC 9449 §8).
 pub async fn request_token(
     http: &reqwest::Client,
     key: &ClientKey,
     req: &Request,
 ) -> Result<Answer, Error> {
-    let assertion = client_assertion(key, &req.client_id, &req.issuer)?;
+    let mut nonce = None;
+    loop {
+        let assertion = client_assertion(key, &req.client_id, &req.issuer)?;
+        let form = token_form(&assertion, req.scope.as_deref());
+        let proof = req
+            .dpop
+            .then(|| dpop_proof_with_nonce(key, &req.token_url, nonce.as_deref()))
+            .transpose()?;
+        let answer = post_token(http, &req.token_url, &form, proof.as_deref()).await?;
+        if req.dpop && nonce.is_none() && answer.wants_dpop_nonce() {
+            nonce = answer.dpop_nonce;
+            continue;
+        }
+        return Ok(answer);
+    }
+}
+
+/// The form body of a client-credentials token request authenticated by `assertion`.
+pub fn token_form(assertion: &str, scope: Option<&str>) -> String {
     let mut form = vec![
         ("grant_type", "client_credentials"),
         ("client_assertion_type", ASSERTION_TYPE),
-        ("client_assertion", assertion.as_str()),
+        ("client_assertion", assertion),
     ];
-    if let Some(scope) = &req.scope {
+    if let Some(scope) = scope {
         form.push(("scope", scope));
     }
-    let body = form
-        .iter()
+    form.iter()
         .map(|(k, v)| format!("{k}={}", percent_encode(v)))
         .collect::<Vec<_>>()
-        .join("&");
+        .join("&")
+}
+
+/// POSTs a token request `form` to `token_url`, with a `DPoP` header if `dpop` is given.
+pub async fn post_token(
+    http: &reqwest::Client,
+    token_url: &str,
+    form: &str,
+    dpop: Option<&str>,
+) -> Result<Answer, Error> {
     let mut post = http
-        .post(&req.token_url)
+        .post(token_url)
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(body);
-    if req.dpop {
-        post = post.header("DPoP", dpop_proof(key, &req.token_url)?);
+        .body(form.to_owned());
+    if let Some(proof) = dpop {
+        post = post.header("DPoP", proof);
     }
     let resp = post.send().await?;
     let status = resp.status().as_u16();
+    let dpop_nonce = resp
+        .headers()
+        .get("dpop-nonce")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let body = resp.json().await?;
-    Ok(Answer { status, body })
+    Ok(Answer {
+        status,
+        body,
+        dpop_nonce,
+    })
 }
 
 /// `application/x-www-form-urlencoded` value encoding (unreserved characters kept).

@@ -44,7 +44,24 @@ pub(super) struct FileConfig {
     #[serde(default)]
     pub(super) store: StoreSection,
     #[serde(default)]
+    pub(super) dpop: DpopSection,
+    #[serde(default)]
     pub(super) clients: Vec<ClientSection>,
+}
+
+/// `[dpop]`: DPoP server nonces (RFC 9449 §8). Resolved in `key_auth.rs`.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DpopSection {
+    /// Require a server nonce in DPoP proofs at the token endpoint.
+    #[serde(default)]
+    pub(super) nonces: bool,
+    /// How often the nonce changes.
+    #[serde(default)]
+    pub(super) nonce_period: Option<DurationValue>,
+    /// The HMAC key of the nonces, shared by every node (64 hex digits).
+    #[serde(default)]
+    pub(super) nonce_key_file: Option<PathBuf>,
 }
 
 /// `[limits]`: what an attacker may cost (issue 9). Every key optional; defaults in

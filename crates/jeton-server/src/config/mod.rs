@@ -16,6 +16,7 @@
 mod client_keys;
 mod errors;
 mod file;
+mod key_auth;
 mod resolve;
 mod store_section;
 #[cfg(test)]
@@ -26,6 +27,7 @@ pub(crate) use errors::ConfigError;
 use errors::{Problem, Source};
 use file::FileConfig;
 pub(crate) use file::{DurationValue, parse_duration, parse_listen};
+pub(crate) use key_auth::DpopOptions;
 pub(crate) use resolve::default_iterations;
 use resolve::resolve;
 
@@ -134,6 +136,8 @@ pub(crate) struct Settings {
     /// What an attacker may cost: failed-authentication budgets, verification pool, token caps,
     /// connections per peer.
     pub(crate) limits: LimitOptions,
+    /// The `[dpop]` table: server nonces.
+    pub(crate) dpop: DpopOptions,
 }
 
 /// `[limits]` resolved.
@@ -207,6 +211,7 @@ impl Settings {
     /// revocations. Consumes the keys.
     pub(crate) fn build_engine(&mut self, store: &Backend) -> Result<Engine, String> {
         let rng = Arc::new(SystemRandom::new());
+        let nonces = self.dpop_nonces(&*rng)?;
         let l = &self.limits;
         let jwt = match self.keys.take() {
             Some(keys) => Some(
@@ -243,13 +248,16 @@ impl Settings {
             .accept_token_endpoint_audience(self.accept_token_endpoint_audience);
         // private_key_jwt and DPoP: single-use jtis in the store, shared by every node on an
         // SQL store, in bounded memory (one node; fails closed when full) on `memory`. The
-        // replay store is what turns both on (jeton::Engine::dpop_enabled).
-        if self
-            .clients
-            .iter()
-            .any(|c| c.keys.is_some() || c.require_dpop)
-        {
+        // replay store is what turns both on (jeton::Engine::dpop_enabled); when, is decided
+        // in key_auth.rs.
+        if self.key_auth().is_some() {
             b = b.replay_store(store.replays());
+        }
+        if let Some(nonces) = nonces {
+            b = b.dpop_nonces(nonces);
+        }
+        if let Some(warning) = self.nonce_key_warning() {
+            tracing::warn!("{warning}");
         }
         if self.format == TokenFormat::Opaque {
             // No JWKS to point at: leave `jwks_uri` out of the endpoints entirely.
@@ -341,6 +349,8 @@ fn parse(
     }
 }
 
+#[cfg(test)]
+mod key_auth_tests;
 #[cfg(test)]
 mod limits_tests;
 

@@ -30,6 +30,7 @@ pub(super) fn resolve(
     let limits = limit_options(&file, bad);
     let keys = signing_keys(&file, base, bad);
     let store = store_settings(&file.store, bad);
+    let dpop = super::key_auth::dpop_options(&file.dpop, base, bad);
     let sections = std::mem::take(&mut file.clients);
     if sections.is_empty() && file.store.url.is_memory() {
         bad(
@@ -62,6 +63,7 @@ pub(super) fn resolve(
         server,
         store,
         limits,
+        dpop,
     })
 }
 
@@ -570,7 +572,7 @@ fn load_keys(s: &SigningSection, base: &Path, bad: &mut Bad<'_>) -> Option<KeySe
 }
 
 #[cfg(unix)]
-fn warn_if_readable_by_others(path: &Path) {
+pub(super) fn warn_if_readable_by_others(path: &Path) {
     use std::os::unix::fs::PermissionsExt as _;
     if let Ok(meta) = std::fs::metadata(path)
         && meta.permissions().mode() & 0o077 != 0
@@ -583,7 +585,7 @@ fn warn_if_readable_by_others(path: &Path) {
 }
 
 #[cfg(not(unix))]
-fn warn_if_readable_by_others(_: &Path) {}
+pub(super) fn warn_if_readable_by_others(_: &Path) {}
 
 /// The PBKDF2 iteration count `secret hash --pbkdf2` uses unless told otherwise.
 pub(crate) fn default_iterations() -> NonZeroU32 {

@@ -65,6 +65,7 @@ impl Settings {
             self.server.health_path
         );
         let _ = writeln!(s, "store:           {}", self.store.url);
+        s.push_str(&self.key_auth_summary());
         let _ = writeln!(s, "clients:         {} in the file", self.clients.len());
         for c in &self.clients {
             let methods: Vec<&str> = c.auth_methods.iter().map(|m| m.as_str()).collect();

@@ -1,9 +1,9 @@
 //! Building a [`BearerValidator`]: from a remote issuer's JWKS, from an introspector, or from
 //! what an issuer in the same process shares ([`LocalValidation`]).
 
-use crate::resource::bearer::{BearerValidator, Keys};
 use crate::resource::errors::BearerConfigError;
 use crate::resource::introspect::{Introspector, StoreIntrospector};
+use crate::resource::validator::{BearerValidator, Keys};
 use crate::store::{ClientStore, ReplayStore, RevocationList};
 use crate::tokens::LocalValidation;
 use crate::tokens::algorithm::Algorithm;
@@ -259,5 +259,23 @@ impl BearerValidator {
         introspector: Arc<dyn Introspector>,
     ) -> BearerValidatorBuilder {
         BearerValidatorBuilder::new(issuer.into(), audience.into(), None).introspector(introspector)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc6750_3_realm_must_be_quotable() {
+        for bad in ["", "a\"b", "a\\b", "caf\u{e9}", "a\nb"] {
+            let b =
+                BearerValidator::builder("https://as", "https://api", Jwks::default()).realm(bad);
+            assert_eq!(
+                b.build().unwrap_err(),
+                BearerConfigError::BadRealm,
+                "{bad:?}"
+            );
+        }
     }
 }

@@ -13,8 +13,9 @@
 //! refused too (§7.2).
 
 use crate::request::HeaderValues;
-use crate::resource::bearer::{BearerValidator, Scheme};
+use crate::resource::authorization::Scheme;
 use crate::resource::errors::{BearerError, BearerFailure};
+use crate::resource::validator::BearerValidator;
 use crate::tokens::AccessTokenClaims;
 use crate::tokens::Algorithm;
 use crate::tokens::dpop::{DpopCheck, DpopFailure, verify_dpop_proof};

@@ -311,3 +311,96 @@ impl From<JwtFailure> for BearerFailure {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every failure, with one of each DPoP proof refusal's codes.
+    const ALL: [BearerFailure; 24] = [
+        BearerFailure::MissingToken,
+        BearerFailure::MultipleAuthorization,
+        BearerFailure::MalformedAuthorization,
+        BearerFailure::TooLong,
+        BearerFailure::Malformed,
+        BearerFailure::WrongType,
+        BearerFailure::ForbiddenHeader,
+        BearerFailure::DisallowedAlgorithm,
+        BearerFailure::WrongIssuer,
+        BearerFailure::WrongAudience,
+        BearerFailure::UnknownKey,
+        BearerFailure::BadSignature,
+        BearerFailure::Expired,
+        BearerFailure::NotYetValid,
+        BearerFailure::IssuedInFuture,
+        BearerFailure::MissingClaim,
+        BearerFailure::Inactive,
+        BearerFailure::DpopBound,
+        BearerFailure::NotDpopBound,
+        BearerFailure::DpopProof(DpopFailure::BadSignature),
+        BearerFailure::DpopProof(DpopFailure::UseNonce),
+        BearerFailure::DpopReplayed,
+        BearerFailure::InsufficientScope,
+        BearerFailure::Unavailable,
+    ];
+
+    #[test]
+    fn rfc6750_3_1_codes_and_statuses() {
+        for f in ALL {
+            let expected = match f {
+                BearerFailure::MissingToken => (None, 401),
+                BearerFailure::Unavailable => (None, 500),
+                BearerFailure::MultipleAuthorization | BearerFailure::MalformedAuthorization => {
+                    (Some(ErrorCode::InvalidRequest), 400)
+                }
+                BearerFailure::InsufficientScope => (Some(ErrorCode::InsufficientScope), 403),
+                // RFC 9449 §7.1: a refused proof at a resource server is 401.
+                BearerFailure::DpopProof(DpopFailure::UseNonce) => {
+                    (Some(ErrorCode::UseDpopNonce), 401)
+                }
+                BearerFailure::DpopProof(_) | BearerFailure::DpopReplayed => {
+                    (Some(ErrorCode::InvalidDpopProof), 401)
+                }
+                _ => (Some(ErrorCode::InvalidToken), 401),
+            };
+            assert_eq!((f.code(), f.status()), expected, "{f:?}");
+        }
+    }
+
+    #[test]
+    fn rfc6750_3_challenge_attributes_need_no_escaping() {
+        // RFC 6750 §3: error_description uses %x20-21 / %x23-5B / %x5D-7E (no `"` or `\`).
+        for f in ALL {
+            if let Some(d) = f.description() {
+                assert!(
+                    d.bytes()
+                        .all(|b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\'),
+                    "{d}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn rfc6750_3_error_body_is_json_with_code_and_description() {
+        for f in ALL {
+            let e = BearerError {
+                failure: f,
+                realm: Arc::from("api"),
+                scope: None,
+                diagnostic: None,
+                dpop_algs: None,
+            };
+            let Some(code) = f.code() else {
+                assert_eq!(e.body(), None, "{f:?}");
+                continue;
+            };
+            let body = e.body().unwrap_or_else(|| panic!("{f:?}"));
+            let expected = match f.description() {
+                Some(d) => format!(r#"{{"error":"{code}","error_description":"{d}"}}"#),
+                None => format!(r#"{{"error":"{code}"}}"#),
+            };
+            assert_eq!(body, expected, "{f:?}");
+        }
+    }
+}

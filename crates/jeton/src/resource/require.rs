@@ -2,9 +2,9 @@
 //! middleware and extractor is built from.
 
 use crate::request::HeaderValues;
-use crate::resource::bearer::BearerValidator;
 use crate::resource::dpop::RequestParts;
 use crate::resource::errors::BearerError;
+use crate::resource::validator::BearerValidator;
 use crate::tokens::AccessTokenClaims;
 use crate::types::Scope;
 use std::sync::Arc;

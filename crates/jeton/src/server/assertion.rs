@@ -114,8 +114,9 @@ impl VerifiedAssertion {
         )
     }
 
-    /// Until when the `jti` must be remembered: `exp` + leeway (RFC-CHECKLIST item 35), after
-    /// which the assertion is refused as expired anyway.
+    /// Until when the `jti` must be remembered: `exp` + leeway (RFC-CHECKLIST item 35), from
+    /// when the assertion is refused as expired anyway (`exp` is whole seconds, and an
+    /// assertion is refused at exactly `exp` + leeway, so a store may forget it then).
     pub fn replay_until(&self, leeway: Duration) -> OffsetDateTime {
         self.expires_at
             .checked_add(leeway)

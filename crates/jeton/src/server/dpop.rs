@@ -22,6 +22,15 @@ impl Engine {
         self.config.keyauth.replay.is_some() && self.config.endpoints.is_some()
     }
 
+    /// The `DPoP-Nonce` to send at `now`, when DPoP is on and the engine requires server nonces
+    /// ([`EngineBuilder::dpop_nonces`](crate::EngineBuilder::dpop_nonces)): with a
+    /// `use_dpop_nonce` refusal (RFC 9449 §8) and with every successful token response (§8.2),
+    /// so a client learns the next nonce without a refusal.
+    pub(crate) fn dpop_nonce(&self, now: time::OffsetDateTime) -> Option<String> {
+        let nonces = self.config.keyauth.dpop_nonces.as_ref()?;
+        self.dpop_enabled().then(|| nonces.current(now))
+    }
+
     /// The key the token of `client`'s request is bound to: `Some` for a valid proof, `None`
     /// for a bearer token; a refusal for a bad or replayed proof, a missing or stale nonce, or a
     /// missing proof from a client that requires DPoP.
@@ -58,7 +67,7 @@ impl Engine {
             // RFC 9449 §8: `use_dpop_nonce`, with the nonce to use in `DPoP-Nonce`.
             Err(DpopFailure::UseNonce) => {
                 let mut r = refuse(DpopFailure::UseNonce, desc::USE_DPOP_NONCE);
-                r.dpop_nonce = ka.dpop_nonces.as_ref().map(|n| n.current(req.now));
+                r.dpop_nonce = self.dpop_nonce(req.now);
                 return Err(r);
             }
             Err(f) => return Err(refuse(f, desc::INVALID_DPOP_PROOF)),

@@ -201,8 +201,12 @@ impl Engine {
             expires_at,
             ..
         } = grant;
+        let mut response = Response::json(200, body);
+        if let Some(nonce) = self.dpop_nonce(req.now) {
+            response = response.with_header("dpop-nonce", nonce);
+        }
         Ok(Outcome {
-            response: Response::json(200, body),
+            response,
             event: AuditEvent::TokenIssued {
                 client_id: client.id,
                 scope,

@@ -173,11 +173,18 @@ impl DpopProof {
         ReplayKey::new(ReplayKey::DPOP_PROOF, &self.jkt, &self.jti)
     }
 
-    /// Until when the `jti` must be remembered: `iat` + the window, after which the proof is
-    /// refused as stale anyway.
+    /// Until when the `jti` must be remembered: `iat` + the window + one second, from when the
+    /// proof is refused as stale anyway.
+    ///
+    /// A proof is accepted up to and including `iat` + the window, and a
+    /// [`ReplayStore`](crate::ReplayStore) may forget a key as soon as its time is not after
+    /// `now`: handing it `iat` + the window would let the proof be replayed at that very
+    /// instant. The extra second (not a nanosecond) keeps that true for stores that round to
+    /// microseconds or whole seconds; `iat` is whole seconds.
     pub fn replay_until(&self, iat_window: Duration) -> OffsetDateTime {
         self.issued_at
             .checked_add(iat_window)
+            .and_then(|t| t.checked_add(Duration::SECOND))
             .unwrap_or(self.issued_at)
     }
 }

@@ -63,7 +63,7 @@ fn rfc9449_4_3_a_good_proof_gives_the_jwk_thumbprint() {
         );
         assert_eq!(
             p.replay_until(Duration::seconds(60)),
-            now() + Duration::seconds(60)
+            now() + Duration::seconds(61)
         );
     }
 }

@@ -26,7 +26,9 @@
 //! - Issuing is stateless: nothing is written per token.
 //! - Introspection and revocation ([`TokenIssuer::inspect`], [`TokenIssuer::revoke`]): the
 //!   issuer recognises a JWT by verifying it against its own key set (`typ`, `iss`, signature,
-//!   required claims; expiry is the engine's check). Revoking puts the `jti` on an optional
+//!   required claims; expiry is the engine's check), and remembers the last 4096 tokens it
+//!   verified under the current key set, so introspecting a token again skips the signature
+//!   (replacing the keys forgets them all). Revoking puts the `jti` on an optional
 //!   [`RevocationList`] until the token expires; without one, revoking a JWT fails.
 //! - Keys can be rotated at run time with [`JwtIssuer::replace_keys`]; see [`KeySet`] for the
 //!   publish-before-use order.
@@ -46,6 +48,7 @@ use crate::tokens::jwt_verify::{DEFAULT_MAX_TOKEN_BYTES, JwtCheck, verify_jwt};
 use crate::tokens::key_set::{Jwks, KeySet, LiveKeys, Swap};
 use crate::tokens::keys::SignError;
 use crate::tokens::opaque::OpaqueIssuer;
+use crate::tokens::verified::{TokenKey, VerifiedTokens};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use serde_json::{Map, Value};
@@ -115,6 +118,9 @@ pub struct JwtIssuer {
     rng: Arc<dyn RandomSource>,
     hook: Option<Arc<dyn CustomClaims>>,
     revocations: Option<Arc<dyn RevocationList>>,
+    /// Tokens already verified under the current key set (introspection asks about the same
+    /// token again and again; see `tokens/verified.rs`).
+    verified: VerifiedTokens,
 }
 
 impl fmt::Debug for JwtIssuer {
@@ -172,6 +178,7 @@ impl JwtIssuerBuilder {
             rng: self.rng,
             hook: self.hook,
             revocations: self.revocations,
+            verified: VerifiedTokens::new(),
         })
     }
 }
@@ -229,7 +236,12 @@ impl JwtIssuer {
         if token.len() > DEFAULT_MAX_TOKEN_BYTES {
             return None;
         }
-        let keys = self.jwk_set();
+        let set = self.keys.0.load();
+        let key = TokenKey::of(token);
+        if let Some(info) = self.verified.get(&key, &set) {
+            return Some(info);
+        }
+        let keys = set.jwks();
         let check = JwtCheck {
             issuer: self.issuer.as_str(),
             audience: None,
@@ -240,7 +252,9 @@ impl JwtIssuer {
         };
         let c = verify_jwt(token, &check).ok()?;
         let jti = c.claims.jti.clone()?;
-        Some(TokenInfo::new(c.claims, TokenHandle::Jti(jti)))
+        let info = TokenInfo::new(c.claims, TokenHandle::Jti(jti));
+        self.verified.put(key, &set, &info);
+        Some(info)
     }
 
     /// Builds the claims and signs them.
@@ -551,6 +565,38 @@ mod tests {
         assert!(live.jwks().get(&kid).is_none());
         i.replace_keys(KeySet::new(next));
         assert!(live.jwks().get(&kid).is_some());
+    }
+
+    /// Issue 13: introspection remembers verified tokens, but only under the key set that
+    /// verified them: once the signing key is retired, a token it signed is unknown at once
+    /// even though it was just introspected, and one still published keeps verifying.
+    #[test]
+    fn a_remembered_token_is_forgotten_when_its_key_leaves_the_set() {
+        jeton_testkit::block_on(remembered_token_is_forgotten());
+    }
+
+    async fn remembered_token_is_forgotten() {
+        let now = OffsetDateTime::from_unix_timestamp(1_767_225_600).unwrap();
+        let i = issuer().build().unwrap();
+        let token = i.issue(&grant(&["https://api.example.com/"], "read")).await;
+        let token = token.unwrap().expose().to_owned();
+        let first = i.inspect(&token, now).await.unwrap().expect("our token");
+        assert_eq!(i.inspect(&token, now).await.unwrap(), Some(first.clone()));
+        // Rotation keeping the old key published: still ours (verified again, same answer).
+        let next = SigningKey::generate(Algorithm::Es256).unwrap();
+        let old_kid = i.keys().active().kid().to_owned();
+        let old = i.keys().active().verifying_key().clone();
+        let rotated = KeySet::new(next).with_verification_key(old).unwrap();
+        i.replace_keys(rotated);
+        assert_eq!(i.inspect(&token, now).await.unwrap(), Some(first));
+        // The old key retired: not ours any more, at once.
+        i.replace_keys(KeySet::new(SigningKey::generate(Algorithm::Es256).unwrap()));
+        assert!(!i.keys().contains(&old_kid));
+        assert_eq!(i.inspect(&token, now).await.unwrap(), None);
+        // A token changed by one character is never taken for the remembered one.
+        let mut forged = token.clone();
+        forged.pop();
+        assert_eq!(i.inspect(&forged, now).await.unwrap(), None);
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub(crate) mod jwt_verify;
 pub(crate) mod key_set;
 pub(crate) mod keys;
 pub(crate) mod opaque;
+pub(crate) mod verified;
 
 pub use algorithm::{Algorithm, UnknownAlgorithm};
 pub use claims::{Confirmation, TokenClaims, TokenDigest, TokenRecord};

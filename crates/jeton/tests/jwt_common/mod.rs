@@ -50,7 +50,16 @@ pub fn issuer(keys: KeySet) -> Arc<JwtIssuer> {
 
 /// An engine over the testkit's fixture clients issuing with `issuer`.
 pub fn engine(issuer: Arc<JwtIssuer>) -> Engine {
-    Engine::builder(Arc::new(Clients(fixture_clients())), issuer)
+    engine_with(issuer, [])
+}
+
+/// [`engine`] with `extra` clients registered beside the fixture clients.
+pub fn engine_with(
+    issuer: Arc<JwtIssuer>,
+    extra: impl IntoIterator<Item = ClientRecord>,
+) -> Engine {
+    let clients = fixture_clients().into_iter().chain(extra).collect();
+    Engine::builder(Arc::new(Clients(clients)), issuer)
         .default_audience([Resource::new(AUDIENCE).expect("aud")])
         .random(std::sync::Arc::new(jeton::SystemRandom::new()))
         .transport(jeton::Transport::Plaintext)
@@ -136,10 +145,26 @@ impl jeton::RevocationList for Revoked {
     }
 }
 
-/// The committed ES256 test key as `jsonwebtoken` signs with it (DPoP proofs made by an
-/// implementation that is not jeton).
-pub fn encoding_key() -> jsonwebtoken::EncodingKey {
-    jsonwebtoken::EncodingKey::from_ec_pem(pem(Algorithm::Es256).as_bytes()).expect("loads")
+/// `alg` as `jsonwebtoken` names it.
+pub fn jsonwebtoken_alg(alg: Algorithm) -> jsonwebtoken::Algorithm {
+    match alg {
+        Algorithm::Es256 => jsonwebtoken::Algorithm::ES256,
+        Algorithm::EdDsa => jsonwebtoken::Algorithm::EdDSA,
+        Algorithm::Ps256 => jsonwebtoken::Algorithm::PS256,
+        _ => jsonwebtoken::Algorithm::RS256,
+    }
+}
+
+/// The committed test key of `alg`'s type as `jsonwebtoken` signs with it (tokens, assertions
+/// and proofs made by an implementation that is not jeton); RS256 and PS256 share the RSA key.
+pub fn encoding_key(alg: Algorithm) -> jsonwebtoken::EncodingKey {
+    let pem = pem(alg).as_bytes();
+    match alg {
+        Algorithm::Es256 => jsonwebtoken::EncodingKey::from_ec_pem(pem),
+        Algorithm::EdDsa => jsonwebtoken::EncodingKey::from_ed_pem(pem),
+        _ => jsonwebtoken::EncodingKey::from_rsa_pem(pem),
+    }
+    .expect("jsonwebtoken loads the test key")
 }
 
 /// The public JWK of `alg`'s committed test key, as a proof header carries it.
@@ -163,7 +188,7 @@ pub fn proof_with(claims: &serde_json::Value) -> String {
     h.jwk = Some(
         serde_json::from_value(public_jwk_of(Algorithm::Es256)).expect("jsonwebtoken reads it"),
     );
-    jsonwebtoken::encode(&h, claims, &encoding_key()).expect("signs")
+    jsonwebtoken::encode(&h, claims, &encoding_key(Algorithm::Es256)).expect("signs")
 }
 
 /// An engine issuing JWTs for [`AUDIENCE`], with DPoP on (a memory replay store).
