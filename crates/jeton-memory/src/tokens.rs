@@ -1,15 +1,18 @@
-//! Opaque-token records in memory: sharded, capped, purged in bounded steps.
+//! Opaque-token records in memory: compact, sharded, capped, purged in bounded steps.
 //!
 //! Records live in 32 shards chosen by digest, each behind its own `Mutex`, so concurrent
-//! issuers rarely meet on one lock. Each shard also keeps its records ordered by expiry, so
-//! finding the expired ones never scans the live ones:
+//! issuers rarely meet on one lock. Each shard also keeps its records ordered by expiry (in a
+//! FIFO lane per token lifetime, as tokens of one lifetime expire in the order they were
+//! issued, and a heap for the rest), so finding the expired ones never scans the live ones:
 //!
-//! - every insert first drops up to [`PURGE_PER_INSERT`] expired records of its shard (using the
+//! - every insert also drops up to [`PURGE_PER_INSERT`] expired records of its shard (using the
 //!   new record's `issued_at` as the clock: the store never reads one), which keeps up with
 //!   expiry under any steady load, so memory follows the tokens *alive* at once;
 //! - [`MemoryTokenStore::purge_expired`], for a periodic task, drops the rest shard by shard,
-//!   at most [`PURGE_CHUNK`] records per lock hold, so a sweep of a million records never makes
-//!   a token request wait more than one chunk.
+//!   looking at most at [`PURGE_CHUNK`] index entries per lock hold, so a sweep of a million
+//!   records never makes a token request wait more than one chunk; the exception is the one
+//!   hold in which a shard that has fallen below half full is rebuilt at its live size, linear
+//!   in what it still holds, like a hash-table resize.
 //!
 //! ## Caps
 //!
@@ -21,35 +24,55 @@
 //!
 //! ## Memory per token
 //!
-//! One stored token costs its [`TokenRecord`] (about 150 bytes inline on x86-64: a 32-byte
-//! digest, three `Vec`/`String` headers, two 16-byte timestamps and the client id's header),
-//! its hash-table slot (the 32-byte key, the record, one control byte), its expiry-index entry
-//! (a 16-byte instant and the 32-byte digest in a B-tree node) and the heap data of its client
-//! id, subject, scope tokens and audience: with a 10-byte client id, two scope tokens and one
-//! audience URI, about **450 bytes per token**, so the default global cap of one million live
-//! tokens bounds the store near 450 MB. [`MemoryTokenStore::approx_bytes`] computes the figure
-//! for the records actually held.
+//! A record is not kept as a [`TokenRecord`]. What the tokens of one client share (client id,
+//! subject, scope, audience) is kept once, in a grant behind an `Arc`, found again by hash on
+//! insert and freed with the last token that uses it; per token the store keeps a fixed
+//! 72-byte entry (the 32-byte digest, both instants as seconds and nanoseconds, the grant
+//! pointer, and for a DPoP-bound token a pointer to the 32 bytes its `cnf.jkt` thumbprint
+//! encodes), a 4-byte slot number in a hash index and a 16-byte entry in the expiry index.
+//! Lookups rebuild the record, equal to the one inserted to the nanosecond. With growth slack,
+//! a live opaque token costs **about 120 bytes of heap** (`tests/memory.rs` measures 100 000 of
+//! them from four clients, a quarter DPoP-bound, with a counting allocator, and holds the store
+//! to at most 200), so the default global cap of one million live tokens bounds the store near
+//! 120 MB. When tokens go, so does their memory: a shard less than half full is rebuilt at its
+//! live size, and the index entries of revoked tokens are dropped once they outnumber the live
+//! ones. [`MemoryTokenStore::approx_bytes`] estimates the figure for the records actually held.
+//!
+//! A record with a `jti` (which opaque tokens from the engine never have) or with a
+//! confirmation that is not a SHA-256 thumbprint shares its grant only with identical ones.
 
+mod compact;
+mod expiry;
+mod shard;
+
+use compact::{Entry, Grant, Split, instant};
+use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 use jeton::time::OffsetDateTime;
 use jeton::{CapacityExceeded, ClientId, StoreError, TokenDigest, TokenRecord, TokenStore};
-use std::collections::{BTreeSet, HashMap};
-use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+use shard::Shard;
+use std::fmt;
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 const SHARDS: usize = 32;
-/// Shards of the per-client counters: their lock is taken once per insert.
+/// Shards of the per-client counters and grants: their lock is taken once per insert.
 const COUNTER_SHARDS: usize = 16;
 /// Expired records an insert drops from its shard before adding its own. More than one, so
 /// that purging outpaces expiry even when inserts are uneven across shards.
 pub const PURGE_PER_INSERT: usize = 4;
-/// The most records [`MemoryTokenStore::purge_expired`] drops per shard lock hold.
+/// The most expiry-index entries [`MemoryTokenStore::purge_expired`] looks at per shard lock
+/// hold (each drops a record, unless its token was already revoked).
 pub const PURGE_CHUNK: usize = 256;
+/// Live tokens a store holds at most, whatever [`TokenLimits::max_tokens`] says: a shard
+/// numbers its slots with `u32`. That many tokens would take about 500 GB.
+pub const MAX_TOKENS: usize = u32::MAX as usize;
 
 /// Caps on the live tokens of a [`MemoryTokenStore`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TokenLimits {
-    /// Live tokens of all clients together. Default 1 000 000 (about 450 MB).
+    /// Live tokens of all clients together. Default 1 000 000 (about 120 MB); at most
+    /// [`MAX_TOKENS`] take effect.
     pub max_tokens: usize,
     /// Live tokens of one client. Default 100 000: a client that caches its token, as RFC 6749
     /// §4.4 clients do, holds a handful.
@@ -65,44 +88,34 @@ impl Default for TokenLimits {
     }
 }
 
-#[derive(Debug, Default)]
-struct Shard {
-    records: HashMap<TokenDigest, TokenRecord>,
-    /// The same records, by expiry: the front is the next to expire.
-    by_expiry: BTreeSet<(OffsetDateTime, TokenDigest)>,
-}
-
-impl Shard {
-    fn remove(&mut self, digest: &TokenDigest) -> Option<TokenRecord> {
-        let r = self.records.remove(digest)?;
-        self.by_expiry.remove(&(r.claims.expires_at, *digest));
-        Some(r)
-    }
-
-    /// Drops up to `max` records expired at `now` (`!is_active(now)`: `expires_at <= now`).
-    fn purge(&mut self, now: OffsetDateTime, max: usize, dropped: &mut Vec<ClientId>) {
-        for _ in 0..max {
-            match self.by_expiry.first() {
-                Some(&(expires_at, digest)) if expires_at <= now => {
-                    self.by_expiry.pop_first();
-                    if let Some(r) = self.records.remove(&digest) {
-                        dropped.push(r.claims.client_id);
-                    }
-                }
-                _ => break,
-            }
-        }
-    }
+/// The live-token counts and the shared grants of the clients that hash to one counter shard.
+#[derive(Default)]
+struct Clients {
+    /// Tokens held per client; a client goes with its last token.
+    live: HashMap<ClientId, usize>,
+    /// One of each distinct grant in use, shared by its tokens' entries; a grant goes with the
+    /// last token that uses it, so there are never more grants than tokens.
+    grants: HashTable<Arc<Grant>>,
 }
 
 /// Opaque-token records in memory, sharded by digest, with caps (see the
 /// [module docs](crate::tokens)).
-#[derive(Debug)]
 pub struct MemoryTokenStore {
     shards: Vec<Mutex<Shard>>,
     limits: TokenLimits,
     live: AtomicUsize,
-    per_client: Vec<Mutex<HashMap<ClientId, usize>>>,
+    clients: Vec<Mutex<Clients>>,
+    /// Seeded per store: grants and client ids are hashed with it.
+    hasher: DefaultHashBuilder,
+}
+
+impl fmt::Debug for MemoryTokenStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryTokenStore")
+            .field("limits", &self.limits)
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for MemoryTokenStore {
@@ -127,7 +140,8 @@ impl MemoryTokenStore {
             shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
             limits,
             live: AtomicUsize::new(0),
-            per_client: (0..COUNTER_SHARDS).map(|_| Mutex::default()).collect(),
+            clients: (0..COUNTER_SHARDS).map(|_| Mutex::default()).collect(),
+            hasher: DefaultHashBuilder::default(),
         }
     }
 
@@ -141,10 +155,8 @@ impl MemoryTokenStore {
         &self.shards[usize::from(digest.as_bytes()[0]) % SHARDS]
     }
 
-    fn counters(&self, client: &ClientId) -> &Mutex<HashMap<ClientId, usize>> {
-        // Fixed hasher keys are fine: only authenticated clients' ids get here.
-        let h = BuildHasherDefault::<DefaultHasher>::default().hash_one(client);
-        &self.per_client[(h as usize) % COUNTER_SHARDS]
+    fn clients_of(&self, client: &ClientId) -> &Mutex<Clients> {
+        &self.clients[(self.hasher.hash_one(client) as usize) % COUNTER_SHARDS]
     }
 
     /// How many records are held (expired ones not yet purged included).
@@ -159,24 +171,26 @@ impl MemoryTokenStore {
 
     /// How many records of `client` are held (expired ones not yet purged included).
     pub fn client_len(&self, client: &ClientId) -> usize {
-        lock(self.counters(client))
+        lock(self.clients_of(client))
+            .live
             .get(client)
             .copied()
             .unwrap_or(0)
     }
 
     /// Drops every record expired at `now`; returns how many. Holds one shard lock at a time,
-    /// for at most [`PURGE_CHUNK`] records, and only visits expired records.
+    /// looking at no more than [`PURGE_CHUNK`] index entries in each, and only at entries
+    /// that have come due.
     pub fn purge_expired(&self, now: OffsetDateTime) -> usize {
+        let now = instant(now);
         let mut total = 0;
         let mut dropped = Vec::with_capacity(PURGE_CHUNK);
         for shard in &self.shards {
             loop {
-                lock(shard).purge(now, PURGE_CHUNK, &mut dropped);
-                let n = dropped.len();
+                let more = lock(shard).purge(now, PURGE_CHUNK, &mut dropped);
+                total += dropped.len();
                 self.forget(dropped.drain(..));
-                total += n;
-                if n < PURGE_CHUNK {
+                if !more {
                     break;
                 }
             }
@@ -184,231 +198,177 @@ impl MemoryTokenStore {
         total
     }
 
-    /// An estimate of the bytes the held records use: inline size plus heap data plus the
-    /// hash-table overhead of one key and one control byte each, plus the expiry index.
+    /// An estimate of the heap bytes the store uses: each shard's slots, index, expiry index
+    /// and thumbprints, and each distinct grant with its strings, once.
     pub fn approx_bytes(&self) -> usize {
-        self.shards
+        let shards: usize = self.shards.iter().map(|s| lock(s).approx_bytes()).sum();
+        let grants: usize = self
+            .clients
             .iter()
-            .map(|s| {
-                let s = lock(s);
-                let slots = s.records.capacity();
-                let slot = size_of::<TokenDigest>() + size_of::<TokenRecord>() + 1;
-                let heap: usize = s.records.values().map(record_heap_bytes).sum();
-                let index = s.by_expiry.len() * size_of::<(OffsetDateTime, TokenDigest)>();
-                slots * slot + heap + index
+            .map(|c| {
+                let c = lock(c);
+                let live = c.live.capacity() * (size_of::<(ClientId, usize)>() + 1)
+                    + c.live.keys().map(|k| k.as_str().len()).sum::<usize>();
+                let table = c.grants.capacity() * (size_of::<Arc<Grant>>() + 1);
+                live + table + c.grants.iter().map(|g| g.heap_bytes()).sum::<usize>()
             })
-            .sum()
+            .sum();
+        shards + grants
     }
 
-    /// Takes one live-token slot for `client`, or says which cap is reached.
-    fn reserve(&self, client: &ClientId) -> Result<(), CapacityExceeded> {
+    /// The global cap in force: [`TokenLimits::max_tokens`], at most [`MAX_TOKENS`].
+    fn max_tokens(&self) -> usize {
+        self.limits.max_tokens.min(MAX_TOKENS)
+    }
+
+    /// Takes one live-token slot for `client`, or says which cap is reached. Returns the
+    /// client's counter shard still locked, for [`share`] to find the token's grant in.
+    fn reserve(&self, client: &ClientId) -> Result<MutexGuard<'_, Clients>, CapacityExceeded> {
+        let max = self.max_tokens();
         self.live
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
-                (n < self.limits.max_tokens).then_some(n + 1)
+                (n < max).then_some(n + 1)
             })
             .map_err(|_| CapacityExceeded::Global)?;
-        let mut counts = lock(self.counters(client));
-        let count = counts.entry(client.clone()).or_insert(0);
-        if *count >= self.limits.max_per_client {
-            drop(counts);
+        let mut clients = lock(self.clients_of(client));
+        let held = clients.live.get(client).copied().unwrap_or(0);
+        if held >= self.limits.max_per_client {
+            drop(clients);
             self.live.fetch_sub(1, Ordering::Relaxed);
             return Err(CapacityExceeded::PerClient);
         }
-        *count += 1;
-        Ok(())
+        match clients.live.get_mut(client) {
+            Some(n) => *n += 1,
+            // The id is copied once per client, not once per token.
+            None => {
+                clients.live.insert(client.clone(), 1);
+            }
+        }
+        Ok(clients)
     }
 
-    /// Gives back the slots of removed records.
-    fn forget(&self, clients: impl IntoIterator<Item = ClientId>) {
-        for client in clients {
+    /// Gives back the slots of removed records, and frees each grant with its last token.
+    fn forget(&self, removed: impl IntoIterator<Item = Entry>) {
+        for entry in removed {
             self.live.fetch_sub(1, Ordering::Relaxed);
-            let mut counts = lock(self.counters(&client));
-            if let Some(c) = counts.get_mut(&client) {
-                *c -= 1;
+            let grant = entry.grant;
+            let mut clients = lock(self.clients_of(&grant.client_id));
+            let c = &mut *clients;
+            if let Some(n) = c.live.get_mut(&grant.client_id) {
+                *n -= 1;
                 // Entries go with the client's last token: the map holds only clients with
                 // live tokens, so it is bounded by the caps above.
-                if *c == 0 {
-                    counts.remove(&client);
+                if *n == 0 {
+                    c.live.remove(&grant.client_id);
                 }
             }
+            // Counts of a grant change only under this lock (`share` clones, this drops, and
+            // nothing else clones it): 2 is this token's reference and the table's.
+            let mut last = None;
+            if Arc::strong_count(&grant) == 2
+                && let Ok(found) = c.grants.find_entry(grant.hash, |g| Arc::ptr_eq(g, &grant))
+            {
+                last = Some(found.remove().0);
+            }
+            shrink_clients(c);
+            // The grant's strings, if this was its last token, are freed after the lock.
+            drop(clients);
+            drop(last);
         }
     }
 }
 
-fn record_heap_bytes(r: &TokenRecord) -> usize {
-    r.claims.client_id.as_str().len()
-        + r.claims.subject.capacity()
-        + r.claims
-            .scope
-            .iter()
-            .map(|t| t.as_str().len() + 24)
-            .sum::<usize>()
-        + r.claims
-            .audience
-            .iter()
-            .map(|a| a.as_str().len() + 24)
-            .sum::<usize>()
+/// The shared copy of `grant` from its client's counter shard (locked by
+/// [`MemoryTokenStore::reserve`]), added if it is the first of its kind.
+fn share(mut clients: MutexGuard<'_, Clients>, grant: Grant) -> Arc<Grant> {
+    if let Some(shared) = clients.grants.find(grant.hash, |g| **g == grant) {
+        let shared = shared.clone();
+        // The lock goes first; `grant`'s strings are freed after it.
+        drop(clients);
+        return shared;
+    }
+    let shared = Arc::new(grant);
+    clients
+        .grants
+        .insert_unique(shared.hash, shared.clone(), |g| g.hash);
+    shared
+}
+
+/// Gives a counter shard's tables back their room once they are a quarter full (small ones
+/// only once empty), so that a burst of clients or grants holds no memory after their tokens
+/// are gone.
+fn shrink_clients(c: &mut Clients) {
+    let worth = |len: usize, capacity: usize| len * 4 < capacity && (capacity > 16 || len == 0);
+    if worth(c.live.len(), c.live.capacity()) {
+        c.live.shrink_to(c.live.len() * 2);
+    }
+    if worth(c.grants.len(), c.grants.capacity()) {
+        c.grants.shrink_to(c.grants.len() * 2, |g| g.hash);
+    }
 }
 
 #[async_trait::async_trait]
 impl TokenStore for MemoryTokenStore {
     async fn insert(&self, record: TokenRecord) -> Result<(), StoreError> {
-        let now = record.claims.issued_at;
-        let mut dropped = Vec::new();
-        lock(self.shard(&record.digest)).purge(now, PURGE_PER_INSERT, &mut dropped);
-        self.forget(dropped);
-        if let Err(cap) = self.reserve(&record.claims.client_id) {
-            // Full: what has expired may still be counted; drop it and try once more. The
-            // sweep visits expired records only, each once, so repeated refusals stay cheap.
-            self.purge_expired(now);
-            self.reserve(&record.claims.client_id)
-                .map_err(|_| StoreError::capacity_exceeded(cap))?;
-        }
-        let replaced = {
-            let mut shard = lock(self.shard(&record.digest));
-            let replaced = shard.remove(&record.digest);
-            shard
-                .by_expiry
-                .insert((record.claims.expires_at, record.digest));
-            shard.records.insert(record.digest, record);
-            replaced
+        #[cfg(debug_assertions)]
+        let original = record.clone();
+        let Split { grant, own } = Split::new(record, &self.hasher);
+        let now = own.issued_at;
+        let clients = match self.reserve(&grant.client_id) {
+            Ok(clients) => clients,
+            Err(cap) => {
+                // Full: what has expired may still be counted; drop it and try once more. The
+                // sweep visits expired records only, each once, so repeated refusals stay cheap.
+                self.purge_expired(now);
+                self.reserve(&grant.client_id)
+                    .map_err(|_| StoreError::capacity_exceeded(cap))?
+            }
         };
-        // A digest seen twice (a caller re-inserting a record) keeps one slot, not two.
-        self.forget(replaced.map(|r| r.claims.client_id));
+        let grant = share(clients, grant);
+        let entry = own.into_entry(grant);
+        #[cfg(debug_assertions)]
+        debug_assert_round_trip(&entry, &original);
+        let mut dropped = Vec::new();
+        {
+            let mut shard = lock(self.shard(&entry.digest));
+            shard.purge(instant(now), PURGE_PER_INSERT, &mut dropped);
+            // A digest seen twice (a caller re-inserting a record) keeps one slot, not two.
+            dropped.extend(shard.insert(entry));
+        }
+        self.forget(dropped);
         Ok(())
     }
 
     async fn get(&self, digest: &TokenDigest) -> Result<Option<TokenRecord>, StoreError> {
-        Ok(lock(self.shard(digest)).records.get(digest).cloned())
+        let found = lock(self.shard(digest)).get(digest).map(Entry::found);
+        Ok(found.map(compact::Found::into_record))
     }
 
     async fn revoke(&self, digest: &TokenDigest) -> Result<bool, StoreError> {
         let removed = lock(self.shard(digest)).remove(digest);
         let found = removed.is_some();
-        self.forget(removed.map(|r| r.claims.client_id));
+        self.forget(removed);
         Ok(found)
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use jeton::time::Duration;
-    use jeton::{Scope, TokenClaims, TokenStore};
-    use jeton_testkit::{block_on, now};
-
-    fn record(n: u64, client: &str, issued_at: OffsetDateTime, life: Duration) -> TokenRecord {
-        TokenRecord::new(
-            TokenDigest::of(&format!("token-{n}")),
-            TokenClaims::new(
-                ClientId::new(client).unwrap(),
-                client.to_owned(),
-                Scope::parse("read").unwrap(),
-                vec![],
-                issued_at,
-                issued_at + life,
-            ),
+/// Every record must come back as it went in: a field added to `TokenClaims` that the compact
+/// form does not carry fails here, in every debug test run.
+#[cfg(debug_assertions)]
+fn debug_assert_round_trip(entry: &Entry, original: &TokenRecord) {
+    let back = entry.found().into_record();
+    debug_assert_eq!(&back, original);
+    debug_assert_eq!(
+        (
+            back.claims.issued_at.offset(),
+            back.claims.expires_at.offset()
+        ),
+        (
+            original.claims.issued_at.offset(),
+            original.claims.expires_at.offset()
         )
-    }
-
-    fn capped(max_tokens: usize, max_per_client: usize) -> MemoryTokenStore {
-        MemoryTokenStore::with_limits(TokenLimits {
-            max_tokens,
-            max_per_client,
-        })
-    }
-
-    #[test]
-    fn the_per_client_cap_refuses_that_client_only() {
-        let s = capped(100, 3);
-        for n in 0..3 {
-            block_on(s.insert(record(n, "a", now(), Duration::minutes(5)))).unwrap();
-        }
-        let e = block_on(s.insert(record(3, "a", now(), Duration::minutes(5)))).unwrap_err();
-        assert_eq!(e.capacity(), Some(CapacityExceeded::PerClient));
-        block_on(s.insert(record(4, "b", now(), Duration::minutes(5)))).unwrap();
-        assert_eq!(s.client_len(&ClientId::new("a").unwrap()), 3);
-        assert_eq!(s.len(), 4);
-    }
-
-    #[test]
-    fn the_global_cap_refuses_every_client() {
-        let s = capped(4, 10);
-        for n in 0..4 {
-            let client = if n % 2 == 0 { "a" } else { "b" };
-            block_on(s.insert(record(n, client, now(), Duration::minutes(5)))).unwrap();
-        }
-        let e = block_on(s.insert(record(9, "c", now(), Duration::minutes(5)))).unwrap_err();
-        assert_eq!(e.capacity(), Some(CapacityExceeded::Global));
-        assert_eq!(s.len(), 4);
-        assert_eq!(s.client_len(&ClientId::new("c").unwrap()), 0);
-    }
-
-    #[test]
-    fn a_full_store_takes_new_tokens_once_old_ones_expire() {
-        let s = capped(4, 2);
-        for n in 0..2 {
-            block_on(s.insert(record(n, "a", now(), Duration::seconds(10)))).unwrap();
-        }
-        assert!(block_on(s.insert(record(2, "a", now(), Duration::seconds(10)))).is_err());
-        // Ten seconds on, both have expired: the refused insert's purge frees their slots.
-        let later = now() + Duration::seconds(10);
-        block_on(s.insert(record(3, "a", later, Duration::seconds(10)))).unwrap();
-        assert_eq!(s.client_len(&ClientId::new("a").unwrap()), 1);
-        assert_eq!(s.len(), 1);
-    }
-
-    #[test]
-    fn revoking_gives_the_slot_back() {
-        let s = capped(10, 1);
-        let r = record(1, "a", now(), Duration::minutes(5));
-        block_on(s.insert(r.clone())).unwrap();
-        assert!(block_on(s.insert(record(2, "a", now(), Duration::minutes(5)))).is_err());
-        assert!(block_on(s.revoke(&r.digest)).unwrap());
-        block_on(s.insert(record(2, "a", now(), Duration::minutes(5)))).unwrap();
-    }
-
-    #[test]
-    fn reinserting_a_digest_keeps_one_slot() {
-        let s = capped(10, 10);
-        let r = record(1, "a", now(), Duration::minutes(5));
-        block_on(s.insert(r.clone())).unwrap();
-        block_on(s.insert(r)).unwrap();
-        assert_eq!(s.len(), 1);
-        assert_eq!(s.client_len(&ClientId::new("a").unwrap()), 1);
-    }
-
-    #[test]
-    fn purge_works_in_chunks_and_visits_only_expired_records() {
-        let s = MemoryTokenStore::new();
-        let n = (SHARDS * PURGE_CHUNK * 3) as u64;
-        for i in 0..n {
-            let life = if i % 2 == 0 { 10 } else { 3600 };
-            block_on(s.insert(record(i, "a", now(), Duration::seconds(life)))).unwrap();
-        }
-        // A chunk's worth of expired records per lock hold: more than one chunk per shard here.
-        let dropped = s.purge_expired(now() + Duration::seconds(10));
-        assert_eq!(dropped as u64, n / 2);
-        assert_eq!(s.len() as u64, n / 2);
-        assert_eq!(s.client_len(&ClientId::new("a").unwrap()) as u64, n / 2);
-        // Nothing expired is left to visit; the index and the map agree.
-        assert_eq!(s.purge_expired(now() + Duration::seconds(10)), 0);
-        for shard in &s.shards {
-            let shard = lock(shard);
-            assert_eq!(shard.records.len(), shard.by_expiry.len());
-        }
-    }
-
-    #[test]
-    fn the_counter_map_forgets_clients_without_tokens() {
-        let s = MemoryTokenStore::new();
-        for i in 0..100u64 {
-            let r = record(i, &format!("c{i}"), now(), Duration::seconds(1));
-            block_on(s.insert(r)).unwrap();
-        }
-        s.purge_expired(now() + Duration::seconds(1));
-        let entries: usize = s.per_client.iter().map(|m| lock(m).len()).sum();
-        assert_eq!(entries, 0);
-        assert!(s.is_empty());
-    }
+    );
 }
+
+#[cfg(test)]
+mod tests;
