@@ -45,7 +45,9 @@ pub(crate) struct Paced<B> {
     rate: MinRate,
     start: Instant,
     received: u64,
-    timer: Pin<Box<Sleep>>,
+    /// Made only when the body keeps us waiting: most bodies arrive with their headers, and
+    /// then no timer is ever allocated or registered (issue 13).
+    timer: Option<Pin<Box<Sleep>>>,
 }
 
 impl<B> Paced<B> {
@@ -57,7 +59,7 @@ impl<B> Paced<B> {
             rate,
             start,
             received: 0,
-            timer: Box::pin(tokio::time::sleep_until(rate.deadline(start, 0))),
+            timer: None,
         }
     }
 }
@@ -79,15 +81,22 @@ where
             Poll::Ready(Some(Ok(frame))) => {
                 if let Some(data) = frame.data_ref() {
                     this.received += data.len() as u64;
-                    let next = this.rate.deadline(this.start, this.received);
-                    this.timer.as_mut().reset(next);
+                    if let Some(timer) = &mut this.timer {
+                        timer
+                            .as_mut()
+                            .reset(this.rate.deadline(this.start, this.received));
+                    }
                 }
                 Poll::Ready(Some(Ok(frame)))
             }
             Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e.into()))),
             Poll::Ready(None) => Poll::Ready(None),
             Poll::Pending => {
-                ready!(this.timer.as_mut().poll(cx));
+                let (rate, start, received) = (this.rate, this.start, this.received);
+                let timer = this.timer.get_or_insert_with(|| {
+                    Box::pin(tokio::time::sleep_until(rate.deadline(start, received)))
+                });
+                ready!(timer.as_mut().poll(cx));
                 Poll::Ready(Some(Err(Box::new(TooSlow))))
             }
         }

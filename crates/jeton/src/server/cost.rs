@@ -11,7 +11,8 @@
 //!   id, the same number of decoys with the same iteration counts), then
 //! - HMAC-SHA256 verifications (the client's HMAC secrets, then decoys) until the request has
 //!   made [`verifications_per_request`](crate::EngineBuilder::verifications_per_request)
-//!   verifications in all.
+//!   verifications in all — unless one of the client's secrets matched: a success is told
+//!   apart by its answer whatever it costs, so only failures are padded.
 //!
 //! An unknown id imitates one of the profiles in use, chosen by HMAC-SHA256 of the id under a
 //! secret key: the same id always costs the same, and nobody without the key can tell which
@@ -120,6 +121,8 @@ impl fmt::Debug for CostModel {
 pub(crate) struct Verified<'r> {
     pub(crate) active: Option<&'r SecretVerifier>,
     pub(crate) expired: bool,
+    /// How many verifications were made, decoys included.
+    pub(crate) made: usize,
 }
 
 impl CostModel {
@@ -208,6 +211,7 @@ impl CostModel {
         let mut out = Verified {
             active: None,
             expired: false,
+            made: 0,
         };
         let mut done = 0usize;
         match record {
@@ -230,9 +234,16 @@ impl CostModel {
                 }
             }
         }
-        for _ in done..self.slots {
-            let _ = self.hmac_decoy.verify(secret);
+        // Padding hides which failure this is, so a failure always pays for it; a success is
+        // told apart by its answer anyway, so padding it would buy nothing (issue 13: a decoy
+        // HMAC is a tenth of an opaque token request's own work).
+        if out.active.is_none() {
+            for _ in done..self.slots {
+                done += 1;
+                let _ = self.hmac_decoy.verify(secret);
+            }
         }
+        out.made = done;
         out
     }
 
@@ -292,5 +303,25 @@ mod tests {
         let wrong = ClientSecret::new("nope").unwrap();
         let v = m.verify(&r.id, Some(&r), &wrong, OffsetDateTime::UNIX_EPOCH);
         assert!(v.active.is_none() && !v.expired);
+    }
+
+    #[test]
+    fn rfc6749_10_10_failures_make_every_verification_a_success_only_its_own() {
+        let rng = SystemRandom::new();
+        let secret = ClientSecret::new("x-secret-0123").unwrap();
+        let r = ClientRecord::builder(ClientId::new("c").unwrap())
+            .secret(SecretVerifier::hmac_sha256(secret.expose(), &rng).unwrap())
+            .build();
+        let m = CostModel::new(vec![CostProfile::hmac()], 4, None).unwrap();
+        let at = OffsetDateTime::UNIX_EPOCH;
+        let wrong = ClientSecret::new("nope").unwrap();
+        let unknown = ClientId::new("nobody").unwrap();
+        // Every failure makes the same number of verifications, whoever asks.
+        assert_eq!(m.verify(&r.id, Some(&r), &wrong, at).made, 4);
+        assert_eq!(m.verify(&unknown, None, &wrong, at).made, 4);
+        // A success is not padded: its answer tells it apart anyway.
+        let ok = m.verify(&r.id, Some(&r), &secret, at);
+        assert!(ok.active.is_some());
+        assert_eq!(ok.made, 1);
     }
 }
