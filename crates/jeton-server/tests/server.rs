@@ -288,6 +288,18 @@ async fn serves_every_endpoint_from_a_config_file_and_logs_without_secrets() {
     assert!(!logs.contains(jwt_body));
 }
 
+/// `jeton serve` on `config`, written to `dir`, on a free port.
+fn start_with(dir: &TempDir, config: &str) -> Server {
+    std::fs::write(dir.path("jeton.toml"), config).unwrap();
+    let config = dir.path("jeton.toml");
+    Server::start(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ])
+}
+
 #[tokio::test]
 async fn opaque_tokens_introspect_and_revoke_and_json_logs() {
     let dir = TempDir::new("opaque");
@@ -295,14 +307,7 @@ async fn opaque_tokens_introspect_and_revoke_and_json_logs() {
     let config = format!(
         "issuer = \"{ISSUER}\"\ntoken_format = \"opaque\"\n[server]\nlog_format = \"json\"\n{snippet}default_scope = \"all\"\n"
     );
-    std::fs::write(dir.path("jeton.toml"), config).unwrap();
-    let config = dir.path("jeton.toml");
-    let mut server = Server::start(&[
-        "--config",
-        config.to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-    ]);
+    let mut server = start_with(&dir, &config);
     let http = http();
     let basic = ("svc", secret.as_str());
     let (status, body) = token(
@@ -362,14 +367,7 @@ async fn a_request_line_is_written_while_the_server_runs() {
     let config = format!(
         "issuer = \"{ISSUER}\"\ntoken_format = \"opaque\"\n{snippet}default_scope = \"all\"\n"
     );
-    std::fs::write(dir.path("jeton.toml"), config).unwrap();
-    let config = dir.path("jeton.toml");
-    let mut server = Server::start(&[
-        "--config",
-        config.to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-    ]);
+    let mut server = start_with(&dir, &config);
     let http = http();
     let form = [("grant_type", "client_credentials")];
     let (status, _) = token(&http, &server, &form, Some(("svc", secret.as_str()))).await;
