@@ -277,25 +277,36 @@ pub fn to_http<B: From<Vec<u8>>>(resp: &jeton::Response) -> http::Response<B> {
 /// may name hosts of your infrastructure: your logs only, never the client).
 pub fn log_outcome(endpoint: RouteKind, outcome: &Outcome, peer: Option<SocketAddr>) {
     let event = &outcome.event;
-    let f = event.fields();
-    let endpoint = endpoint.name();
-    let status = outcome.response.status();
     let peer = peer.map(tracing::field::display);
-    let (client_id, word, reason, method) = (f.client_id, f.outcome, f.reason, f.method);
-    let (scope, audience) = (f.scope.as_deref(), f.audience.as_deref());
-    let (token_client_id, jti) = (f.token_client_id, f.jti);
-    macro_rules! audit {
-        ($level:expr) => {
-            tracing::event!(
-                target: "jeton::audit", $level, endpoint, client_id, outcome = word, status,
-                reason, method, scope, audience, token_client_id, jti, peer, "{endpoint} request"
-            )
-        };
-    }
-    match event.severity() {
-        Severity::Warn => audit!(tracing::Level::WARN),
-        Severity::Error => audit!(tracing::Level::ERROR),
-        _ => audit!(tracing::Level::INFO),
+    let client_id = event.client_id().map(jeton::ClientId::as_str);
+    let level = match event.severity() {
+        Severity::Warn => tracing::Level::WARN,
+        Severity::Error => tracing::Level::ERROR,
+        _ => tracing::Level::INFO,
+    };
+    // The audit fields (scope and audience are built strings) only when the line is written
+    // at all: with `RUST_LOG=warn` a successful request builds nothing (issue 13).
+    if tracing::level_enabled!(level) {
+        let f = event.fields();
+        let endpoint = endpoint.name();
+        let status = outcome.response.status();
+        let (word, reason, method) = (f.outcome, f.reason, f.method);
+        let (scope, audience) = (f.scope.as_deref(), f.audience.as_deref());
+        let (token_client_id, jti) = (f.token_client_id, f.jti);
+        macro_rules! audit {
+            ($level:expr) => {
+                tracing::event!(
+                    target: "jeton::audit", $level, endpoint, client_id, outcome = word, status,
+                    reason, method, scope, audience, token_client_id, jti, peer,
+                    "{endpoint} request"
+                )
+            };
+        }
+        match level {
+            tracing::Level::WARN => audit!(tracing::Level::WARN),
+            tracing::Level::ERROR => audit!(tracing::Level::ERROR),
+            _ => audit!(tracing::Level::INFO),
+        }
     }
     if let Some(diagnostic) = &outcome.diagnostic {
         log_diagnostic(client_id, diagnostic, peer);
