@@ -155,6 +155,8 @@ async fn serve(args: &ServeArgs) -> Result<(), String> {
         "jeton started"
     );
     let signal = shutdown_signal();
+    // What start-up logged (warnings above all) is on stderr before anyone is told to connect.
+    crate::logging::STDERR.flush();
     println!("jeton listening on http://{local}");
 
     // 4. Serve until a signal.
