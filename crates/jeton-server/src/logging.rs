@@ -9,10 +9,11 @@
 //!
 //! Lines are gathered in a buffer of [`FLUSH_BYTES`] and written to stderr together, whole
 //! lines only, when it fills, at least every [`FLUSH_EVERY`] (the serve loop's flusher), at
-//! once for an `ERROR` line, and at shutdown: one `write` per request was a tenth of a token
-//! request's cost (issue 13). What this costs: a process killed without its shutdown (SIGKILL,
-//! an abort) loses at most the last [`FLUSH_EVERY`] of lines, the trade every access log that
-//! buffers makes (nginx `access_log … buffer= flush=`, Envoy's periodic flush).
+//! once for an `ERROR` line, before `listening` is announced, and at shutdown, rather than
+//! with one `write` system call per request on the request's own path (issue 13). What this
+//! costs: a process killed without its shutdown (SIGKILL, an abort) loses at most the last
+//! [`FLUSH_EVERY`] of lines, the trade every access log that buffers makes (nginx
+//! `access_log … buffer= flush=`, Envoy's periodic flush).
 
 use crate::config::LogFormat;
 use std::fmt::{self, Write as _};
