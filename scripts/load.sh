@@ -38,9 +38,9 @@ all=(ceiling opaque opaque-log opaque-json jwt introspect introspect-jwt hyper a
 targets=("${@:-${all[@]}}")
 conns="${LOAD_CONNECTIONS:-32}"
 
-if ! command -v wrk >/dev/null 2>&1; then
-  (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null
-fi
+# shellcheck source=server-lib.sh
+source scripts/server-lib.sh
+jeton_need_wrk
 cargo build --release -q -p jeton-server -p http-ceiling -p example-hyper-server \
   -p example-axum-app -p example-actix-app
 rel="${CARGO_TARGET_DIR:-target}/release"
@@ -55,7 +55,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wants() { local t; for t in "${targets[@]}"; do [ "$t" = "$1" ] && return 0; done; return 1; }
 wants_any() { local t; for t in "$@"; do wants "$t" && return 0; done; return 1; }
 
@@ -93,7 +92,7 @@ basic() { printf '%s:%s' "$1" "$2" | base64 -w0; }
 serve_target() { # NAME FORMAT LOG [ARGS...]
   local name=$1 format=$2 log=$3 port
   shift 3
-  port=$(free_port)
+  port=$(jeton_free_port)
   config "$name" "$format" "$port"
   start "$name" "$log" "$rel/jeton" serve --config "$dir/$name.toml" "$@"
   url[$name]="http://127.0.0.1:$port/token"
@@ -107,7 +106,7 @@ issue_one() { # URL AUTH BODY -> access token
 }
 
 if wants_any ceiling ceiling-c1; then
-  port=$(free_port)
+  port=$(jeton_free_port)
   start ceiling warn "$rel/http-ceiling" serve "127.0.0.1:$port"
   for t in ceiling ceiling-c1; do
     url[$t]="http://127.0.0.1:$port/token"; auth[$t]=$(basic load "$secret")
@@ -136,14 +135,14 @@ fi
 # The examples keep their tokens in a memory store whose caps JETON_MAX_TOKENS raises.
 export JETON_MAX_TOKENS=10000000
 if wants hyper; then
-  port=$(free_port)
+  port=$(jeton_free_port)
   start hyper warn "$rel/example-hyper-server" "127.0.0.1:$port"
   url[hyper]="http://127.0.0.1:$port/token"; auth[hyper]=$(basic demo-client "$(example_secret hyper)")
   body[hyper]="grant_type=client_credentials&scope=read"; pidof[hyper]=$pid_hyper
 fi
 for ex in axum actix; do
   if wants $ex; then
-    port=$(free_port)
+    port=$(jeton_free_port)
     JETON_ADDR="127.0.0.1:$port" start $ex warn "$rel/example-$ex-app" --opaque
     url[$ex]="http://127.0.0.1:$port/oauth/token"; auth[$ex]=$(basic shop "$(example_secret $ex)")
     body[$ex]="grant_type=client_credentials&scope=orders:read"
@@ -158,7 +157,6 @@ for t in "${targets[@]}"; do
     { echo "$t: the first request failed" >&2; exit 1; }
 done
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # One measured run: appends "target round rps p50_us p99_us cpu_us_per_request".
 measure() { # TARGET ROUND
   local t=$1 c=$conns lua="$dir/$1.lua" before after out
@@ -173,9 +171,9 @@ done = function(summary, latency, requests)
     latency:percentile(50), latency:percentile(99), summary.errors.status))
 end
 LUA
-  before=$(cpu_ticks "${pidof[$t]}")
+  before=$(jeton_cpu_ticks "${pidof[$t]}")
   out=$(wrk -t1 -c"$c" -d"${seconds}s" -s "$lua" "${url[$t]}" 2>&1)
-  after=$(cpu_ticks "${pidof[$t]}")
+  after=$(jeton_cpu_ticks "${pidof[$t]}")
   read -r _ n p50 p99 bad <<<"$(grep '^result' <<<"$out")"
   [ "${bad:-1}" = 0 ] || { echo "$t: non-2xx responses: $out" >&2; exit 1; }
   awk -v t="$t" -v r="$2" -v n="$n" -v s="$seconds" -v p50="$p50" -v p99="$p99" \

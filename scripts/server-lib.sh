@@ -8,17 +8,34 @@
 #   jeton_start              starts the server on $dir/jeton.toml; sets $server_pid
 #   jeton_count_lua          prints wrk Lua that counts statuses across threads and prints
 #                            `statuses: 200=N 401=N ...` when done
+#
+# and the small pieces every load script (load.sh, store-bench.sh too) uses:
+#
+#   jeton_need_wrk           installs wrk from Debian's packages if it is missing
+#   jeton_free_port          prints a free TCP port on 127.0.0.1
+#   jeton_cpu_ticks PID      prints the process's CPU time so far (utime+stime from
+#                            /proc/PID/stat, in clock ticks: `getconf CLK_TCK` a second)
 
-jeton_prepare() {
+jeton_need_wrk() {
   if ! command -v wrk >/dev/null 2>&1; then
     (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null
   fi
+}
+
+jeton_free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+jeton_cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+jeton_prepare() {
+  jeton_need_wrk
   cargo build --release -q -p jeton-server
   bin="${CARGO_TARGET_DIR:-target}/release/jeton"
   dir=$(mktemp -d)
   server_pid=""
   trap jeton_cleanup EXIT
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  port=$(jeton_free_port)
   base="http://127.0.0.1:$port"
   cat > "$dir/jeton.toml" <<TOML
 issuer = "$base"

@@ -20,9 +20,9 @@ cd "$(dirname "$0")/.."
 seconds="${1:-5}"
 conns="${2:-16}"
 
-if ! command -v wrk >/dev/null 2>&1; then
-  (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null
-fi
+# shellcheck source=server-lib.sh
+source scripts/server-lib.sh
+jeton_need_wrk
 if [ -z "${DATABASE_URL:-}" ]; then
   # shellcheck source=ci-postgres.sh
   source scripts/ci-postgres.sh
@@ -44,7 +44,6 @@ secret=$(grep -o 'jcs_[A-Za-z0-9_-]*' "$dir/secret.txt" | head -n1)
 auth=$(printf '%s:%s' bench "$secret" | base64 -w0)
 clk=$(getconf CLK_TCK)
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 wrk_run() { wrk -t2 -c"$conns" -d"${seconds}s" -s "$1" "$2" 2>&1; }
 rps() { awk '/Requests\/sec/ {printf "%d", $2}' <<<"$1"; }
 requests() { awk '/requests in/ {print $1}' <<<"$1"; }
@@ -64,9 +63,9 @@ LUA
 # One measured run: prints "req/s cpu_us_per_request".
 measure() { # $1 lua, $2 url
   local before after out n
-  before=$(cpu_ticks "$server_pid")
+  before=$(jeton_cpu_ticks "$server_pid")
   out=$(wrk_run "$1" "$2")
-  after=$(cpu_ticks "$server_pid")
+  after=$(jeton_cpu_ticks "$server_pid")
   if grep -q "non-2xx" <<<"$out"; then echo "requests failed: $out" >&2; exit 1; fi
   n=$(requests "$out")
   awk -v r="$(rps "$out")" -v t=$((after - before)) -v n="$n" -v c="$clk" \
@@ -80,7 +79,7 @@ for store in memory sqlite postgres; do
     sqlite) url="sqlite://$dir/jeton.db" ;;
     postgres) url="$DATABASE_URL" ;;
   esac
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  port=$(jeton_free_port)
   {
     printf 'issuer = "http://127.0.0.1:%s"\nlisten = "127.0.0.1:%s"\n' "$port" "$port"
     printf 'token_lifetime = "5m"\n[server]\nmax_connections = 4096\n[store]\nurl = "%s"\n' "$url"
