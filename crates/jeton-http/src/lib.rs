@@ -279,11 +279,7 @@ pub fn log_outcome(endpoint: RouteKind, outcome: &Outcome, peer: Option<SocketAd
     let event = &outcome.event;
     let peer = peer.map(tracing::field::display);
     let client_id = event.client_id().map(jeton::ClientId::as_str);
-    let level = match event.severity() {
-        Severity::Warn => tracing::Level::WARN,
-        Severity::Error => tracing::Level::ERROR,
-        _ => tracing::Level::INFO,
-    };
+    let level = tracing_level(event.severity());
     // The audit fields (scope and audience are built strings) only when the line is written
     // at all: with `RUST_LOG=warn` a successful request builds nothing (issue 13).
     if tracing::level_enabled!(level) {
@@ -310,6 +306,16 @@ pub fn log_outcome(endpoint: RouteKind, outcome: &Outcome, peer: Option<SocketAd
     }
     if let Some(diagnostic) = &outcome.diagnostic {
         log_diagnostic(client_id, diagnostic, peer);
+    }
+}
+
+/// The level an audit event of `severity` is logged at: the one mapping for every adapter's
+/// line ([`log_outcome`]) and the `jeton` server's request line.
+pub fn tracing_level(severity: Severity) -> tracing::Level {
+    match severity {
+        Severity::Warn => tracing::Level::WARN,
+        Severity::Error => tracing::Level::ERROR,
+        _ => tracing::Level::INFO,
     }
 }
 

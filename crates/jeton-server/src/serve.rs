@@ -29,7 +29,6 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use jeton::Severity;
 use jeton::time::Duration;
 use jeton::{
     Algorithm, AuthMethod, ClientId, ClientRecord, ClientSecret, IssuerId, KeySet, Resource, Scope,
@@ -414,9 +413,7 @@ impl Handler {
         // The core's severity for audited requests; by status for the others.
         let level = match event.map(jeton::AuditEvent::severity) {
             _ if path == self.health_path && status == 200 => Level::DEBUG,
-            Some(Severity::Error) => Level::ERROR,
-            Some(Severity::Warn) => Level::WARN,
-            Some(_) => Level::INFO,
+            Some(severity) => jeton_http::tracing_level(severity),
             None if status >= 500 => Level::ERROR,
             None => Level::INFO,
         };
@@ -424,7 +421,9 @@ impl Handler {
             Self::log_line(level, &method, path, status, event, started, peer);
         }
         if let Some(diagnostic) = outcome.as_ref().and_then(|(_, o)| o.diagnostic.as_ref()) {
-            let client_id = event.and_then(|e| e.fields().client_id);
+            let client_id = event
+                .and_then(|e| e.client_id())
+                .map(jeton::ClientId::as_str);
             let peer = Some(tracing::field::display(peer));
             jeton_http::log_diagnostic(client_id, diagnostic, peer);
         }
