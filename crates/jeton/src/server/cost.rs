@@ -213,11 +213,10 @@ impl CostModel {
             expired: false,
             made: 0,
         };
-        let mut done = 0usize;
         match record {
             Some(r) => {
                 for s in &r.secrets {
-                    done += 1;
+                    out.made += 1;
                     if s.verifier.verify(secret) {
                         if s.is_active(now) {
                             out.active.get_or_insert(&s.verifier);
@@ -229,7 +228,7 @@ impl CostModel {
             }
             None => {
                 for d in &self.profile_for_unknown(id).1 {
-                    done += 1;
+                    out.made += 1;
                     let _ = d.verify(secret);
                 }
             }
@@ -238,13 +237,12 @@ impl CostModel {
         // told apart by its answer anyway, so padding it would buy nothing (issue 13: a decoy
         // HMAC is a tenth of an opaque token request's own work).
         if out.active.is_none() {
-            let pad = self.slots.saturating_sub(done);
+            let pad = self.slots.saturating_sub(out.made);
             for _ in 0..pad {
                 let _ = self.hmac_decoy.verify(secret);
             }
-            done += pad;
+            out.made += pad;
         }
-        out.made = done;
         out
     }
 
