@@ -4,10 +4,10 @@
 use actix_web::body::EitherBody;
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::http::StatusCode;
-use actix_web::http::header::{AUTHORIZATION, HOST, HeaderMap, HeaderValue};
+use actix_web::http::header::{HOST, HeaderMap, HeaderValue};
 use actix_web::http::{Method, Uri};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
-use jeton::{AccessTokenClaims, BearerError, HeaderValues, RequestParts, RequireScope};
+use jeton::{AccessTokenClaims, BearerError, RequireScope};
 use std::fmt;
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
@@ -25,20 +25,15 @@ pub async fn check_access_token(
     uri: &Uri,
     headers: &HeaderMap,
 ) -> Result<AccessTokenClaims, BearerError> {
-    let values =
-        |name| -> HeaderValues<'_> { headers.get_all(name).map(HeaderValue::as_bytes).collect() };
-    let url = require.request_url(
+    jeton_http::check_request_headers(
+        require,
+        method.as_str(),
         headers.get(HOST).map(HeaderValue::as_bytes),
         uri.authority().map(|a| a.as_str()),
         uri.path(),
-    );
-    let parts = RequestParts {
-        authorization: values(AUTHORIZATION.as_str()),
-        dpop: values("dpop"),
-        method: method.as_str(),
-        url: &url,
-    };
-    jeton_http::check_authorization(require, &parts).await
+        |name| headers.get_all(name).map(HeaderValue::as_bytes).collect(),
+    )
+    .await
 }
 
 /// actix-web middleware (a [`Transform`]) that lets a request through only with a valid access

@@ -27,22 +27,39 @@ pub async fn check_access_token(
     uri: &Uri,
     headers: &HeaderMap,
 ) -> Result<AccessTokenClaims, BearerError> {
-    let values = |name| -> HeaderValues<'_> {
-        headers
-            .get_all(name)
-            .iter()
-            .map(HeaderValue::as_bytes)
-            .collect()
-    };
-    let url = require.request_url(
+    check_request_headers(
+        require,
+        method.as_str(),
         headers.get(HOST).map(HeaderValue::as_bytes),
         uri.authority().map(|a| a.as_str()),
         uri.path(),
-    );
+        |name| {
+            headers
+                .get_all(name)
+                .iter()
+                .map(HeaderValue::as_bytes)
+                .collect()
+        },
+    )
+    .await
+}
+
+/// [`check_access_token`] for a framework on other `http` types (actix-web's): the method, the
+/// `Host` header, the request URI's authority and path, and `values(lower-case name)` listing
+/// a header's values in order. The one place the proof URL and the [`RequestParts`] are made.
+pub async fn check_request_headers<'a>(
+    require: &RequireScope,
+    method: &str,
+    host: Option<&[u8]>,
+    authority: Option<&str>,
+    path: &str,
+    values: impl Fn(&'static str) -> HeaderValues<'a>,
+) -> Result<AccessTokenClaims, BearerError> {
+    let url = require.request_url(host, authority, path);
     let parts = RequestParts {
         authorization: values(AUTHORIZATION.as_str()),
         dpop: values("dpop"),
-        method: method.as_str(),
+        method,
         url: &url,
     };
     check_authorization(require, &parts).await

@@ -24,7 +24,7 @@ pub use jeton;
 mod access_token;
 pub use access_token::{
     AccessTokenLayer, AccessTokenService, FindOriginalUri, check_access_token, check_authorization,
-    log_refusal,
+    check_request_headers, log_refusal,
 };
 
 use bytes::Bytes;
