@@ -76,6 +76,7 @@ mod peers;
 mod purge;
 mod serve;
 mod store;
+mod watchdog;
 
 use clap::Parser as _;
 use cli::{ClientCommand, Command, ConfigCommand, KeyCommand, SecretCommand};

@@ -20,6 +20,7 @@ use crate::config::{self, ServerOptions, Settings, is_loopback};
 use crate::min_rate::{MinRate, Paced};
 use crate::peers::PeerSlots;
 use crate::store::{Backend, StoreSettings, spawn_purge};
+use crate::watchdog::{self, ConnClock};
 use bytes::Bytes;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA};
 use http::{HeaderValue, Request, Response, StatusCode};
@@ -27,7 +28,7 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use jeton::time::Duration;
 use jeton::{
@@ -262,9 +263,12 @@ async fn serve_until_signal(
     let graceful = GracefulShutdown::new();
     let peers = Arc::new(PeerSlots::default());
     let slots = Arc::new(Semaphore::new(opts.max_connections));
+    let limits_of_time = watchdog::Limits {
+        request: opts.request_timeout,
+        header_read: opts.header_read_timeout,
+    };
     let handler = Arc::new(Handler {
         router,
-        request_timeout: opts.request_timeout,
         health_path: opts.health_path.clone(),
         min_rate: MinRate {
             bytes_per_second: u64::from(limits.min_body_rate.max(1)),
@@ -303,18 +307,25 @@ async fn serve_until_signal(
         };
         let _ = stream.set_nodelay(true);
         let handler = handler.clone();
+        // The connection's time limits: one timer for the connection, none per request.
+        let clock = Arc::new(ConnClock::default());
+        let requests_clock = clock.clone();
         let service = service_fn(move |req: Request<Incoming>| {
             let handler = handler.clone();
-            async move { Ok::<_, Infallible>(handler.handle(req, peer).await) }
+            let clock = requests_clock.clone();
+            async move { Ok::<_, Infallible>(handler.handle(req, peer, &clock).await) }
         });
-        let conn = http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(opts.header_read_timeout)
-            .serve_connection(TokioIo::new(stream), service);
+        let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            match watchdog::watch(conn, &clock, limits_of_time).await {
+                Some(Err(e)) => {
+                    tracing::debug!(%peer, error = %e, "connection ended with an error");
+                }
+                Some(Ok(())) => {}
+                None => {
+                    tracing::debug!(%peer, "connection closed: no request within header_read_timeout")
+                }
             }
             drop(slot);
             drop(peer_slot);
@@ -379,7 +390,6 @@ fn shutdown_signal() -> ShutdownSignal {
 
 struct Handler {
     router: Router,
-    request_timeout: std::time::Duration,
     health_path: String,
     /// The slowest pace a body may arrive at: one peer trickling bytes must not hold a
     /// connection for the whole request timeout.
@@ -390,18 +400,23 @@ struct Handler {
 const MAX_LOGGED_PATH: usize = 200;
 
 impl Handler {
-    async fn handle(&self, req: Request<Incoming>, peer: SocketAddr) -> Response<Full<Bytes>> {
+    async fn handle(
+        &self,
+        req: Request<Incoming>,
+        peer: SocketAddr,
+        clock: &ConnClock,
+    ) -> Response<Full<Bytes>> {
         let started = Instant::now();
         let method = req.method().clone();
         // Kept for the log line (a reference count, not a copy).
         let uri = req.uri().clone();
         let req = req.map(|body| Paced::new(body, self.min_rate));
-        let handled = tokio::time::timeout(
-            self.request_timeout,
-            self.router.handle_with_outcome(req, Some(peer)),
-        )
-        .await
-        .ok();
+        // `request_timeout`: the connection's watchdog expires the request (watchdog.rs).
+        let in_flight = clock.begin();
+        let handled = in_flight
+            .run(self.router.handle_with_outcome(req, Some(peer)))
+            .await;
+        drop(in_flight);
         let (response, outcome) = match handled {
             Some(h) => (h.response, h.outcome),
             None => (request_timeout(), None),

@@ -152,7 +152,7 @@ pub use resource::{
     DEFAULT_LEEWAY, DEFAULT_REALM, Introspector, MAX_LEEWAY, RequestParts, RequireScope,
     StoreIntrospector,
 };
-pub use response::{Diagnostic, Outcome, Response};
+pub use response::{Diagnostic, Header, Outcome, Response};
 pub use secret::{
     DecoyKind, PBKDF2_DEFAULT_ITERATIONS, PBKDF2_MIN_ITERATIONS, RandomError, RandomSource,
     SECRET_PREFIX, SecretVerifier, SystemRandom, TOKEN_PREFIX, VerifierParseError, generate_secret,

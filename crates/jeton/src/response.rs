@@ -16,9 +16,12 @@ pub struct Response {
     status: u16,
     /// Fixed values (`no-store`, `application/json`) are borrowed, so a response costs no
     /// allocation per header and an adapter can hand them on without copying (issue 13).
-    headers: Vec<(&'static str, Cow<'static, str>)>,
+    headers: Vec<Header>,
     body: Vec<u8>,
 }
+
+/// One response header: its lower-case name and its value (borrowed when fixed).
+pub type Header = (&'static str, Cow<'static, str>);
 
 impl fmt::Debug for Response {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -143,7 +146,7 @@ impl Response {
 
     /// The headers, lower-case names, in order. A fixed value is borrowed
     /// ([`Cow::Borrowed`]), so an adapter can pass it on without a copy.
-    pub fn headers(&self) -> &[(&'static str, Cow<'static, str>)] {
+    pub fn headers(&self) -> &[Header] {
         &self.headers
     }
 
@@ -161,7 +164,7 @@ impl Response {
     }
 
     /// Takes the parts.
-    pub fn into_parts(self) -> (u16, Vec<(&'static str, Cow<'static, str>)>, Vec<u8>) {
+    pub fn into_parts(self) -> (u16, Vec<Header>, Vec<u8>) {
         (self.status, self.headers, self.body)
     }
 }
