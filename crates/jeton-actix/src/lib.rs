@@ -224,7 +224,9 @@ pub fn token_endpoint(jeton: impl Into<Jeton>) -> Route {
 
 /// Every value of the headers the engine reads, from actix's own header map.
 fn with_headers<'a>(raw: RawRequest<'a>, headers: &'a HeaderMap) -> RawRequest<'a> {
-    jeton_http::add_headers(raw, |name| headers.get_all(name).map(HeaderValue::as_bytes))
+    jeton_http::add_headers(raw, |header| {
+        headers.get_all(header.name).map(HeaderValue::as_bytes)
+    })
 }
 
 /// Why a body did not reach the engine.
@@ -259,7 +261,7 @@ pub(crate) fn to_actix(resp: &jeton::Response) -> HttpResponse {
         let mut out = HttpResponse::build(StatusCode::from_u16(resp.status())?);
         for (name, value) in resp.headers() {
             let name = HeaderName::from_bytes(name.as_bytes())?;
-            out.append_header((name, HeaderValue::try_from(value.as_str())?));
+            out.append_header((name, HeaderValue::try_from(value.as_ref())?));
         }
         Ok(out.body(resp.body().to_vec()))
     }

@@ -27,7 +27,7 @@ pub use access_token::{
     check_request_headers, log_refusal,
 };
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes, BytesMut};
 use http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use http_body::Body;
@@ -37,6 +37,7 @@ use jeton::{
     Diagnostic, Engine, Outcome, RawRequest, RouteKind, Severity, Transport, VerifyExecutor,
 };
 pub use jeton_tokio::BlockingPool;
+use std::borrow::Cow;
 use std::error::Error as StdError;
 use std::fmt;
 use std::net::SocketAddr;
@@ -188,11 +189,32 @@ where
     if declared > limit_u64 {
         return ReadBody::TooLarge;
     }
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => ReadBody::Complete(collected.to_bytes()),
-        Err(e) if e.is::<LengthLimitError>() => ReadBody::TooLarge,
-        Err(_) => ReadBody::Unreadable,
+    // Frame by frame rather than `collect()`: a body that arrives in one frame (nearly every
+    // token request) is handed on as it came, with no queue of frames and no copy.
+    let mut body = std::pin::pin!(Limited::new(body, limit));
+    let mut whole: Option<Bytes> = None;
+    let mut joined: Option<BytesMut> = None;
+    while let Some(frame) = body.frame().await {
+        let mut data = match frame.map(http_body::Frame::into_data) {
+            Ok(Ok(data)) => data,
+            // Trailers carry nothing the engine reads.
+            Ok(Err(_)) => continue,
+            Err(e) if e.is::<LengthLimitError>() => return ReadBody::TooLarge,
+            Err(_) => return ReadBody::Unreadable,
+        };
+        let chunk = data.copy_to_bytes(data.remaining());
+        match (&mut joined, whole.take()) {
+            (Some(joined), _) => joined.extend_from_slice(&chunk),
+            (None, Some(first)) => {
+                let mut both = BytesMut::with_capacity(first.len() + chunk.len());
+                both.extend_from_slice(&first);
+                both.extend_from_slice(&chunk);
+                joined = Some(both);
+            }
+            (None, None) => whole = Some(chunk),
+        }
     }
+    ReadBody::Complete(joined.map_or_else(|| whole.unwrap_or_default(), BytesMut::freeze))
 }
 
 /// The core's request from `http` parts, the body as read, the peer and the time: every value
@@ -213,34 +235,74 @@ pub fn raw_request<'a>(
         ReadBody::Unreadable => raw.body_unreadable(),
     };
     let headers = &parts.headers;
-    add_headers(raw, |name| {
-        headers.get_all(name).iter().map(HeaderValue::as_bytes)
+    add_headers(raw, |header| {
+        headers
+            .get_all(&header.http)
+            .iter()
+            .map(HeaderValue::as_bytes)
     })
 }
 
-/// Adds to `raw` every value of the headers the engine reads (`Content-Type`,
-/// `Authorization`, `X-Forwarded-Proto`, `X-Forwarded-For`, `DPoP`), as `values(lower-case name)` lists them in order:
-/// the engine decides what a repeated header means. For adapters on other `http` versions.
+/// One request header the engine reads: its lower-case name, and the same as an `http` 1.x
+/// [`HeaderName`] (a map lookup by a ready name skips parsing the name on every request).
+#[derive(Clone, Debug)]
+pub struct EngineHeader {
+    /// The lower-case name.
+    pub name: &'static str,
+    /// The name as an `http` 1.x header name.
+    pub http: HeaderName,
+}
+
+/// The headers the engine reads, in the order [`add_headers`] hands them over.
+pub const ENGINE_HEADERS: [EngineHeader; 5] = [
+    EngineHeader {
+        name: "content-type",
+        http: CONTENT_TYPE,
+    },
+    EngineHeader {
+        name: "authorization",
+        http: AUTHORIZATION,
+    },
+    EngineHeader {
+        name: Transport::FORWARDED_PROTO,
+        http: HeaderName::from_static(Transport::FORWARDED_PROTO),
+    },
+    EngineHeader {
+        name: Transport::FORWARDED_FOR,
+        http: HeaderName::from_static(Transport::FORWARDED_FOR),
+    },
+    EngineHeader {
+        name: "dpop",
+        http: HeaderName::from_static("dpop"),
+    },
+];
+
+/// Adds to `raw` every value of the headers the engine reads ([`ENGINE_HEADERS`]:
+/// `Content-Type`, `Authorization`, `X-Forwarded-Proto`, `X-Forwarded-For`, `DPoP`), as
+/// `values(header)` lists them in order: the engine decides what a repeated header means.
+/// Adapters on other `http` versions look the values up by [`EngineHeader::name`].
 pub fn add_headers<'a, I>(
     mut raw: RawRequest<'a>,
-    values: impl Fn(&'static str) -> I,
+    values: impl Fn(&'static EngineHeader) -> I,
 ) -> RawRequest<'a>
 where
     I: Iterator<Item = &'a [u8]>,
 {
-    for value in values(CONTENT_TYPE.as_str()) {
+    static HEADERS: [EngineHeader; 5] = ENGINE_HEADERS;
+    let [content_type, authorization, proto, forwarded_for, dpop] = &HEADERS;
+    for value in values(content_type) {
         raw = raw.content_type(value);
     }
-    for value in values(AUTHORIZATION.as_str()) {
+    for value in values(authorization) {
         raw = raw.authorization(value);
     }
-    for value in values(Transport::FORWARDED_PROTO) {
+    for value in values(proto) {
         raw = raw.forwarded_proto(value);
     }
-    for value in values(Transport::FORWARDED_FOR) {
+    for value in values(forwarded_for) {
         raw = raw.forwarded_for(value);
     }
-    for value in values("dpop") {
+    for value in values(dpop) {
         raw = raw.dpop(value);
     }
     raw
@@ -253,11 +315,17 @@ pub fn to_http<B: From<Vec<u8>>>(resp: &jeton::Response) -> http::Response<B> {
     fn copy<B: From<Vec<u8>>>(resp: &jeton::Response) -> Result<http::Response<B>, http::Error> {
         let mut out = http::Response::new(B::from(resp.body().to_vec()));
         *out.status_mut() = StatusCode::from_u16(resp.status())?;
+        let headers = out.headers_mut();
+        headers.reserve(resp.headers().len());
         for (name, value) in resp.headers() {
-            out.headers_mut().append(
-                HeaderName::from_bytes(name.as_bytes())?,
-                HeaderValue::try_from(value.as_str())?,
-            );
+            // A fixed value is handed on without a copy; both paths check the bytes.
+            let value = match value {
+                Cow::Borrowed(fixed) => {
+                    HeaderValue::from_maybe_shared(Bytes::from_static(fixed.as_bytes()))?
+                }
+                Cow::Owned(made) => HeaderValue::try_from(made.as_str())?,
+            };
+            headers.append(HeaderName::from_bytes(name.as_bytes())?, value);
         }
         Ok(out)
     }

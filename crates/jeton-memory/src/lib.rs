@@ -29,12 +29,14 @@ use jeton::{
     RevocationList, SecretId, SecretVerifier, StoreError,
 };
 use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 /// Clients in memory.
 #[derive(Debug, Default)]
 pub struct MemoryClientStore {
-    clients: RwLock<HashMap<ClientId, ClientRecord>>,
+    // Shared records: a lookup hands out a reference count, not a copy of the record (issue 13);
+    // a change replaces the record (copy-on-write), so a request in flight keeps what it read.
+    clients: RwLock<HashMap<ClientId, Arc<ClientRecord>>>,
 }
 
 impl MemoryClientStore {
@@ -57,7 +59,7 @@ impl MemoryClientStore {
         self.clients
             .write()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(client.id.clone(), client);
+            .insert(client.id.clone(), Arc::new(client));
     }
 
     /// Removes a client; returns whether it was there.
@@ -85,7 +87,7 @@ impl MemoryClientStore {
 
 #[async_trait::async_trait]
 impl ClientStore for MemoryClientStore {
-    async fn client(&self, id: &ClientId) -> Result<Option<ClientRecord>, StoreError> {
+    async fn client(&self, id: &ClientId) -> Result<Option<Arc<ClientRecord>>, StoreError> {
         Ok(self
             .clients
             .read()
@@ -102,9 +104,9 @@ impl ClientStore for MemoryClientStore {
     ) -> Result<(), StoreError> {
         let mut clients = self.clients.write().unwrap_or_else(PoisonError::into_inner);
         if let Some(c) = clients.get_mut(id)
-            && let Some(s) = c.secrets.iter_mut().find(|s| &s.verifier == old)
+            && let Some(i) = c.secrets.iter().position(|s| &s.verifier == old)
         {
-            s.verifier = new;
+            Arc::make_mut(c).secrets[i].verifier = new;
         }
         Ok(())
     }
@@ -118,7 +120,7 @@ impl ClientRegistry for MemoryClientStore {
         if clients.contains_key(&client.id) {
             return Ok(false);
         }
-        clients.insert(client.id.clone(), client);
+        clients.insert(client.id.clone(), Arc::new(client));
         Ok(true)
     }
 
@@ -197,6 +199,7 @@ impl ClientRegistry for MemoryClientStore {
         let clients = self.clients.read().unwrap_or_else(PoisonError::into_inner);
         let mut page: Vec<&ClientRecord> = clients
             .values()
+            .map(|c| &**c)
             .filter(|c| after.is_none_or(|a| c.id.as_str() > a.as_str()))
             .collect();
         page.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
@@ -213,7 +216,7 @@ impl MemoryClientStore {
         f: impl FnOnce(&mut ClientRecord) -> bool,
     ) -> Result<bool, StoreError> {
         let mut clients = self.clients.write().unwrap_or_else(PoisonError::into_inner);
-        Ok(clients.get_mut(id).is_some_and(f))
+        Ok(clients.get_mut(id).is_some_and(|c| f(Arc::make_mut(c))))
     }
 }
 

@@ -10,10 +10,11 @@ use jeton_sql::{
     ClientJoinRow, client_settings, clients_from_rows, micros, secret_row, store_error,
 };
 use sqlx::{PgConnection, Postgres, Transaction};
+use std::sync::Arc;
 
 #[async_trait::async_trait]
 impl ClientStore for PostgresStore {
-    async fn client(&self, id: &ClientId) -> Result<Option<ClientRecord>, StoreError> {
+    async fn client(&self, id: &ClientId) -> Result<Option<Arc<ClientRecord>>, StoreError> {
         // One indexed join, no cache: a rotation through any node is seen at the next request.
         let rows: Vec<ClientJoinRow> = sqlx::query_as(
             "SELECT c.id, c.enabled, c.settings::text, s.verifier, s.expires_at_us
@@ -24,7 +25,7 @@ impl ClientStore for PostgresStore {
         .fetch_all(&self.pool)
         .await
         .map_err(store_error)?;
-        Ok(clients_from_rows(rows)?.pop())
+        Ok(clients_from_rows(rows)?.pop().map(Arc::new))
     }
 
     async fn upgrade_verifier(

@@ -84,6 +84,7 @@ impl Target {
             .client(id)
             .await
             .map_err(failed)?
+            .map(std::sync::Arc::unwrap_or_clone)
             .ok_or_else(|| format!("no client \"{id}\" in the store"))
     }
 }

@@ -522,7 +522,10 @@ pub const INTERNAL_DETAIL: &str =
 
 #[async_trait::async_trait]
 impl ClientStore for FailingClientStore {
-    async fn client(&self, _: &ClientId) -> Result<Option<ClientRecord>, StoreError> {
+    async fn client(
+        &self,
+        _: &ClientId,
+    ) -> Result<Option<std::sync::Arc<ClientRecord>>, StoreError> {
         Err(StoreError::new(std::io::Error::other(INTERNAL_DETAIL)))
     }
 }

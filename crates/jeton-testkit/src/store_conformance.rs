@@ -223,10 +223,18 @@ pub async fn client_registry(r: &dyn ClientRegistry) {
 
     let c = full_client("crud-client", "first-secret");
     assert!(r.create_client(c.clone()).await.unwrap());
-    assert_eq!(r.client(&id).await.unwrap(), Some(c.clone()), "round trip");
+    assert_eq!(
+        r.client(&id).await.unwrap(),
+        Some(std::sync::Arc::new(c.clone())),
+        "round trip"
+    );
     let other = ClientRecord::builder(id.clone()).build();
     assert!(!r.create_client(other).await.unwrap(), "id taken");
-    assert_eq!(r.client(&id).await.unwrap(), Some(c.clone()), "unchanged");
+    assert_eq!(
+        r.client(&id).await.unwrap(),
+        Some(std::sync::Arc::new(c.clone())),
+        "unchanged"
+    );
 
     // Settings change, secrets stay.
     let mut changed = c.clone();
@@ -300,14 +308,17 @@ pub async fn client_registry(r: &dyn ClientRegistry) {
     r.put_client(declared.clone()).await.unwrap();
     assert_eq!(
         r.client(&declared.id).await.unwrap(),
-        Some(declared.clone())
+        Some(std::sync::Arc::new(declared.clone()))
     );
     let redeclared = ClientRecord::builder(declared.id.clone())
         .secret(verifier("declared-secret-2"))
         .enabled(false)
         .build();
     r.put_client(redeclared.clone()).await.unwrap();
-    assert_eq!(r.client(&declared.id).await.unwrap(), Some(redeclared));
+    assert_eq!(
+        r.client(&declared.id).await.unwrap(),
+        Some(std::sync::Arc::new(redeclared))
+    );
 
     // Delete takes the secrets with it; re-creating starts clean.
     assert!(r.delete_client(&id).await.unwrap());
@@ -315,7 +326,10 @@ pub async fn client_registry(r: &dyn ClientRegistry) {
     assert!(!r.delete_client(&id).await.unwrap());
     let bare = ClientRecord::builder(id.clone()).build();
     assert!(r.create_client(bare.clone()).await.unwrap());
-    assert_eq!(r.client(&id).await.unwrap(), Some(bare));
+    assert_eq!(
+        r.client(&id).await.unwrap(),
+        Some(std::sync::Arc::new(bare))
+    );
     assert!(r.delete_client(&id).await.unwrap());
     assert!(r.delete_client(&declared.id).await.unwrap());
 }
@@ -570,7 +584,7 @@ pub async fn check_after_restart(
     assert!(r.is_revoked(p.jti).await.unwrap(), "revoked stays revoked");
     assert_eq!(
         c.client(&p.client.id).await.unwrap(),
-        Some(p.client.clone())
+        Some(std::sync::Arc::new(p.client.clone()))
     );
 }
 

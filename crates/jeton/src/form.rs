@@ -40,59 +40,70 @@ pub enum FormError {
 /// Pairs whose value is empty are dropped while parsing: RFC 6749 §3.2 says "parameters sent
 /// without a value MUST be treated as if they were omitted from the request". Decoded values are
 /// wiped from memory when the form is dropped, since they may hold a client secret.
+///
+/// Every decoded name and value sits in one buffer, and the pairs are ranges into it: a token
+/// request costs two allocations here, not two per parameter (issue 13).
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Form {
-    pairs: Vec<(String, String)>,
+    /// The decoded names and values, back to back.
+    text: String,
+    /// `(name, value)` as byte ranges of `text`, each on a character boundary.
+    pairs: Vec<(Span, Span)>,
+}
+
+/// A byte range of [`Form::text`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Span {
+    start: usize,
+    end: usize,
 }
 
 impl fmt::Debug for Form {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Names only: values may be secrets.
         f.debug_list()
-            .entries(self.pairs.iter().map(|(n, _)| n))
+            .entries(self.pairs.iter().map(|&(n, _)| self.at(n)))
             .finish()
     }
 }
 
 impl Drop for Form {
     fn drop(&mut self) {
-        for (n, v) in &mut self.pairs {
-            n.zeroize();
-            v.zeroize();
-        }
+        self.text.zeroize();
     }
 }
 
 impl Form {
+    fn at(&self, span: Span) -> &str {
+        self.text.get(span.start..span.end).unwrap_or_default()
+    }
+
     /// All pairs, in body order.
     pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.pairs.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+        self.pairs.iter().map(|&(n, v)| (self.at(n), self.at(v)))
     }
 
     /// Every value of `name`, in body order.
     pub fn get_all<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s str> + 's {
-        self.pairs
-            .iter()
-            .filter(move |(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        self.pairs()
+            .filter(move |(n, _)| *n == name)
+            .map(|(_, v)| v)
     }
 
     /// The first name that occurs more than once and is not in `repeatable`.
     pub fn first_repeated(&self, repeatable: &[&str]) -> Option<&str> {
-        self.pairs.iter().enumerate().find_map(|(i, (n, _))| {
-            let repeated = !repeatable.contains(&n.as_str())
-                && self.pairs[..i].iter().any(|(earlier, _)| earlier == n);
-            repeated.then_some(n.as_str())
+        self.pairs().enumerate().find_map(|(i, (n, _))| {
+            let repeated =
+                !repeatable.contains(&n) && self.pairs().take(i).any(|(earlier, _)| earlier == n);
+            repeated.then_some(n)
         })
     }
 
     /// The single value of `name`, if present. Callers reject repeats first with
     /// [`Form::first_repeated`]; this returns the first value.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        let &(_, value) = self.pairs.iter().find(|&&(n, _)| self.at(n) == name)?;
+        Some(self.at(value))
     }
 }
 
@@ -100,52 +111,86 @@ impl Form {
 /// [`decode_component`]. Empty parts (`a=1&&b=2`) are skipped; a part without `=` is a name
 /// with an empty value, so it is dropped like any empty value.
 pub fn parse(body: &[u8], limits: FormLimits) -> Result<Form, FormError> {
+    let mut text = Vec::with_capacity(body.len());
     let mut pairs = Vec::new();
-    for part in body.split(|&b| b == b'&') {
-        if part.is_empty() {
-            continue;
+    let result = (|| {
+        for part in body.split(|&b| b == b'&') {
+            if part.is_empty() {
+                continue;
+            }
+            let (name, value) = match part.iter().position(|&b| b == b'=') {
+                Some(i) => (&part[..i], &part[i + 1..]),
+                None => (part, &b""[..]),
+            };
+            let mark = text.len();
+            let name = decode_into(name, &mut text)?;
+            let value = decode_into(value, &mut text)?;
+            if value.start == value.end {
+                text.truncate(mark);
+                continue;
+            }
+            if pairs.len() == limits.max_pairs {
+                return Err(FormError::TooManyPairs);
+            }
+            pairs.push((name, value));
         }
-        let (name, value) = match part.iter().position(|&b| b == b'=') {
-            Some(i) => (&part[..i], &part[i + 1..]),
-            None => (part, &b""[..]),
-        };
-        let name = decode_component(name)?;
-        let value = decode_component(value)?;
-        if value.is_empty() {
-            continue;
-        }
-        if pairs.len() == limits.max_pairs {
-            return Err(FormError::TooManyPairs);
-        }
-        pairs.push((name, value));
+        Ok(())
+    })();
+    if let Err(e) = result {
+        text.zeroize();
+        return Err(e);
     }
-    Ok(Form { pairs })
+    // Each part was checked as UTF-8 on its own, so the whole is UTF-8 too.
+    match String::from_utf8(text) {
+        Ok(text) => Ok(Form { text, pairs }),
+        Err(e) => {
+            e.into_bytes().zeroize();
+            Err(FormError::NotUtf8)
+        }
+    }
+}
+
+/// Decodes one component onto the end of `out` (as [`decode_component`] does) and returns
+/// where it landed. On an error `out` may hold part of it: the caller wipes `out`.
+fn decode_into(input: &[u8], out: &mut Vec<u8>) -> Result<Span, FormError> {
+    let start = out.len();
+    if !input.iter().any(|&b| b == b'+' || b == b'%') {
+        // Nothing to decode, the common case: one copy.
+        out.extend_from_slice(input);
+    } else {
+        let mut i = 0;
+        while let Some(&b) = input.get(i) {
+            match b {
+                b'+' => out.push(b' '),
+                b'%' => {
+                    let hi = input.get(i + 1).and_then(|&c| hex(c));
+                    let lo = input.get(i + 2).and_then(|&c| hex(c));
+                    match (hi, lo) {
+                        (Some(h), Some(l)) => out.push(h << 4 | l),
+                        _ => return Err(FormError::BadEscape),
+                    }
+                    i += 2;
+                }
+                _ => out.push(b),
+            }
+            i += 1;
+        }
+    }
+    let end = out.len();
+    std::str::from_utf8(&out[start..end]).map_err(|_| FormError::NotUtf8)?;
+    Ok(Span { start, end })
 }
 
 /// Decodes one form component per RFC 6749 Appendix B: `+` becomes a space, `%XX` becomes the
 /// byte `XX`, then the bytes are read as UTF-8. A stray `%` is an error.
 pub fn decode_component(input: &[u8]) -> Result<String, FormError> {
     let mut out = Vec::with_capacity(input.len());
-    let mut i = 0;
-    while let Some(&b) = input.get(i) {
-        match b {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hi = input.get(i + 1).and_then(|&c| hex(c));
-                let lo = input.get(i + 2).and_then(|&c| hex(c));
-                match (hi, lo) {
-                    (Some(h), Some(l)) => out.push(h << 4 | l),
-                    _ => return Err(FormError::BadEscape),
-                }
-                i += 2;
-            }
-            _ => out.push(b),
-        }
-        i += 1;
+    if let Err(e) = decode_into(input, &mut out) {
+        out.zeroize();
+        return Err(e);
     }
     String::from_utf8(out).map_err(|e| {
-        let mut bytes = e.into_bytes();
-        bytes.zeroize();
+        e.into_bytes().zeroize();
         FormError::NotUtf8
     })
 }

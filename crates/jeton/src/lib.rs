@@ -18,10 +18,10 @@
 //! use std::sync::{Arc, Mutex};
 //!
 //! // A toy store; use jeton-memory in real code.
-//! struct Clients(ClientRecord);
+//! struct Clients(Arc<ClientRecord>);
 //! #[async_trait::async_trait]
 //! impl ClientStore for Clients {
-//!     async fn client(&self, id: &ClientId) -> Result<Option<ClientRecord>, StoreError> {
+//!     async fn client(&self, id: &ClientId) -> Result<Option<Arc<ClientRecord>>, StoreError> {
 //!         Ok((id == &self.0.id).then(|| self.0.clone()))
 //!     }
 //! }
@@ -56,7 +56,7 @@
 //!     .scopes(Scope::parse("invoices:read").unwrap())
 //!     .build();
 //! let engine = Engine::builder(
-//!     Arc::new(Clients(client)),
+//!     Arc::new(Clients(Arc::new(client))),
 //!     Arc::new(OpaqueIssuer::new(Arc::new(Tokens::default()), rng)),
 //! ).random(std::sync::Arc::new(jeton::SystemRandom::new()))
 //! .build()

@@ -14,6 +14,7 @@ pub struct HeaderValues<'a> {
 
 impl<'a> HeaderValues<'a> {
     /// Adds one occurrence.
+    #[inline]
     pub fn push(&mut self, value: &'a [u8]) {
         if self.first.is_none() {
             self.first = Some(value);
@@ -22,11 +23,13 @@ impl<'a> HeaderValues<'a> {
     }
 
     /// The only value, if the field occurred exactly once.
+    #[inline]
     pub fn single(&self) -> Option<&'a [u8]> {
         if self.count == 1 { self.first } else { None }
     }
 
     /// How many times the field occurred.
+    #[inline]
     pub fn count(&self) -> usize {
         self.count
     }
@@ -98,6 +101,7 @@ impl fmt::Debug for RawRequest<'_> {
 
 impl<'a> RawRequest<'a> {
     /// A request with this method, body and time; no query, no headers, not secure.
+    #[inline]
     pub fn new(method: &'a str, body: &'a [u8], now: OffsetDateTime) -> Self {
         Self {
             method,
@@ -120,6 +124,7 @@ impl<'a> RawRequest<'a> {
     /// reading at the limit (or refused a larger `Content-Length`) and passes an empty body. The
     /// engine answers `400 invalid_request`, after its method and transport checks, exactly as
     /// for an oversize body it sees itself.
+    #[inline]
     pub fn body_too_large(mut self) -> Self {
         self.body_state = BodyState::TooLarge;
         self
@@ -127,24 +132,28 @@ impl<'a> RawRequest<'a> {
 
     /// Marks the body as unreadable (the connection failed mid-body, bad chunked framing): the
     /// engine answers `400 invalid_request`.
+    #[inline]
     pub fn body_unreadable(mut self) -> Self {
         self.body_state = BodyState::Unreadable;
         self
     }
 
     /// Sets the raw query component of the request URI (after `?`), if any.
+    #[inline]
     pub fn query(mut self, query: Option<&'a str>) -> Self {
         self.query = query;
         self
     }
 
     /// Adds one `Content-Type` header value (call once per occurrence).
+    #[inline]
     pub fn content_type(mut self, value: &'a [u8]) -> Self {
         self.content_type.push(value);
         self
     }
 
     /// Adds one `Authorization` header value (call once per occurrence).
+    #[inline]
     pub fn authorization(mut self, value: &'a [u8]) -> Self {
         self.authorization.push(value);
         self
@@ -153,6 +162,7 @@ impl<'a> RawRequest<'a> {
     /// Marks the connection itself as TLS (a listener that terminates TLS knows this). Whether
     /// that, or a trusted proxy's forwarded scheme, is required is the engine's
     /// [`Transport`](crate::Transport) setting.
+    #[inline]
     pub fn secure(mut self, secure: bool) -> Self {
         self.secure = secure;
         self
@@ -160,6 +170,7 @@ impl<'a> RawRequest<'a> {
 
     /// Sets the connection's peer address (`None` when unknown): the engine checks it against
     /// trusted proxies, and it is the source address for per-source limits.
+    #[inline]
     pub fn peer(mut self, peer: Option<IpAddr>) -> Self {
         self.peer = peer;
         self
@@ -167,6 +178,7 @@ impl<'a> RawRequest<'a> {
 
     /// Adds one `X-Forwarded-Proto` value (call once per occurrence, or per list element as
     /// received: the engine trusts only a single value).
+    #[inline]
     pub fn forwarded_proto(mut self, value: &'a [u8]) -> Self {
         self.forwarded_proto.push(value);
         self
@@ -175,6 +187,7 @@ impl<'a> RawRequest<'a> {
     /// Adds one `X-Forwarded-For` value (call once per occurrence). The engine uses it for the
     /// source address of per-source limits only when the peer is a trusted proxy
     /// ([`Transport::source`](crate::Transport::source)).
+    #[inline]
     pub fn forwarded_for(mut self, value: &'a [u8]) -> Self {
         self.forwarded_for.push(value);
         self
@@ -182,12 +195,14 @@ impl<'a> RawRequest<'a> {
 
     /// Adds one `DPoP` header value (RFC 9449 §4.1; call once per occurrence: the engine
     /// refuses more than one, §4.3).
+    #[inline]
     pub fn dpop(mut self, value: &'a [u8]) -> Self {
         self.dpop.push(value);
         self
     }
 
     /// The `DPoP` header values received.
+    #[inline]
     pub fn dpop_values(&self) -> &HeaderValues<'a> {
         &self.dpop
     }
@@ -195,17 +210,20 @@ impl<'a> RawRequest<'a> {
     /// The executor the adapter offers for slow verification (a bounded blocking pool), used
     /// unless the engine was built with its own
     /// ([`EngineBuilder::verify_executor`](crate::EngineBuilder::verify_executor)).
+    #[inline]
     pub fn verify_executor(mut self, executor: &'a (dyn VerifyExecutor + 'static)) -> Self {
         self.executor = Some(executor);
         self
     }
 
     /// The peer address, if the adapter knows it.
+    #[inline]
     pub fn peer_addr(&self) -> Option<IpAddr> {
         self.peer
     }
 
     /// The request time.
+    #[inline]
     pub fn now(&self) -> OffsetDateTime {
         self.now
     }

@@ -2,6 +2,7 @@
 
 use crate::audit::AuditEvent;
 use crate::error::ErrorCode;
+use std::borrow::Cow;
 use std::error::Error as StdError;
 use std::fmt;
 
@@ -13,7 +14,9 @@ use std::fmt;
 #[derive(Clone, PartialEq, Eq)]
 pub struct Response {
     status: u16,
-    headers: Vec<(&'static str, String)>,
+    /// Fixed values (`no-store`, `application/json`) are borrowed, so a response costs no
+    /// allocation per header and an adapter can hand them on without copying (issue 13).
+    headers: Vec<(&'static str, Cow<'static, str>)>,
     body: Vec<u8>,
 }
 
@@ -30,13 +33,16 @@ impl fmt::Debug for Response {
 impl Response {
     /// A JSON response with the no-store headers.
     pub(crate) fn json(status: u16, body: Vec<u8>) -> Self {
+        // Room for one more (`dpop-nonce`, `www-authenticate`, `retry-after`) without growing.
+        let mut headers = Vec::with_capacity(4);
+        headers.extend([
+            ("content-type", Cow::Borrowed("application/json")),
+            ("cache-control", Cow::Borrowed("no-store")),
+            ("pragma", Cow::Borrowed("no-cache")),
+        ]);
         Self {
             status,
-            headers: vec![
-                ("content-type", "application/json".to_owned()),
-                ("cache-control", "no-store".to_owned()),
-                ("pragma", "no-cache".to_owned()),
-            ],
+            headers,
             body,
         }
     }
@@ -46,8 +52,8 @@ impl Response {
         Self {
             status,
             headers: vec![
-                ("cache-control", "no-store".to_owned()),
-                ("pragma", "no-cache".to_owned()),
+                ("cache-control", Cow::Borrowed("no-store")),
+                ("pragma", Cow::Borrowed("no-cache")),
             ],
             body: Vec::new(),
         }
@@ -103,18 +109,22 @@ impl Response {
                 self
             }
             _ => Self::small_json(405, br#"{"error":"method_not_allowed"}"#)
-                .with_header("allow", "GET, HEAD".to_owned()),
+                .with_header("allow", "GET, HEAD"),
         }
     }
 
-    pub(crate) fn with_header(mut self, name: &'static str, value: String) -> Self {
-        self.headers.push((name, value));
+    pub(crate) fn with_header(
+        mut self,
+        name: &'static str,
+        value: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        self.headers.push((name, value.into()));
         self
     }
 
-    pub(crate) fn set_header(&mut self, name: &'static str, value: String) {
+    pub(crate) fn set_header(&mut self, name: &'static str, value: impl Into<Cow<'static, str>>) {
         self.remove_header(name);
-        self.headers.push((name, value));
+        self.headers.push((name, value.into()));
     }
 
     pub(crate) fn remove_header(&mut self, name: &str) {
@@ -131,8 +141,9 @@ impl Response {
         self.status
     }
 
-    /// The headers, lower-case names, in order.
-    pub fn headers(&self) -> &[(&'static str, String)] {
+    /// The headers, lower-case names, in order. A fixed value is borrowed
+    /// ([`Cow::Borrowed`]), so an adapter can pass it on without a copy.
+    pub fn headers(&self) -> &[(&'static str, Cow<'static, str>)] {
         &self.headers
     }
 
@@ -141,7 +152,7 @@ impl Response {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
     }
 
     /// The body bytes.
@@ -150,7 +161,7 @@ impl Response {
     }
 
     /// Takes the parts.
-    pub fn into_parts(self) -> (u16, Vec<(&'static str, String)>, Vec<u8>) {
+    pub fn into_parts(self) -> (u16, Vec<(&'static str, Cow<'static, str>)>, Vec<u8>) {
         (self.status, self.headers, self.body)
     }
 }

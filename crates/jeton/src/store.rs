@@ -7,6 +7,7 @@ use crate::secret::SecretVerifier;
 use crate::tokens::claims::{TokenDigest, TokenRecord};
 use crate::types::ClientId;
 use std::fmt::Write as _;
+use std::sync::Arc;
 use time::OffsetDateTime;
 
 /// Where registered clients live.
@@ -19,7 +20,10 @@ pub trait ClientStore: Send + Sync {
     ///
     /// Already validated by the engine: `id` is 1 to 255 `VSCHAR` characters. An unknown id is
     /// `Ok(None)`; `Err` is for infrastructure failure only, and becomes `500 server_error`.
-    async fn client(&self, id: &ClientId) -> Result<Option<ClientRecord>, StoreError>;
+    ///
+    /// The record comes back shared: a store that keeps records in memory hands out a
+    /// reference count instead of copying the record on every request.
+    async fn client(&self, id: &ClientId) -> Result<Option<Arc<ClientRecord>>, StoreError>;
 
     /// Replaces the verifier `old` of client `id` with `new`, after `old` has just verified a
     /// presented secret and is weaker than the engine's current policy (hash upgrade on login,

@@ -42,8 +42,15 @@ impl Clients {
 
 #[async_trait::async_trait]
 impl ClientStore for Clients {
-    async fn client(&self, id: &ClientId) -> Result<Option<ClientRecord>, StoreError> {
-        Ok(self.0.lock().unwrap().iter().find(|c| &c.id == id).cloned())
+    async fn client(&self, id: &ClientId) -> Result<Option<Arc<ClientRecord>>, StoreError> {
+        Ok(self
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|c| &c.id == id)
+            .cloned()
+            .map(Arc::new))
     }
 }
 
@@ -186,7 +193,7 @@ fn issue_9_a_token_of_a_disabled_or_removed_client_is_inactive() {
     assert!(block_on(introspector.introspect(&first)).unwrap().is_some());
 
     let id = ClientId::new(BASIC.id).unwrap();
-    let mut record = block_on(fixture.clients.client(&id)).unwrap().unwrap();
+    let mut record = Arc::unwrap_or_clone(block_on(fixture.clients.client(&id)).unwrap().unwrap());
     record.enabled = false;
     fixture.clients.put(record);
     assert_eq!(introspect(engine, &first), json!({"active": false}));

@@ -21,7 +21,7 @@ use time::OffsetDateTime;
 /// A client that proved who it is. Only [`authenticate`] makes one.
 #[derive(Debug)]
 pub(crate) struct AuthenticatedClient {
-    pub(crate) record: ClientRecord,
+    pub(crate) record: Arc<ClientRecord>,
 }
 
 /// The credentials found in a request, not yet checked against a store.
@@ -106,7 +106,7 @@ pub(crate) fn extract_credentials(
                 ));
             }
         };
-        let Ok(id) = ClientId::new(basic.client_id.as_str()) else {
+        let Ok(id) = ClientId::new(basic.client_id) else {
             return Err(Rejection::auth(
                 None,
                 Some(AuthMethod::ClientSecretBasic),
@@ -205,7 +205,7 @@ pub(crate) struct Authenticated {
 /// verification work whatever the record ([`CostModel`]).
 pub(crate) fn authenticate(
     creds: &SecretCredentials,
-    record: Option<ClientRecord>,
+    record: Option<Arc<ClientRecord>>,
     policy: &AuthnPolicy,
     now: OffsetDateTime,
 ) -> Result<Authenticated, Rejection> {
@@ -215,7 +215,7 @@ pub(crate) fn authenticate(
     let method = *method;
     let fail = |reason| Rejection::auth(Some(id.clone()), Some(method), reason);
 
-    let verified = policy.cost.verify(id, record.as_ref(), secret, now);
+    let verified = policy.cost.verify(id, record.as_deref(), secret, now);
     let (active_match, expired_match) = (verified.active.cloned(), verified.expired);
     let Some(record) = record else {
         return Err(fail(AuthFailure::UnknownClient));
@@ -317,7 +317,7 @@ impl Engine {
             allow_client_secret_post: self.config.allow_client_secret_post,
             pbkdf2_target: self.config.pbkdf2_target,
         };
-        let result = if policy.cost.is_slow(&creds.id, record.as_ref()) {
+        let result = if policy.cost.is_slow(&creds.id, record.as_deref()) {
             let job_creds = creds.clone();
             self.executor(req)
                 .execute(move || authenticate(&job_creds, record, &policy, now))
@@ -397,9 +397,14 @@ mod tests {
             pbkdf2_target: None,
         };
         let now = OffsetDateTime::UNIX_EPOCH;
-        let ok = authenticate(&creds("s3cret-s3cret"), Some(record.clone()), &policy, now);
+        let ok = authenticate(
+            &creds("s3cret-s3cret"),
+            Some(Arc::new(record.clone())),
+            &policy,
+            now,
+        );
         assert!(ok.is_ok_and(|a| a.client.record.id == record.id && a.upgrade.is_none()));
-        let wrong = authenticate(&creds("guess-guess"), Some(record), &policy, now);
+        let wrong = authenticate(&creds("guess-guess"), Some(Arc::new(record)), &policy, now);
         assert_eq!(reason(wrong), Some(AuthFailure::WrongSecret));
         let unknown = authenticate(&creds("s3cret-s3cret"), None, &policy, now);
         assert_eq!(reason(unknown), Some(AuthFailure::UnknownClient));

@@ -139,7 +139,7 @@ impl Engine {
             .client(&id)
             .await
             .map_err(|e| Rejection::infra(Some(id.clone()), "client_lookup", e))?;
-        let keys = self.registered_keys(record.as_ref()).await?;
+        let keys = self.registered_keys(record.as_deref()).await?;
         let (Some(issuer), Some(endpoints)) = (&self.config.issuer, &self.config.endpoints) else {
             // The builder refuses a replay store without an issuer; kept total.
             return Err(fail(AuthFailure::UnsupportedMethod));

@@ -208,7 +208,7 @@ impl Engine {
         Ok(Outcome {
             response,
             event: AuditEvent::TokenIssued {
-                client_id: client.id,
+                client_id: client.id.clone(),
                 scope,
                 audience,
                 expires_at,

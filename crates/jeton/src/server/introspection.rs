@@ -85,7 +85,7 @@ impl Engine {
         // RFC 7662 §2.1: "the endpoint MUST also require some form of authorization".
         if !caller.may_introspect {
             return Err(Rejection::auth(
-                Some(caller.id),
+                Some(caller.id.clone()),
                 Some(method),
                 AuthFailure::NotPermitted,
             ));
@@ -144,7 +144,7 @@ impl Engine {
         Ok(Outcome {
             response: Response::json(200, body),
             event: AuditEvent::TokenIntrospected {
-                caller: caller.id,
+                caller: caller.id.clone(),
                 active: token_client_id.is_some(),
                 token_client_id,
                 jti,

@@ -167,7 +167,7 @@ impl Engine {
         }
         let body = serde_json::to_vec(&serde_json::Value::Object(doc)).ok()?;
         let mut r = Response::json(200, body);
-        r.set_header("cache-control", "public, max-age=300".to_owned());
+        r.set_header("cache-control", "public, max-age=300");
         r.remove_header("pragma");
         Some(r)
     }
@@ -182,7 +182,7 @@ impl Engine {
         let jwks = self.issuer.jwks()?;
         let body = serde_json::to_vec(&jwks).ok()?;
         let mut r = Response::json(200, body);
-        r.set_header("cache-control", "public, max-age=300".to_owned());
+        r.set_header("cache-control", "public, max-age=300");
         r.remove_header("pragma");
         Some(r)
     }

@@ -8,6 +8,7 @@ use crate::server::engine::Engine;
 use crate::server::rejection::Rejection;
 use crate::tokens::Grant;
 use crate::types::{Resource, Scope};
+use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 
 impl Engine {
@@ -19,7 +20,7 @@ impl Engine {
         resources: Vec<Resource>,
         now: OffsetDateTime,
     ) -> Result<Grant, Rejection> {
-        let record: ClientRecord = client.record;
+        let record: Arc<ClientRecord> = client.record;
         let id = &record.id;
         // RFC 6749 §5.2 unauthorized_client: "not authorized to use this authorization grant
         // type".
@@ -85,7 +86,10 @@ impl Engine {
             .filter(|d| *d > Duration::ZERO)
             .unwrap_or(self.config.default_token_lifetime)
             .min(self.config.max_token_lifetime);
-        let subject = format!("{}{}", self.config.subject_prefix, id);
+        let prefix = &self.config.subject_prefix;
+        let mut subject = String::with_capacity(prefix.len() + id.as_str().len());
+        subject.push_str(prefix);
+        subject.push_str(id.as_str());
         Ok(Grant {
             client: record,
             subject,

@@ -23,6 +23,7 @@ use crate::server::authn::SecretCredentials;
 use crate::server::engine::Engine;
 use crate::server::rejection::Rejection;
 use crate::types::{ClientId, ClientSecret};
+use std::sync::Arc;
 
 /// The raw reading of a Basic `value`, when it differs from the decoded `id` and `secret`.
 pub(crate) fn raw_reading(
@@ -57,14 +58,8 @@ impl Engine {
     pub(crate) async fn resolve_raw_basic(
         &self,
         mut creds: SecretCredentials,
-    ) -> Result<(SecretCredentials, Option<ClientRecord>), Rejection> {
-        let lookup = |id: ClientId| async move {
-            self.clients
-                .client(&id)
-                .await
-                .map_err(|e| Rejection::infra(Some(id.clone()), "client_lookup", e))
-        };
-        let record = lookup(creds.id.clone()).await?;
+    ) -> Result<(SecretCredentials, Option<Arc<ClientRecord>>), Rejection> {
+        let record = self.lookup_client(&creds.id).await?;
         let Some((raw_id, raw_secret)) = creds.raw.take() else {
             return Ok((creds, record));
         };
@@ -74,7 +69,7 @@ impl Engine {
             }
             return Ok((creds, record));
         }
-        let raw_record = lookup(raw_id.clone()).await?;
+        let raw_record = self.lookup_client(&raw_id).await?;
         match (record, raw_record) {
             (Some(_), Some(_)) => Err(Rejection::auth(
                 Some(creds.id),
@@ -88,6 +83,14 @@ impl Engine {
             }
             (record, None) => Ok((creds, record)),
         }
+    }
+
+    /// The record of `id` (a shared reference, no copy); a store failure is `server_error`.
+    async fn lookup_client(&self, id: &ClientId) -> Result<Option<Arc<ClientRecord>>, Rejection> {
+        self.clients
+            .client(id)
+            .await
+            .map_err(|e| Rejection::infra(Some(id.clone()), "client_lookup", e))
     }
 }
 

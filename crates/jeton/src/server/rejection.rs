@@ -182,9 +182,7 @@ impl Rejection {
                 None,
             ),
             RejectionKind::MethodNotAllowed => {
-                response = response
-                    .with_status(405)
-                    .with_header("allow", "POST".to_owned());
+                response = response.with_status(405).with_header("allow", "POST");
                 (
                     AuditEvent::RequestRejected {
                         client_id: None,

@@ -29,7 +29,7 @@ impl Engine {
         let form = parse_post_form(&self.config, req, limit, &[])?;
         let creds = authn::extract_credentials(req, &form, self.config.keyauth.accept_raw_basic)?;
         let (caller, diagnostic) = self.authenticate_client(creds, req).await?;
-        let caller = caller.record.id;
+        let caller = caller.record.id.clone();
         let token = form.get("token").ok_or_else(|| {
             Rejection::policy(&caller, ErrorCode::InvalidRequest, desc::TOKEN_REQUIRED)
         })?;

@@ -16,7 +16,7 @@ use zeroize::Zeroize;
 /// and applying its policy; an issuer can trust every field.
 #[derive(Clone, Debug)]
 pub struct Grant {
-    pub(crate) client: ClientRecord,
+    pub(crate) client: Arc<ClientRecord>,
     pub(crate) subject: String,
     pub(crate) scope: Scope,
     pub(crate) requested_scope: Option<Scope>,

@@ -519,7 +519,7 @@ mod tests {
         let now = OffsetDateTime::from_unix_timestamp(1_767_225_600).unwrap();
         Grant {
             subject: "client:svc".into(),
-            client,
+            client: Arc::new(client),
             scope: if scope.is_empty() {
                 Scope::default()
             } else {

@@ -30,8 +30,8 @@ struct Clients(Vec<ClientRecord>);
 
 #[async_trait::async_trait]
 impl ClientStore for Clients {
-    async fn client(&self, id: &ClientId) -> Result<Option<ClientRecord>, StoreError> {
-        Ok(self.0.iter().find(|c| &c.id == id).cloned())
+    async fn client(&self, id: &ClientId) -> Result<Option<Arc<ClientRecord>>, StoreError> {
+        Ok(self.0.iter().find(|c| &c.id == id).cloned().map(Arc::new))
     }
 }
 
