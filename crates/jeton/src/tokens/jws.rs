@@ -24,6 +24,14 @@ pub fn sign_jwt(key: &SigningKey, typ: &str, claims: &Value) -> Result<String, S
 
 /// Signs `payload` under the header `{"alg", "typ", "kid"}`.
 pub(crate) fn encode_jwt(key: &SigningKey, typ: &str, payload: &[u8]) -> Result<String, SignError> {
+    compact(key, &encoded_header(key, typ)?, payload)
+}
+
+/// The protected header `{"alg", "typ", "kid"}` of a JWT signed by `key` (RFC 7515 §4.1.1,
+/// §4.1.4, §4.1.9), base64url-encoded: the first part of every such JWS, the same bytes for
+/// every token of one key and `typ`, so [`crate::JwtIssuer`] computes it once per key set
+/// ([`KeySet::at_jwt_header`](crate::tokens::key_set::KeySet::at_jwt_header)).
+pub(crate) fn encoded_header(key: &SigningKey, typ: &str) -> Result<String, SignError> {
     #[derive(serde::Serialize)]
     struct Header<'a> {
         alg: &'static str,
@@ -36,7 +44,7 @@ pub(crate) fn encode_jwt(key: &SigningKey, typ: &str, payload: &[u8]) -> Result<
         kid: key.kid(),
     };
     let header = serde_json::to_vec(&header).map_err(|_| SignError)?;
-    sign_compact(key, &header, payload)
+    Ok(B64URL.encode(header))
 }
 
 /// Signs `payload` under exactly these `header` bytes and returns the compact serialization
@@ -45,8 +53,22 @@ pub(crate) fn encode_jwt(key: &SigningKey, typ: &str, payload: &[u8]) -> Result<
 /// Nothing is checked: the header need not even be JSON. For tests and fuzzing, which need
 /// correctly signed tokens with wrong contents; use [`sign_jwt`] otherwise.
 pub fn sign_compact(key: &SigningKey, header: &[u8], payload: &[u8]) -> Result<String, SignError> {
-    let mut out = String::with_capacity((header.len() + payload.len()) * 4 / 3 + 400);
-    B64URL.encode_string(header, &mut out);
+    compact(key, &B64URL.encode(header), payload)
+}
+
+/// Signs `payload` under a header already base64url-encoded (`encoded_header`): the compact
+/// serialization, written into one `String` allocated once at its final size.
+pub(crate) fn compact(
+    key: &SigningKey,
+    encoded_header: &str,
+    payload: &[u8],
+) -> Result<String, SignError> {
+    // Only a capacity: an overflow (impossible for a token) would merely let the String grow.
+    let b64_len = |n: usize| base64::encoded_len(n, false).unwrap_or(0);
+    let mut out = String::with_capacity(
+        encoded_header.len() + 1 + b64_len(payload.len()) + 1 + b64_len(key.signature_len()),
+    );
+    out.push_str(encoded_header);
     out.push('.');
     B64URL.encode_string(payload, &mut out);
     let signature = key.sign(out.as_bytes())?;

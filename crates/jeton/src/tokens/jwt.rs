@@ -39,7 +39,6 @@ use crate::issuer_id::IssuerId;
 use crate::secret::RandomSource;
 use crate::store::{RevocationList, TokenStore};
 use crate::tokens::algorithm::Algorithm;
-use crate::tokens::claims::Confirmation;
 use crate::tokens::issuer::{
     AccessToken, Grant, LocalValidation, TokenHandle, TokenInfo, TokenIssuer,
 };
@@ -49,6 +48,7 @@ use crate::tokens::key_set::{Jwks, KeySet, LiveKeys, Swap};
 use crate::tokens::keys::SignError;
 use crate::tokens::opaque::OpaqueIssuer;
 use crate::tokens::verified::{TokenKey, VerifiedTokens};
+use crate::types::{Resource, Scope};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use serde_json::{Map, Value};
@@ -258,21 +258,19 @@ impl JwtIssuer {
     }
 
     /// Builds the claims and signs them.
+    ///
+    /// Every token pays for this besides its signature, so it allocates only what it returns
+    /// and one payload buffer: the claims borrow from the grant (no `serde_json::Value`), the
+    /// header comes encoded from the key set, and the token is written into one `String` of
+    /// its final size ([`jws::compact`]).
     fn mint(&self, grant: &Grant) -> Result<(String, String), IssueError> {
         // RFC 9068 §2.2: `aud` is REQUIRED. never the client id.
-        let aud = match grant.audience() {
-            [] => {
-                return Err(IssueError::msg(
-                    "no audience for a JWT access token (RFC 9068 §2.2): configure the engine's default audience",
-                ));
-            }
-            [one] => Value::String(one.as_str().to_owned()),
-            many => Value::Array(
-                many.iter()
-                    .map(|r| Value::String(r.as_str().to_owned()))
-                    .collect(),
-            ),
-        };
+        let audience = grant.audience();
+        if audience.is_empty() {
+            return Err(IssueError::msg(
+                "no audience for a JWT access token (RFC 9068 §2.2): configure the engine's default audience",
+            ));
+        }
         let extra = match &self.hook {
             Some(hook) => {
                 let extra = hook.claims(grant.client(), grant);
@@ -284,52 +282,109 @@ impl JwtIssuer {
                         "custom claims hook returned a registered claim",
                     ));
                 }
-                extra
+                Some(extra)
             }
-            None => Map::new(),
+            None => None,
         };
         // RFC 9068 §2.2 `jti`; RFC 6749 §10.10: unguessable, at least 128 bits.
         let mut jti = [0u8; JTI_BYTES];
         self.rng.fill(&mut jti).map_err(IssueError::new)?;
         let jti = B64URL.encode(jti);
 
-        #[derive(serde::Serialize)]
-        struct Claims<'a> {
-            iss: &'a str,
-            sub: &'a str,
-            aud: Value,
-            exp: i64,
-            iat: i64,
-            jti: &'a str,
-            client_id: &'a str,
-            // RFC 9068 §2.2.3: "scope" as a space-delimited string (RFC 8693 §4.2).
-            #[serde(skip_serializing_if = "Option::is_none")]
-            scope: Option<String>,
-            // RFC 9449 §6.1: a DPoP-bound token's key thumbprint.
-            #[serde(skip_serializing_if = "Option::is_none")]
-            cnf: Option<Value>,
-            #[serde(flatten)]
-            extra: &'a Map<String, Value>,
-        }
         let claims = Claims {
             iss: self.issuer.as_str(),
             sub: grant.subject(),
-            aud,
+            aud: Audience(audience),
             exp: grant.expires_at().unix_timestamp(),
             iat: grant.issued_at().unix_timestamp(),
             jti: &jti,
             client_id: grant.client_id().as_str(),
-            scope: (!grant.scope().is_empty()).then(|| grant.scope().to_string()),
-            cnf: grant.confirmation().map(Confirmation::to_value),
-            extra: &extra,
+            scope: (!grant.scope().is_empty()).then_some(ScopeClaim(grant.scope())),
+            cnf: grant.confirmation().map(|c| Cnf { jkt: &c.jkt }),
+            extra: extra.as_ref(),
         };
-        let payload = serde_json::to_vec(&claims).map_err(IssueError::new)?;
+        let mut payload = Vec::with_capacity(claims.size_hint());
+        serde_json::to_writer(&mut payload, &claims).map_err(IssueError::new)?;
         // RFC 9068 §2.1: `typ` MUST be `at+jwt`; `kid` names a key in the published JWKS.
         let keys = self.keys.0.load();
-        let token = jws::encode_jwt(keys.active(), AT_JWT_TYPE, &payload)
+        let header = keys.at_jwt_header().map_err(IssueError::new)?;
+        let token = jws::compact(keys.active(), header, &payload)
             .map_err(|e: SignError| IssueError::new(e))?;
         Ok((token, jti))
     }
+}
+
+/// The claims of a JWT access token, borrowed from the grant (RFC 9068 §2.2), serialized as
+/// one JSON object in this order.
+#[derive(serde::Serialize)]
+struct Claims<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    aud: Audience<'a>,
+    exp: i64,
+    iat: i64,
+    jti: &'a str,
+    client_id: &'a str,
+    // RFC 9068 §2.2.3: "scope" as a space-delimited string (RFC 8693 §4.2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<ScopeClaim<'a>>,
+    // RFC 9449 §6.1: a DPoP-bound token's key thumbprint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cnf: Option<Cnf<'a>>,
+    #[serde(flatten)]
+    extra: Option<&'a Map<String, Value>>,
+}
+
+impl Claims<'_> {
+    /// About the length of the JSON: the strings plus the names, punctuation and numbers
+    /// around them (under 160 bytes), so the payload buffer is allocated once.
+    fn size_hint(&self) -> usize {
+        let aud: usize = self.aud.0.iter().map(|r| r.as_str().len() + 3).sum();
+        let scope = self
+            .scope
+            .as_ref()
+            .map_or(0, |s| s.0.iter().map(|t| t.as_str().len() + 1).sum());
+        let cnf = self.cnf.as_ref().map_or(0, |c| c.jkt.len() + 16);
+        // Custom claims are not measured: their buffer just grows past this.
+        let extra = if self.extra.is_some() { 128 } else { 0 };
+        160 + self.iss.len()
+            + self.sub.len()
+            + self.jti.len()
+            + self.client_id.len()
+            + aud
+            + scope
+            + cnf
+            + extra
+    }
+}
+
+/// `aud` (RFC 7519 §4.1.3): one audience is a JSON string, several an array of strings.
+struct Audience<'a>(&'a [Resource]);
+
+impl serde::Serialize for Audience<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            [one] => s.serialize_str(one.as_str()),
+            many => s.collect_seq(many.iter().map(Resource::as_str)),
+        }
+    }
+}
+
+/// `scope`: the granted scope's wire form (RFC 6749 §3.3), written straight into the JSON
+/// string rather than first into a `String` of its own.
+struct ScopeClaim<'a>(&'a Scope);
+
+impl serde::Serialize for ScopeClaim<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self.0)
+    }
+}
+
+/// `cnf` (RFC 7800 §3.1) of a DPoP-bound token: `{"jkt": ...}` (RFC 9449 §6.1), as
+/// [`Confirmation::to_value`](crate::Confirmation::to_value) gives it.
+#[derive(serde::Serialize)]
+struct Cnf<'a> {
+    jkt: &'a str,
 }
 
 #[async_trait::async_trait]
@@ -454,6 +509,7 @@ mod tests {
     use super::*;
     use crate::secret::SystemRandom;
     use crate::tokens::algorithm::Algorithm;
+    use crate::tokens::claims::Confirmation;
     use crate::tokens::keys::SigningKey;
     use crate::types::{ClientId, Resource, Scope};
     use time::{Duration, OffsetDateTime};
@@ -511,6 +567,142 @@ mod tests {
         assert_eq!(h["kid"], i.keys().active().kid());
         assert!(i.jwk_set().get(h["kid"].as_str().unwrap()).is_some());
         assert_eq!(TokenIssuer::jwks(&i), Some(i.jwk_set().to_value()));
+    }
+
+    /// The header and claims as serde_json writes them from `Value`s: what `mint` wrote
+    /// before it borrowed from the grant and took the header from the key set.
+    fn reference_parts(i: &JwtIssuer, g: &Grant, jti: &str) -> (Vec<u8>, Vec<u8>) {
+        #[derive(serde::Serialize)]
+        struct Header<'a> {
+            alg: &'static str,
+            typ: &'a str,
+            kid: &'a str,
+        }
+        #[derive(serde::Serialize)]
+        struct Claims<'a> {
+            iss: &'a str,
+            sub: &'a str,
+            aud: Value,
+            exp: i64,
+            iat: i64,
+            jti: &'a str,
+            client_id: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            scope: Option<String>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            cnf: Option<Value>,
+            #[serde(flatten)]
+            extra: &'a Map<String, Value>,
+        }
+        let keys = i.keys();
+        let header = Header {
+            alg: keys.active().algorithm().as_str(),
+            typ: AT_JWT_TYPE,
+            kid: keys.active().kid(),
+        };
+        let aud = match g.audience() {
+            [one] => Value::String(one.as_str().to_owned()),
+            many => Value::Array(
+                many.iter()
+                    .map(|r| Value::String(r.as_str().to_owned()))
+                    .collect(),
+            ),
+        };
+        let extra = i
+            .hook
+            .as_ref()
+            .map(|h| h.claims(g.client(), g))
+            .unwrap_or_default();
+        let claims = Claims {
+            iss: i.issuer.as_str(),
+            sub: g.subject(),
+            aud,
+            exp: g.expires_at().unix_timestamp(),
+            iat: g.issued_at().unix_timestamp(),
+            jti,
+            client_id: g.client_id().as_str(),
+            scope: (!g.scope().is_empty()).then(|| g.scope().to_string()),
+            cnf: g.confirmation().map(Confirmation::to_value),
+            extra: &extra,
+        };
+        (
+            serde_json::to_vec(&header).unwrap(),
+            serde_json::to_vec(&claims).unwrap(),
+        )
+    }
+
+    /// Issue 13: the precomputed header and the borrowed claims are byte for byte what
+    /// serde_json writes from owned values, for every shape of `aud`, `scope`, `cnf` and custom
+    /// claims, with every algorithm, and the key set's header follows a rotation.
+    #[test]
+    fn minted_header_and_claims_are_the_serde_json_bytes() {
+        let with_hook = |b: JwtIssuerBuilder| {
+            b.custom_claims(|c: &ClientRecord, _: &Grant| {
+                let mut m = Map::new();
+                m.insert("tenant".into(), Value::String(format!("t\"{}\n", c.id)));
+                m.insert("a_roles".into(), serde_json::json!(["x", 1, null]));
+                m
+            })
+        };
+        let mut dpop = grant(&["https://api.example.com/"], "read");
+        dpop.confirmation = Some(Confirmation::jkt(
+            "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I",
+        ));
+        let grants = [
+            grant(&["https://api.example.com/"], "read write"),
+            grant(&["https://a.example/", "https://b.example/?q=\"x\""], ""),
+            dpop,
+        ];
+        for alg in [Algorithm::Es256, Algorithm::EdDsa] {
+            let key = || SigningKey::generate(alg).unwrap();
+            let rng: Arc<dyn RandomSource> = Arc::new(SystemRandom::new());
+            let iss = IssuerId::new("https://as.example.com/tenant-1").unwrap();
+            let plain = JwtIssuer::builder(iss.clone(), KeySet::new(key()), rng.clone());
+            let hooked = with_hook(JwtIssuer::builder(iss, KeySet::new(key()), rng));
+            for i in [plain.build().unwrap(), hooked.build().unwrap()] {
+                for round in 0..2 {
+                    for g in &grants {
+                        let (token, jti) = i.mint(g).unwrap();
+                        let (header, claims) = reference_parts(&i, g, &jti);
+                        let mut it = token.split('.');
+                        assert_eq!(B64URL.decode(it.next().unwrap()).unwrap(), header);
+                        assert_eq!(B64URL.decode(it.next().unwrap()).unwrap(), claims);
+                        let set = i.keys();
+                        assert_eq!(set.at_jwt_header().unwrap(), B64URL.encode(&header));
+                        let signing_input = token.rsplit_once('.').unwrap().0;
+                        let signature = B64URL.decode(it.next().unwrap()).unwrap();
+                        assert!(
+                            set.active()
+                                .verifying_key()
+                                .verify(signing_input.as_bytes(), &signature)
+                        );
+                        assert_eq!(token.len(), token.capacity(), "sized once");
+                    }
+                    if round == 0 {
+                        // A rotated set encodes its new active key's header, not the old one's.
+                        let old = i.keys().active().kid().to_owned();
+                        let rotated = KeySet::new(key())
+                            .with_verification_key(i.keys().active().verifying_key().clone())
+                            .unwrap();
+                        i.replace_keys(rotated);
+                        assert_ne!(i.keys().active().kid(), old);
+                    }
+                }
+            }
+        }
+        // `KeySet::rotate` on a set whose header was already encoded forgets it.
+        let (a, b) = (
+            SigningKey::generate(Algorithm::Es256).unwrap(),
+            SigningKey::generate(Algorithm::EdDsa).unwrap(),
+        );
+        let set = KeySet::new(a);
+        let first = set.at_jwt_header().unwrap().to_owned();
+        let set = set.rotate(b).unwrap();
+        assert_eq!(
+            set.at_jwt_header().unwrap(),
+            jws::encoded_header(set.active(), AT_JWT_TYPE).unwrap()
+        );
+        assert_ne!(set.at_jwt_header().unwrap(), first);
     }
 
     #[test]

@@ -1,9 +1,14 @@
 //! Key sets: the public keys as a JSON Web Key Set (RFC 7517 §5), and the signing set that
 //! rotates with overlap (RFC 9700 §2.6).
 
-use crate::tokens::keys::{KeyError, MAX_JWKS_BYTES, MAX_JWKS_KEYS, SigningKey, VerifyingKey};
+use crate::tokens::jws;
+use crate::tokens::jwt::AT_JWT_TYPE;
+use crate::tokens::keys::{
+    KeyError, MAX_JWKS_BYTES, MAX_JWKS_KEYS, SignError, SigningKey, VerifyingKey,
+};
 use serde_json::{Value, json};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::fmt;
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 /// A JSON Web Key Set of public keys (RFC 7517 §5), unique by `kid`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -104,10 +109,22 @@ pub(crate) fn jwk_members(json: &[u8]) -> Result<Vec<Value>, KeyError> {
 /// 3. After the longest token lifetime (plus leeway) has passed, `set.retire(old_kid)`.
 ///
 /// `Debug` prints the `kid`s only.
-#[derive(Debug)]
 pub struct KeySet {
     active: SigningKey,
     others: Vec<VerifyingKey>,
+    /// The active key's JWT access token header, base64url ([`KeySet::at_jwt_header`]): the
+    /// same for every token it signs, so encoded at the first one rather than for each. Reset
+    /// whenever `active` changes.
+    at_jwt_header: OnceLock<String>,
+}
+
+impl fmt::Debug for KeySet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeySet")
+            .field("active", &self.active)
+            .field("others", &self.others)
+            .finish()
+    }
 }
 
 impl KeySet {
@@ -116,6 +133,7 @@ impl KeySet {
         Self {
             active,
             others: Vec::new(),
+            at_jwt_header: OnceLock::new(),
         }
     }
 
@@ -143,6 +161,7 @@ impl KeySet {
             return Err(KeyError::DuplicateKid);
         }
         let old = std::mem::replace(&mut self.active, next);
+        self.at_jwt_header = OnceLock::new();
         self.others.insert(0, old.verifying_key().clone());
         Ok(self)
     }
@@ -158,6 +177,17 @@ impl KeySet {
     /// The key that signs.
     pub fn active(&self) -> &SigningKey {
         &self.active
+    }
+
+    /// The protected header of the JWT access tokens the active key signs,
+    /// `{"alg","typ":"at+jwt","kid"}` base64url-encoded (RFC 9068 §2.1): encoded at the first
+    /// call and kept, since it never changes for one key.
+    pub(crate) fn at_jwt_header(&self) -> Result<&str, SignError> {
+        if let Some(header) = self.at_jwt_header.get() {
+            return Ok(header);
+        }
+        let header = jws::encoded_header(&self.active, AT_JWT_TYPE)?;
+        Ok(self.at_jwt_header.get_or_init(|| header))
     }
 
     /// Whether a key with this `kid` is in the set.

@@ -442,19 +442,47 @@ impl SigningKey {
     }
 
     /// Signs `message` (the JWS signing input) with this key's algorithm.
-    pub(crate) fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignError> {
+    pub(crate) fn sign(&self, message: &[u8]) -> Result<Signature, SignError> {
         match &self.pair {
+            // ring returns ECDSA and Ed25519 signatures by value: kept as they are rather than
+            // copied into a `Vec`, since every JWT issued pays for this call.
             Pair::Es256(k) => k
                 .sign(&self.rng, message)
-                .map(|s| s.as_ref().to_vec())
+                .map(Signature::Ring)
                 .map_err(|_| SignError),
-            Pair::EdDsa(k) => Ok(k.sign(message).as_ref().to_vec()),
+            Pair::EdDsa(k) => Ok(Signature::Ring(k.sign(message))),
             Pair::Rs256(k) => {
                 let mut out = vec![0u8; k.public().modulus_len()];
                 k.sign(&sig::RSA_PKCS1_SHA256, &self.rng, message, &mut out)
                     .map_err(|_| SignError)?;
-                Ok(out)
+                Ok(Signature::Rsa(out))
             }
+        }
+    }
+
+    /// The length in bytes of this key's signatures, so a JWS can be sized before signing.
+    pub(crate) fn signature_len(&self) -> usize {
+        match &self.pair {
+            // RFC 7518 §3.4: R || S, 32 bytes each for P-256; RFC 8032 §5.1.6: 64 bytes.
+            Pair::Es256(_) | Pair::EdDsa(_) => 64,
+            Pair::Rs256(k) => k.public().modulus_len(),
+        }
+    }
+}
+
+/// A signature made by a [`SigningKey`]: its bytes through `AsRef<[u8]>`.
+pub(crate) enum Signature {
+    /// ECDSA P-256 (fixed-width `R || S`) or Ed25519, as ring returns them (no allocation).
+    Ring(sig::Signature),
+    /// RSASSA-PKCS1-v1_5, the size of the modulus.
+    Rsa(Vec<u8>),
+}
+
+impl AsRef<[u8]> for Signature {
+    fn as_ref(&self) -> &[u8] {
+        match self {
+            Self::Ring(s) => s.as_ref(),
+            Self::Rsa(s) => s,
         }
     }
 }
@@ -514,8 +542,9 @@ mod tests {
             let back = VerifyingKey::from_jwk(&jwk).unwrap();
             assert_eq!(&back, k.verifying_key());
             let sig = k.sign(b"msg").unwrap();
-            assert!(back.verify(b"msg", &sig));
-            assert!(!back.verify(b"msh", &sig));
+            assert_eq!(sig.as_ref().len(), k.signature_len());
+            assert!(back.verify(b"msg", sig.as_ref()));
+            assert!(!back.verify(b"msh", sig.as_ref()));
         }
     }
 
