@@ -125,6 +125,7 @@ mod client;
 mod error;
 mod form;
 mod issuer_id;
+mod random;
 mod request;
 mod response;
 mod secret;
@@ -146,6 +147,7 @@ pub use client::{
 };
 pub use error::{ConfigError, ErrorCode, IssueError, StoreError};
 pub use issuer_id::IssuerId;
+pub use random::{BatchedRandom, RandomError, RandomSource, SystemRandom};
 pub use request::{HeaderValues, RawRequest};
 pub use resource::{
     BearerConfigError, BearerError, BearerFailure, BearerValidator, BearerValidatorBuilder,
@@ -154,9 +156,8 @@ pub use resource::{
 };
 pub use response::{Diagnostic, Header, Outcome, Response};
 pub use secret::{
-    DecoyKind, PBKDF2_DEFAULT_ITERATIONS, PBKDF2_MIN_ITERATIONS, RandomError, RandomSource,
-    SECRET_PREFIX, SecretVerifier, SystemRandom, TOKEN_PREFIX, VerifierParseError, generate_secret,
-    is_generated_secret,
+    DecoyKind, PBKDF2_DEFAULT_ITERATIONS, PBKDF2_MIN_ITERATIONS, SECRET_PREFIX, SecretVerifier,
+    TOKEN_PREFIX, VerifierParseError, generate_secret, is_generated_secret,
 };
 pub use server::{
     AuthLimiter, BoundedLimiter, Budget, CostProfile, Endpoints, Engine, EngineBuilder, Inline,

@@ -11,6 +11,7 @@
 //! hash is enough for a secret with 256 bits of entropy: nothing can be brute-forced from it.
 //! A human-chosen secret needs the slow KDF. There is no bcrypt and so no 72-byte truncation.
 
+use crate::random::{RandomError, RandomSource};
 use crate::types::ClientSecret;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
@@ -18,41 +19,6 @@ use ring::{digest, hmac, pbkdf2};
 use std::fmt;
 use std::num::NonZeroU32;
 use std::str::FromStr;
-
-/// A source of cryptographically secure random bytes, injected into the parts of jeton that
-/// need randomness so that the core never reaches for one itself and tests can be
-/// deterministic.
-pub trait RandomSource: Send + Sync {
-    /// Fills `dest` with random bytes.
-    fn fill(&self, dest: &mut [u8]) -> Result<(), RandomError>;
-}
-
-/// The random source failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("random source failed")]
-pub struct RandomError;
-
-/// The operating system's CSPRNG, read on every call (no user-space buffer, so no state to
-/// duplicate across a `fork`).
-///
-/// It goes through the C library's `getrandom` (the `getrandom` crate), not a raw system call:
-/// with Linux 6.11+ and glibc 2.41+ that is the vDSO generator, which costs a few tens of
-/// nanoseconds instead of a system call per token.
-#[derive(Clone, Debug, Default)]
-pub struct SystemRandom(());
-
-impl SystemRandom {
-    /// A handle to the OS random source.
-    pub fn new() -> Self {
-        Self(())
-    }
-}
-
-impl RandomSource for SystemRandom {
-    fn fill(&self, dest: &mut [u8]) -> Result<(), RandomError> {
-        getrandom::fill(dest).map_err(|_| RandomError)
-    }
-}
 
 /// The default PBKDF2-HMAC-SHA256 iteration count (OWASP Password Storage Cheat Sheet, 2023).
 pub const PBKDF2_DEFAULT_ITERATIONS: u32 = 600_000;
@@ -355,6 +321,7 @@ pub fn generate_secret(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::random::SystemRandom;
 
     pub(crate) struct Counter(std::sync::atomic::AtomicU8);
     impl RandomSource for Counter {

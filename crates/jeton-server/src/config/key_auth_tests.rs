@@ -156,7 +156,7 @@ fn rfc9449_8_nodes_with_one_key_file_make_the_same_nonces_others_do_not() {
     )
     .unwrap();
     let per_process = check(&with_dpop("nonces = true\n")).unwrap();
-    let rng = SystemRandom::new();
+    let rng = jeton::SystemRandom::new();
     let now = OffsetDateTime::now_utc();
     let current = |s: &Settings| s.dpop_nonces(&rng).unwrap().expect("nonces").current(now);
     assert_eq!(current(&shared), current(&shared), "one key: one nonce");

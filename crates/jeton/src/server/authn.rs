@@ -365,7 +365,7 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secret::SystemRandom;
+    use crate::random::SystemRandom;
     use crate::server::cost::CostProfile;
 
     fn creds(secret: &str) -> SecretCredentials {

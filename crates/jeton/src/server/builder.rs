@@ -3,7 +3,8 @@
 use crate::error::ConfigError;
 use crate::form::FormLimits;
 use crate::issuer_id::IssuerId;
-use crate::secret::{DecoyKind, RandomSource};
+use crate::random::RandomSource;
+use crate::secret::DecoyKind;
 use crate::server::authn_key::KeyAuthConfig;
 use crate::server::cost::{CostModel, CostProfile};
 use crate::server::engine::Engine;

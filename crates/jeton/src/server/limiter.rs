@@ -17,7 +17,7 @@
 //! [`BoundedLimiter`]'s docs say how its memory stays bounded and why collisions are safe.
 
 use crate::ClientId;
-use crate::secret::{RandomError, RandomSource};
+use crate::random::{RandomError, RandomSource};
 use siphasher::sip128::{Hasher128 as _, SipHasher24};
 use std::fmt;
 use std::hash::Hasher as _;

@@ -28,7 +28,7 @@ pub use routes::{Route, RouteKind};
 pub use verify::{Inline, Overloaded, VerifyExecutor, VerifyJob};
 
 pub(crate) mod internal {
-    use crate::secret::RandomSource;
+    use crate::random::RandomSource;
     use crate::store::TokenStore;
     use crate::tokens::{JwtConfigError, JwtIssuerBuilder, TokenFormat, TokenIssuer};
     use std::sync::Arc;

@@ -36,7 +36,7 @@
 use crate::client::ClientRecord;
 use crate::error::IssueError;
 use crate::issuer_id::IssuerId;
-use crate::secret::RandomSource;
+use crate::random::RandomSource;
 use crate::store::{RevocationList, TokenStore};
 use crate::tokens::algorithm::Algorithm;
 use crate::tokens::issuer::{
@@ -507,7 +507,7 @@ impl FromStr for TokenFormat {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secret::SystemRandom;
+    use crate::random::SystemRandom;
     use crate::tokens::algorithm::Algorithm;
     use crate::tokens::claims::Confirmation;
     use crate::tokens::keys::SigningKey;

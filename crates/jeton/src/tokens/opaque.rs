@@ -6,7 +6,8 @@
 //! hit.
 
 use crate::error::IssueError;
-use crate::secret::{RandomSource, TOKEN_PREFIX, is_well_formed, prefixed_random};
+use crate::random::RandomSource;
+use crate::secret::{TOKEN_PREFIX, is_well_formed, prefixed_random};
 use crate::store::TokenStore;
 use crate::tokens::claims::{TokenDigest, TokenRecord};
 use crate::tokens::issuer::{
