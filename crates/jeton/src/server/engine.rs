@@ -169,19 +169,26 @@ impl Engine {
 
         let mut grant = self.authorize(client, requested_scope, resources, req.now)?;
         grant.confirmation = confirmation;
-        let token = self
+        let mut token = self
             .issuer
             .issue(&grant)
             .await
             .map_err(|e| Rejection::infra(Some(grant.client_id().clone()), "issue_token", e))?;
 
+        /// The scope's wire form written straight into the body, without a `String` first.
+        struct Joined<'a>(&'a Scope);
+        impl serde::Serialize for Joined<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self.0)
+            }
+        }
         #[derive(serde::Serialize)]
         struct Body<'a> {
             access_token: &'a str,
             token_type: &'static str,
             expires_in: i64,
             #[serde(skip_serializing_if = "Option::is_none")]
-            scope: Option<String>,
+            scope: Option<Joined<'a>>,
         }
         // RFC 6749 §3.3, §5.1: the granted scope is always returned when not empty, which covers
         // "MUST include if it differs from the requested one".
@@ -189,11 +196,14 @@ impl Engine {
             access_token: token.expose(),
             token_type: token.token_type().as_str(),
             expires_in: token.expires_in().whole_seconds(),
-            scope: (!grant.scope.is_empty()).then(|| grant.scope.to_string()),
+            scope: (!grant.scope.is_empty()).then_some(Joined(&grant.scope)),
         };
-        let body = serde_json::to_vec(&body)
+        // Sized once: the token plus the other members fit without the buffer regrowing.
+        let mut out = Vec::with_capacity(token.expose().len() + 96 + grant.scope.len() * 16);
+        serde_json::to_writer(&mut out, &body)
             .map_err(|e| Rejection::infra(Some(grant.client_id().clone()), "render", e))?;
-        let jti = token.jti().map(str::to_owned);
+        let body = out;
+        let jti = token.take_jti();
         let Grant {
             client,
             scope,

@@ -157,6 +157,11 @@ impl AccessToken {
         self.jti.as_deref()
     }
 
+    /// Takes its identifier out (for the audit event), leaving `None`: no copy of the string.
+    pub fn take_jti(&mut self) -> Option<String> {
+        self.jti.take()
+    }
+
     /// The token value. Never log it.
     pub fn expose(&self) -> &str {
         &self.value
