@@ -8,8 +8,9 @@
 use actix_web::HttpResponse;
 use actix_web::web::{self, ServiceConfig};
 use jeton_actix::jeton::{
-    self, Algorithm, ClientId, ClientRecord, Engine, IssuerId, JwtIssuer, KeySet, OpaqueIssuer,
-    RequireScope, Resource, Scope, SigningKey, SystemRandom, TokenFormat, TokenIssuer,
+    self, Algorithm, BatchedRandom, ClientId, ClientRecord, Engine, IssuerId, JwtIssuer, KeySet,
+    OpaqueIssuer, RequireScope, Resource, Scope, SigningKey, SystemRandom, TokenFormat,
+    TokenIssuer,
 };
 use jeton_actix::{AccessTokenMiddleware, Transport, ValidatedToken, configure, token_endpoint};
 use jeton_memory::{MemoryClientStore, MemoryRevocationList, MemoryTokenStore, TokenLimits};
@@ -37,7 +38,9 @@ pub fn app(
     base: &str,
     format: TokenFormat,
 ) -> Result<(impl Fn(&mut ServiceConfig) + Clone + Send + 'static, Demo), Box<dyn Error>> {
-    let rng: Arc<SystemRandom> = Arc::new(SystemRandom::new());
+    // Token and `jti` randomness in per-thread batches of the OS generator: fine for a server
+    // that never forks (a library that may be forked uses SystemRandom).
+    let rng: Arc<BatchedRandom> = Arc::new(BatchedRandom::new());
     let (secret, verifier) = jeton::generate_secret(&*rng)?;
     let client = ClientRecord::builder(ClientId::new(CLIENT_ID)?)
         .secret(verifier)

@@ -8,8 +8,9 @@
 use axum::routing::get;
 use axum::{Json, Router};
 use jeton_axum::jeton::{
-    self, Algorithm, ClientId, ClientRecord, Engine, IssuerId, JwtIssuer, KeySet, OpaqueIssuer,
-    RequireScope, Resource, Scope, SigningKey, SystemRandom, TokenFormat, TokenIssuer,
+    self, Algorithm, BatchedRandom, ClientId, ClientRecord, Engine, IssuerId, JwtIssuer, KeySet,
+    OpaqueIssuer, RequireScope, Resource, Scope, SigningKey, SystemRandom, TokenFormat,
+    TokenIssuer,
 };
 use jeton_axum::{AccessTokenLayer, Transport, ValidatedToken, router, token_endpoint};
 use jeton_memory::{MemoryClientStore, MemoryRevocationList, MemoryTokenStore, TokenLimits};
@@ -33,7 +34,9 @@ pub struct Demo {
 
 /// Builds the app for `base` (its own URL, the issuer identifier: `http` only on loopback).
 pub fn app(base: &str, format: TokenFormat) -> Result<(Router, Demo), Box<dyn Error>> {
-    let rng: Arc<SystemRandom> = Arc::new(SystemRandom::new());
+    // Token and `jti` randomness in per-thread batches of the OS generator: fine for a server
+    // that never forks (a library that may be forked uses SystemRandom).
+    let rng: Arc<BatchedRandom> = Arc::new(BatchedRandom::new());
     let (secret, verifier) = jeton::generate_secret(&*rng)?;
     let client = ClientRecord::builder(ClientId::new(CLIENT_ID)?)
         .secret(verifier)

@@ -13,7 +13,7 @@ use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use jeton_hyper::jeton::{
-    ClientId, ClientRecord, Endpoints, Engine, IssuerId, OpaqueIssuer, Scope, SystemRandom,
+    BatchedRandom, ClientId, ClientRecord, Endpoints, Engine, IssuerId, OpaqueIssuer, Scope,
     generate_secret,
 };
 use jeton_hyper::{Router, Transport};
@@ -46,7 +46,9 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let local = listener.local_addr()?;
 
     // One demo client: the secret is shown once below; the store keeps only its verifier.
-    let rng = Arc::new(SystemRandom::new());
+    // Token randomness in per-thread batches of the OS generator: fine for a server that never
+    // forks (a library that may be forked uses SystemRandom).
+    let rng = Arc::new(BatchedRandom::new());
     let (secret, verifier) = generate_secret(&*rng)?;
     let client = ClientRecord::builder(ClientId::new(CLIENT_ID)?)
         .secret(verifier)
