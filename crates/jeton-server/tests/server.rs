@@ -585,6 +585,41 @@ fn sigterm_drains_a_request_in_flight() {
 }
 
 #[test]
+fn header_read_timeout_closes_idle_and_trickling_connections() {
+    let dir = TempDir::new("idle");
+    let (_, snippet) = client_new(&["--id", "svc"]);
+    let config =
+        format!("issuer = \"{ISSUER}\"\n[server]\nheader_read_timeout = \"1s\"\n{snippet}");
+    std::fs::write(dir.path("jeton.toml"), config).unwrap();
+    let config = dir.path("jeton.toml");
+    let server = Server::start(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    // Silent after connecting, and headers that never finish: both closed by the server
+    // (read returns end of stream) within the limit plus the watchdog's quarter, well before
+    // the client's own 10 s read timeout.
+    for first_bytes in ["", "POST /token HTTP/1.1\r\nHost: x\r\n"] {
+        let mut conn = TcpStream::connect(server.addr).unwrap();
+        conn.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        conn.write_all(first_bytes.as_bytes()).unwrap();
+        let started = std::time::Instant::now();
+        let mut rest = Vec::new();
+        let read = conn.read_to_end(&mut rest);
+        let waited = started.elapsed();
+        assert!(
+            read.is_ok(),
+            "closed, not timed out: {read:?} after {waited:?}"
+        );
+        assert!(waited >= Duration::from_millis(900), "{waited:?}");
+        assert!(waited < Duration::from_secs(5), "{waited:?}");
+    }
+}
+
+#[test]
 fn a_body_that_never_ends_gets_408_not_a_hang() {
     let dir = TempDir::new("slow");
     let (_, snippet) = client_new(&["--id", "svc"]);
