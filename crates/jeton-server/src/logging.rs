@@ -17,7 +17,7 @@
 
 use crate::config::LogFormat;
 use std::fmt::{self, Write as _};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
@@ -52,7 +52,7 @@ pub(crate) fn init(format: LogFormat) {
 }
 
 /// Lines are written when this many bytes are waiting.
-pub(crate) const FLUSH_BYTES: usize = 8 * 1024;
+pub(crate) const FLUSH_BYTES: usize = 32 * 1024;
 /// The longest a line waits before it is written.
 pub(crate) const FLUSH_EVERY: Duration = Duration::from_millis(100);
 
@@ -63,6 +63,9 @@ pub(crate) static STDERR: LineBuffer<std::io::Stderr> = LineBuffer::new(std::io:
 pub(crate) struct LineBuffer<W> {
     out: fn() -> W,
     pending: Mutex<Vec<u8>>,
+    /// Held while a full buffer is written: taken before `pending` is let go, so that buffers
+    /// are written in order while other threads go on adding lines to the next one.
+    writing: Mutex<()>,
 }
 
 impl<W: std::io::Write> LineBuffer<W> {
@@ -70,6 +73,7 @@ impl<W: std::io::Write> LineBuffer<W> {
         Self {
             out,
             pending: Mutex::new(Vec::new()),
+            writing: Mutex::new(()),
         }
     }
 
@@ -79,22 +83,28 @@ impl<W: std::io::Write> LineBuffer<W> {
         let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
         pending.extend_from_slice(line);
         if urgent || pending.len() >= FLUSH_BYTES {
-            // Written under the lock so that lines keep their order.
-            let r = (self.out)().write_all(&pending);
-            pending.clear();
-            pending.shrink_to(FLUSH_BYTES * 2);
-            return r;
+            return self.write_out(pending);
         }
         Ok(())
     }
 
     /// Writes whatever is waiting.
     pub(crate) fn flush(&self) {
-        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        let pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
         if !pending.is_empty() {
-            let _ = (self.out)().write_all(&pending);
-            pending.clear();
+            let _ = self.write_out(pending);
         }
+    }
+
+    /// Writes the waiting lines: the writer's turn is taken before the buffer is let go, so
+    /// lines keep their order, and the `write` runs without holding up threads adding lines.
+    fn write_out(&self, mut pending: MutexGuard<'_, Vec<u8>>) -> std::io::Result<()> {
+        let turn = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
+        let full = std::mem::replace(&mut *pending, Vec::with_capacity(FLUSH_BYTES + 1024));
+        drop(pending);
+        let r = (self.out)().write_all(&full);
+        drop(turn);
+        r
     }
 
     #[cfg(test)]
