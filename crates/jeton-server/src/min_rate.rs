@@ -43,22 +43,26 @@ impl std::error::Error for TooSlow {}
 pub(crate) struct Paced<B> {
     inner: B,
     rate: MinRate,
-    start: Instant,
+    /// When the pace started: the first time the body kept us waiting (the request's head has
+    /// just arrived then), read only if that happens.
+    start: Option<Instant>,
     received: u64,
+    /// Whether the body has been waited for once already (see `poll_frame`).
+    waited: bool,
     /// Made only when the body keeps us waiting: most bodies arrive with their headers, and
     /// then no timer is ever allocated or registered (issue 13).
     timer: Option<Pin<Box<Sleep>>>,
 }
 
 impl<B> Paced<B> {
-    /// Starts the pace now.
+    /// Paces `inner` from the first time it keeps the reader waiting.
     pub(crate) fn new(inner: B, rate: MinRate) -> Self {
-        let start = Instant::now();
         Self {
             inner,
             rate,
-            start,
+            start: None,
             received: 0,
+            waited: false,
             timer: None,
         }
     }
@@ -81,18 +85,29 @@ where
             Poll::Ready(Some(Ok(frame))) => {
                 if let Some(data) = frame.data_ref() {
                     this.received += data.len() as u64;
-                    if let Some(timer) = &mut this.timer {
+                    if let (Some(timer), Some(start)) = (&mut this.timer, this.start) {
                         timer
                             .as_mut()
-                            .reset(this.rate.deadline(this.start, this.received));
+                            .reset(this.rate.deadline(start, this.received));
                     }
                 }
                 Poll::Ready(Some(Ok(frame)))
             }
             Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e.into()))),
             Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending if !this.waited => {
+                // hyper hands a body over only once it is asked for (its `want` signal), so
+                // the first poll of every body is pending even when the bytes came with the
+                // headers, and they are delivered at once. So the first wait arms nothing: the
+                // task is woken again (by the delivery, or by this wake if nothing comes), and
+                // the timer is made only if the body is still not there then.
+                this.waited = true;
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
             Poll::Pending => {
-                let (rate, start, received) = (this.rate, this.start, this.received);
+                let (rate, received) = (this.rate, this.received);
+                let start = *this.start.get_or_insert_with(Instant::now);
                 let timer = this.timer.get_or_insert_with(|| {
                     Box::pin(tokio::time::sleep_until(rate.deadline(start, received)))
                 });
@@ -147,6 +162,50 @@ mod tests {
         let steady = futures_stream(50, 40);
         let got = Paced::new(steady, rate()).collect().await;
         assert_eq!(got.expect("steady body").to_bytes().len(), 40);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_body_that_never_comes_is_cut_after_the_grace() {
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        let started = Instant::now();
+        let got = Paced::new(Fed(rx), rate()).collect().await;
+        assert!(got.is_err_and(|e| e.is::<TooSlow>()));
+        // Grace (1 s) plus one byte's pace (10 ms), counted from the first wait.
+        let waited = started.elapsed();
+        assert!(waited >= Duration::from_millis(1010), "{waited:?}");
+        assert!(waited < Duration::from_millis(1100), "{waited:?}");
+        drop(tx);
+    }
+
+    #[tokio::test]
+    async fn a_body_delivered_after_one_wait_arms_no_timer() {
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        let mut body = Paced::new(Fed(rx), rate());
+        // The first poll waits (as hyper's first poll of every body does) ...
+        let first =
+            std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut body).poll_frame(cx))).await;
+        assert!(first.is_pending());
+        // ... and the bytes arrive before the next: no timer was made, no clock read.
+        tx.send(Bytes::from_static(b"grant_type=x")).await.unwrap();
+        let second =
+            std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut body).poll_frame(cx))).await;
+        assert!(matches!(second, Poll::Ready(Some(Ok(_)))));
+        assert!(body.timer.is_none() && body.start.is_none());
+        drop(tx);
+        assert!(body.collect().await.expect("end").to_bytes().is_empty());
+    }
+
+    #[tokio::test]
+    async fn the_second_wait_arms_the_timer() {
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        let mut body = Paced::new(Fed(rx), rate());
+        for _ in 0..2 {
+            let polled =
+                std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut body).poll_frame(cx))).await;
+            assert!(polled.is_pending());
+        }
+        assert!(body.timer.is_some() && body.start.is_some());
+        drop(tx);
     }
 
     /// `n` frames of one byte (or ten for a short period), one every `every_ms`.
