@@ -454,6 +454,54 @@ mod tests {
         jeton_testkit::http::forwarded_proto_decides_as_the_core(admits_headers);
     }
 
+    /// A body handing over its frames one poll at a time.
+    struct Frames(std::collections::VecDeque<http_body::Frame<Bytes>>);
+
+    impl Body for Frames {
+        type Data = Bytes;
+        type Error = std::convert::Infallible;
+        fn poll_frame(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+            std::task::Poll::Ready(self.0.pop_front().map(Ok))
+        }
+    }
+
+    fn read(chunks: &[&'static [u8]], trailers: bool, limit: usize) -> ReadBody {
+        let mut frames: std::collections::VecDeque<_> = chunks
+            .iter()
+            .map(|c| http_body::Frame::data(Bytes::from_static(c)))
+            .collect();
+        if trailers {
+            frames.push_back(http_body::Frame::trailers(HeaderMap::new()));
+        }
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(read_body(Frames(frames), &HeaderMap::new(), limit))
+    }
+
+    #[test]
+    fn bodies_are_read_whole_in_one_frame_or_many() {
+        let one = read(&[b"grant_type=client_credentials"], false, 100);
+        assert_eq!(one.bytes(), b"grant_type=client_credentials");
+        let three = read(&[b"grant_type=", b"client_", b"credentials"], true, 100);
+        assert_eq!(three.bytes(), b"grant_type=client_credentials");
+        assert_eq!(read(&[], false, 100).bytes(), b"");
+        assert!(matches!(
+            read(&[b"0123456789", b"0123456789"], false, 15),
+            ReadBody::TooLarge
+        ));
+    }
+
+    #[test]
+    fn engine_headers_name_the_same_header_twice() {
+        for header in &ENGINE_HEADERS {
+            assert_eq!(header.http.as_str(), header.name);
+        }
+    }
+
     #[test]
     fn core_responses_are_copied_verbatim() {
         let outcome = jeton_testkit::Fixture::new().token("grant_type=client_credentials", None);

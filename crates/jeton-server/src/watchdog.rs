@@ -9,7 +9,8 @@
 //! with the previous tick:
 //!
 //! - a request is in flight and it is the same one as before: once it has been seen for
-//!   `request_timeout`, the request is expired ([`Expiring`] answers it with `408`);
+//!   `request_timeout`, the request is expired ([`InFlight::run`] gives up, and the server
+//!   answers `408`);
 //! - no request is in flight and none started: the connection is idle or a request head is
 //!   arriving; once that lasted `header_read_timeout`, the connection is closed (what hyper's
 //!   header-read timeout did, idle keep-alive connections included).
