@@ -43,12 +43,10 @@ impl std::error::Error for TooSlow {}
 pub(crate) struct Paced<B> {
     inner: B,
     rate: MinRate,
-    /// When the pace started: the first time the body kept us waiting (the request's head has
-    /// just arrived then), read only if that happens.
+    /// When the pace started: the first time the body kept us waiting (just after the
+    /// request's head, for a body that does not come with it). The clock is read only then.
     start: Option<Instant>,
     received: u64,
-    /// Whether the body has been waited for once already (see `poll_frame`).
-    waited: bool,
     /// Made only when the body keeps us waiting: most bodies arrive with their headers, and
     /// then no timer is ever allocated or registered (issue 13).
     timer: Option<Pin<Box<Sleep>>>,
@@ -62,7 +60,6 @@ impl<B> Paced<B> {
             rate,
             start: None,
             received: 0,
-            waited: false,
             timer: None,
         }
     }
@@ -95,16 +92,6 @@ where
             }
             Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e.into()))),
             Poll::Ready(None) => Poll::Ready(None),
-            Poll::Pending if !this.waited => {
-                // hyper hands a body over only once it is asked for (its `want` signal), so
-                // the first poll of every body is pending even when the bytes came with the
-                // headers, and they are delivered at once. So the first wait arms nothing: the
-                // task is woken again (by the delivery, or by this wake if nothing comes), and
-                // the timer is made only if the body is still not there then.
-                this.waited = true;
-                cx.waker().wake_by_ref();
-                Poll::Pending
-            }
             Poll::Pending => {
                 let (rate, received) = (this.rate, this.received);
                 let start = *this.start.get_or_insert_with(Instant::now);
@@ -178,32 +165,26 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_body_delivered_after_one_wait_arms_no_timer() {
+    async fn a_body_that_is_there_reads_no_clock_and_arms_no_timer() {
         let (tx, rx) = tokio::sync::mpsc::channel(1);
         let mut body = Paced::new(Fed(rx), rate());
-        // The first poll waits (as hyper's first poll of every body does) ...
+        // hyper hands over a body that came with the head before the handler first asks.
+        tx.send(Bytes::from_static(b"grant_type=x")).await.unwrap();
         let first =
             std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut body).poll_frame(cx))).await;
-        assert!(first.is_pending());
-        // ... and the bytes arrive before the next: no timer was made, no clock read.
-        tx.send(Bytes::from_static(b"grant_type=x")).await.unwrap();
-        let second =
-            std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut body).poll_frame(cx))).await;
-        assert!(matches!(second, Poll::Ready(Some(Ok(_)))));
+        assert!(matches!(first, Poll::Ready(Some(Ok(_)))));
         assert!(body.timer.is_none() && body.start.is_none());
         drop(tx);
         assert!(body.collect().await.expect("end").to_bytes().is_empty());
     }
 
     #[tokio::test]
-    async fn the_second_wait_arms_the_timer() {
+    async fn the_first_wait_starts_the_pace_and_arms_the_timer() {
         let (tx, rx) = tokio::sync::mpsc::channel(1);
         let mut body = Paced::new(Fed(rx), rate());
-        for _ in 0..2 {
-            let polled =
-                std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut body).poll_frame(cx))).await;
-            assert!(polled.is_pending());
-        }
+        let polled =
+            std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut body).poll_frame(cx))).await;
+        assert!(polled.is_pending());
         assert!(body.timer.is_some() && body.start.is_some());
         drop(tx);
     }
