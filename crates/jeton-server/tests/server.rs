@@ -590,14 +590,7 @@ fn header_read_timeout_closes_idle_and_trickling_connections() {
     let (_, snippet) = client_new(&["--id", "svc"]);
     let config =
         format!("issuer = \"{ISSUER}\"\n[server]\nheader_read_timeout = \"1s\"\n{snippet}");
-    std::fs::write(dir.path("jeton.toml"), config).unwrap();
-    let config = dir.path("jeton.toml");
-    let server = Server::start(&[
-        "--config",
-        config.to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-    ]);
+    let server = start_with(&dir, &config);
     // Silent after connecting, and headers that never finish: both closed by the server
     // (read returns end of stream) within the limit plus the watchdog's quarter, well before
     // the client's own 10 s read timeout.
@@ -624,14 +617,7 @@ fn a_body_that_never_ends_gets_408_not_a_hang() {
     let dir = TempDir::new("slow");
     let (_, snippet) = client_new(&["--id", "svc"]);
     let config = format!("issuer = \"{ISSUER}\"\n[server]\nrequest_timeout = 1\n{snippet}");
-    std::fs::write(dir.path("jeton.toml"), config).unwrap();
-    let config = dir.path("jeton.toml");
-    let server = Server::start(&[
-        "--config",
-        config.to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-    ]);
+    let server = start_with(&dir, &config);
     let mut conn = TcpStream::connect(server.addr).unwrap();
     conn.set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
