@@ -254,7 +254,7 @@ pub struct EngineHeader {
 }
 
 /// The headers the engine reads, in the order [`add_headers`] hands them over.
-pub const ENGINE_HEADERS: [EngineHeader; 5] = [
+pub static ENGINE_HEADERS: [EngineHeader; 5] = [
     EngineHeader {
         name: "content-type",
         http: CONTENT_TYPE,
@@ -288,8 +288,7 @@ pub fn add_headers<'a, I>(
 where
     I: Iterator<Item = &'a [u8]>,
 {
-    static HEADERS: [EngineHeader; 5] = ENGINE_HEADERS;
-    let [content_type, authorization, proto, forwarded_for, dpop] = &HEADERS;
+    let [content_type, authorization, proto, forwarded_for, dpop] = &ENGINE_HEADERS;
     for value in values(content_type) {
         raw = raw.content_type(value);
     }

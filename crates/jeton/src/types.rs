@@ -185,9 +185,17 @@ string_newtype_impls!(ScopeToken, "{:?}");
 /// A set of scope tokens, kept in first-seen order without duplicates.
 ///
 /// Its wire form (RFC 6749 §3.3) is the tokens joined by single spaces.
-#[derive(Clone, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Clone, Default, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(try_from = "String")]
 pub struct Scope(Vec<ScopeToken>);
+
+/// The wire form, as a string: written straight from the tokens ([`fmt::Display`]), with no
+/// `String` of its own first (token responses and JWT claims carry it on every request).
+impl serde::Serialize for Scope {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
 
 impl Scope {
     /// The most tokens one scope value may hold.

@@ -175,20 +175,13 @@ impl Engine {
             .await
             .map_err(|e| Rejection::infra(Some(grant.client_id().clone()), "issue_token", e))?;
 
-        /// The scope's wire form written straight into the body, without a `String` first.
-        struct Joined<'a>(&'a Scope);
-        impl serde::Serialize for Joined<'_> {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.collect_str(self.0)
-            }
-        }
         #[derive(serde::Serialize)]
         struct Body<'a> {
             access_token: &'a str,
             token_type: &'static str,
             expires_in: i64,
             #[serde(skip_serializing_if = "Option::is_none")]
-            scope: Option<Joined<'a>>,
+            scope: Option<&'a Scope>,
         }
         // RFC 6749 §3.3, §5.1: the granted scope is always returned when not empty, which covers
         // "MUST include if it differs from the requested one".
@@ -196,7 +189,7 @@ impl Engine {
             access_token: token.expose(),
             token_type: token.token_type().as_str(),
             expires_in: token.expires_in().whole_seconds(),
-            scope: (!grant.scope.is_empty()).then_some(Joined(&grant.scope)),
+            scope: (!grant.scope.is_empty()).then_some(&grant.scope),
         };
         // Sized once: the token plus the other members fit without the buffer regrowing.
         let mut out = Vec::with_capacity(token.expose().len() + 96 + grant.scope.len() * 16);

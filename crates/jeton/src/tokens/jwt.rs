@@ -299,7 +299,7 @@ impl JwtIssuer {
             iat: grant.issued_at().unix_timestamp(),
             jti: &jti,
             client_id: grant.client_id().as_str(),
-            scope: (!grant.scope().is_empty()).then_some(ScopeClaim(grant.scope())),
+            scope: (!grant.scope().is_empty()).then_some(grant.scope()),
             cnf: grant.confirmation().map(|c| Cnf { jkt: &c.jkt }),
             extra: extra.as_ref(),
         };
@@ -327,7 +327,7 @@ struct Claims<'a> {
     client_id: &'a str,
     // RFC 9068 §2.2.3: "scope" as a space-delimited string (RFC 8693 §4.2).
     #[serde(skip_serializing_if = "Option::is_none")]
-    scope: Option<ScopeClaim<'a>>,
+    scope: Option<&'a Scope>,
     // RFC 9449 §6.1: a DPoP-bound token's key thumbprint.
     #[serde(skip_serializing_if = "Option::is_none")]
     cnf: Option<Cnf<'a>>,
@@ -343,7 +343,7 @@ impl Claims<'_> {
         let scope = self
             .scope
             .as_ref()
-            .map_or(0, |s| s.0.iter().map(|t| t.as_str().len() + 1).sum());
+            .map_or(0, |s| s.iter().map(|t| t.as_str().len() + 1).sum());
         let cnf = self.cnf.as_ref().map_or(0, |c| c.jkt.len() + 16);
         // Custom claims are not measured: their buffer just grows past this.
         let extra = if self.extra.is_some() { 128 } else { 0 };
@@ -367,16 +367,6 @@ impl serde::Serialize for Audience<'_> {
             [one] => s.serialize_str(one.as_str()),
             many => s.collect_seq(many.iter().map(Resource::as_str)),
         }
-    }
-}
-
-/// `scope`: the granted scope's wire form (RFC 6749 §3.3), written straight into the JSON
-/// string rather than first into a `String` of its own.
-struct ScopeClaim<'a>(&'a Scope);
-
-impl serde::Serialize for ScopeClaim<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self.0)
     }
 }
 
