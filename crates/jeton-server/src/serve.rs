@@ -310,10 +310,10 @@ async fn serve_until_signal(
         // The connection's time limits: one timer for the connection, none per request.
         let clock = Arc::new(ConnClock::default());
         let requests_clock = clock.clone();
+        // The request's future is hyper's service future itself, with no wrapper around it:
+        // hyper moves it by value, so every layer's state would be copied with it.
         let service = service_fn(move |req: Request<Incoming>| {
-            let handler = handler.clone();
-            let clock = requests_clock.clone();
-            async move { Ok::<_, Infallible>(handler.handle(req, peer, &clock).await) }
+            handler.clone().handle(req, peer, requests_clock.clone())
         });
         let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
         let conn = graceful.watch(conn);
@@ -401,22 +401,21 @@ const MAX_LOGGED_PATH: usize = 200;
 
 impl Handler {
     async fn handle(
-        &self,
+        self: Arc<Self>,
         req: Request<Incoming>,
         peer: SocketAddr,
-        clock: &ConnClock,
-    ) -> Response<Full<Bytes>> {
+        clock: Arc<ConnClock>,
+    ) -> Result<Response<Full<Bytes>>, Infallible> {
         let started = Instant::now();
         let method = req.method().clone();
         // Kept for the log line (a reference count, not a copy).
         let uri = req.uri().clone();
         let req = req.map(|body| Paced::new(body, self.min_rate));
         // `request_timeout`: the connection's watchdog expires the request (watchdog.rs).
-        let in_flight = clock.begin();
-        let handled = in_flight
+        let handled = clock
+            .begin()
             .run(self.router.handle_with_outcome(req, Some(peer)))
             .await;
-        drop(in_flight);
         let (response, outcome) = match handled {
             Some(h) => (h.response, h.outcome),
             None => (request_timeout(), None),
@@ -442,7 +441,7 @@ impl Handler {
             let peer = Some(tracing::field::display(peer));
             jeton_http::log_diagnostic(client_id, diagnostic, peer);
         }
-        response
+        Ok(response)
     }
 
     /// The request's one log line at `level` (when logs at that level are on at all: building

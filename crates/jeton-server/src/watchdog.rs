@@ -20,8 +20,10 @@
 //! request.
 
 use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::task::Poll;
+use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 
@@ -63,11 +65,11 @@ struct Seen {
 
 impl ConnClock {
     /// Marks a request as begun; the returned guard marks it done when dropped.
-    pub(crate) fn begin(&self) -> InFlight<'_> {
+    pub(crate) fn begin(self: &Arc<Self>) -> InFlight {
         self.expired.store(false, Ordering::Relaxed);
         self.begun.fetch_add(1, Ordering::Relaxed);
         self.busy.store(true, Ordering::Release);
-        InFlight(self)
+        InFlight(self.clone())
     }
 
     fn seen(&self) -> Seen {
@@ -80,28 +82,48 @@ impl ConnClock {
 
 /// A request in flight on a [`ConnClock`].
 #[derive(Debug)]
-pub(crate) struct InFlight<'a>(&'a ConnClock);
+pub(crate) struct InFlight(Arc<ConnClock>);
 
-impl InFlight<'_> {
-    /// Runs `fut` until it completes (`Some`) or the watchdog expires the request (`None`).
-    ///
-    /// The watchdog runs in the connection's own task: when it expires a request it goes on
-    /// to poll the connection, which polls this future, so no waker needs to be kept here.
-    pub(crate) async fn run<F: Future>(&self, fut: F) -> Option<F::Output> {
-        let mut fut = std::pin::pin!(fut);
-        std::future::poll_fn(|cx| {
-            if self.0.expired.load(Ordering::Acquire) {
-                return Poll::Ready(None);
-            }
-            fut.as_mut().poll(cx).map(Some)
-        })
-        .await
+impl InFlight {
+    /// Runs `fut` until it completes (`Some`) or the watchdog expires the request (`None`);
+    /// the request is done when the returned future is dropped.
+    pub(crate) fn run<F: Future>(self, fut: F) -> Run<F> {
+        Run {
+            fut,
+            in_flight: self,
+        }
     }
 }
 
-impl Drop for InFlight<'_> {
+impl Drop for InFlight {
     fn drop(&mut self) {
         self.0.busy.store(false, Ordering::Release);
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// [`InFlight::run`]'s future. A struct rather than an `async fn`: an `async fn` taking a
+    /// future keeps it twice in its state (once as the argument, once pinned), and this
+    /// future is the bulk of every request's state, copied whenever hyper moves it.
+    #[derive(Debug)]
+    pub(crate) struct Run<F> {
+        #[pin]
+        fut: F,
+        in_flight: InFlight,
+    }
+}
+
+impl<F: Future> Future for Run<F> {
+    type Output = Option<F::Output>;
+
+    /// The watchdog runs in the connection's own task: when it expires a request it goes on
+    /// to poll the connection, which polls this future, so no waker needs to be kept here.
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if this.in_flight.0.expired.load(Ordering::Acquire) {
+            return Poll::Ready(None);
+        }
+        this.fut.poll(cx).map(Some)
     }
 }
 
@@ -155,7 +177,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn an_idle_connection_closes_after_the_header_read_limit_and_not_before() {
-        let clock = ConnClock::default();
+        let clock = Arc::new(ConnClock::default());
         let start = Instant::now();
         let out = watch(std::future::pending::<()>(), &clock, LIMITS).await;
         assert_eq!(out, None);
@@ -166,7 +188,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_stuck_request_expires_after_the_request_limit_and_not_before() {
-        let clock = ConnClock::default();
+        let clock = Arc::new(ConnClock::default());
         let start = Instant::now();
         let conn = async {
             let request = clock.begin();
@@ -182,7 +204,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn requests_that_keep_coming_keep_the_connection_open() {
-        let clock = ConnClock::default();
+        let clock = Arc::new(ConnClock::default());
         // Twenty requests, each 1 s apart and 1 s long: 40 s, far past both limits.
         let conn = async {
             for _ in 0..20 {
@@ -200,7 +222,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_finished_request_is_not_expired_by_a_late_tick() {
-        let clock = ConnClock::default();
+        let clock = Arc::new(ConnClock::default());
         {
             let request = clock.begin();
             assert_eq!(request.run(async { 7 }).await, Some(7));
