@@ -46,7 +46,7 @@ impl OpaqueIssuer {
 impl TokenIssuer for OpaqueIssuer {
     async fn issue(&self, grant: &Grant) -> Result<AccessToken, IssueError> {
         let value = prefixed_random(TOKEN_PREFIX, &*self.rng).map_err(IssueError::new)?;
-        let record = TokenRecord::new(TokenDigest::of(&value), grant.claims());
+        let record = TokenRecord::new(TokenDigest::of(&value), grant.claims().clone());
         self.store.insert(record).await.map_err(IssueError::new)?;
         Ok(AccessToken::new(
             value,
