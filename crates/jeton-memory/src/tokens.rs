@@ -26,10 +26,12 @@
 //!
 //! A record is not kept as a [`TokenRecord`]. What the tokens of one client share (client id,
 //! subject, scope, audience) is kept once, in a grant behind an `Arc`, found again by hash on
-//! insert and freed with the last token that uses it; per token the store keeps a fixed
-//! 72-byte entry (the 32-byte digest, both instants as seconds and nanoseconds, the grant
-//! pointer, and for a DPoP-bound token a pointer to the 32 bytes its `cnf.jkt` thumbprint
-//! encodes), a 4-byte slot number in a hash index and a 16-byte entry in the expiry index.
+//! insert (compared with the borrowed claims in place, so that only the first token of its
+//! kind copies their strings) and freed with the last token that uses it; per token the store
+//! keeps a fixed 72-byte entry (the 32-byte digest, both instants as seconds and nanoseconds,
+//! the grant pointer, and for a DPoP-bound token a pointer to the 32 bytes its `cnf.jkt`
+//! thumbprint encodes), a 4-byte slot number in a hash index and a 16-byte entry in the expiry
+//! index.
 //! Lookups rebuild the record, equal to the one inserted to the nanosecond. With growth slack,
 //! a live opaque token costs **about 120 bytes of heap** (`tests/memory.rs` measures 100 000 of
 //! them from four clients, a quarter DPoP-bound, with a counting allocator, and holds the store
@@ -45,10 +47,12 @@ mod compact;
 mod expiry;
 mod shard;
 
-use compact::{Entry, Grant, Split, instant};
+use compact::{Entry, Grant, GrantKey, Split, instant};
 use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 use jeton::time::OffsetDateTime;
-use jeton::{CapacityExceeded, ClientId, StoreError, TokenDigest, TokenRecord, TokenStore};
+use jeton::{
+    CapacityExceeded, ClientId, StoreError, TokenClaims, TokenDigest, TokenRecord, TokenStore,
+};
 use shard::Shard;
 use std::fmt;
 use std::hash::BuildHasher;
@@ -278,16 +282,18 @@ impl MemoryTokenStore {
     }
 }
 
-/// The shared copy of `grant` from its client's counter shard (locked by
-/// [`MemoryTokenStore::reserve`]), added if it is the first of its kind.
-fn share(mut clients: MutexGuard<'_, Clients>, grant: Grant) -> Arc<Grant> {
-    if let Some(shared) = clients.grants.find(grant.hash, |g| **g == grant) {
-        let shared = shared.clone();
-        // The lock goes first; `grant`'s strings are freed after it.
-        drop(clients);
-        return shared;
+/// The shared copy of the grant `key` names, from its client's counter shard (locked by
+/// [`MemoryTokenStore::reserve`]), added if it is the first of its kind: only then are the
+/// claims' strings copied.
+fn share(mut clients: MutexGuard<'_, Clients>, key: &GrantKey<'_>) -> Arc<Grant> {
+    if let Some(shared) = clients.grants.find(key.hash, |g| key.matches(g)) {
+        return shared.clone();
     }
-    let shared = Arc::new(grant);
+    // Copied under the lock, but once per kind of token, not per token. Two probes on this
+    // path (`find`, then `insert_unique`): `entry` would probe once, but it makes room before
+    // it looks, so a full table would grow for a grant it already holds, on the path nearly
+    // every insert takes.
+    let shared = Arc::new(key.to_grant());
     clients
         .grants
         .insert_unique(shared.hash, shared.clone(), |g| g.hash);
@@ -309,25 +315,23 @@ fn shrink_clients(c: &mut Clients) {
 
 #[async_trait::async_trait]
 impl TokenStore for MemoryTokenStore {
-    async fn insert(&self, record: TokenRecord) -> Result<(), StoreError> {
-        #[cfg(debug_assertions)]
-        let original = record.clone();
-        let Split { grant, own } = Split::new(record, &self.hasher);
+    async fn insert(&self, digest: &TokenDigest, claims: &TokenClaims) -> Result<(), StoreError> {
+        let Split { grant, own } = Split::new(digest, claims, &self.hasher);
         let now = own.issued_at;
-        let clients = match self.reserve(&grant.client_id) {
+        let clients = match self.reserve(grant.client_id) {
             Ok(clients) => clients,
             Err(cap) => {
                 // Full: what has expired may still be counted; drop it and try once more. The
                 // sweep visits expired records only, each once, so repeated refusals stay cheap.
                 self.purge_expired(now);
-                self.reserve(&grant.client_id)
+                self.reserve(grant.client_id)
                     .map_err(|_| StoreError::capacity_exceeded(cap))?
             }
         };
-        let grant = share(clients, grant);
+        let grant = share(clients, &grant);
         let entry = own.into_entry(grant);
         #[cfg(debug_assertions)]
-        debug_assert_round_trip(&entry, &original);
+        debug_assert_round_trip(&entry, digest, claims);
         let mut dropped = Vec::new();
         {
             let mut shard = lock(self.shard(&entry.digest));
@@ -355,18 +359,16 @@ impl TokenStore for MemoryTokenStore {
 /// Every record must come back as it went in: a field added to `TokenClaims` that the compact
 /// form does not carry fails here, in every debug test run.
 #[cfg(debug_assertions)]
-fn debug_assert_round_trip(entry: &Entry, original: &TokenRecord) {
+fn debug_assert_round_trip(entry: &Entry, digest: &TokenDigest, claims: &TokenClaims) {
     let back = entry.found().into_record();
-    debug_assert_eq!(&back, original);
+    debug_assert_eq!(&back.digest, digest);
+    debug_assert_eq!(&back.claims, claims);
     debug_assert_eq!(
         (
             back.claims.issued_at.offset(),
             back.claims.expires_at.offset()
         ),
-        (
-            original.claims.issued_at.offset(),
-            original.claims.expires_at.offset()
-        )
+        (claims.issued_at.offset(), claims.expires_at.offset())
     );
 }
 

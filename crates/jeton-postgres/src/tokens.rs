@@ -2,13 +2,14 @@
 
 use crate::PostgresStore;
 use jeton::time::OffsetDateTime;
-use jeton::{RevocationList, StoreError, TokenDigest, TokenRecord, TokenStore};
-use jeton_sql::{PURGE_ON_WRITE, TokenRow, TokenTuple, micros, store_error};
+use jeton::{RevocationList, StoreError, TokenClaims, TokenDigest, TokenRecord, TokenStore};
+use jeton_sql::{NewTokenRow, PURGE_ON_WRITE, TokenRow, TokenTuple, micros, store_error};
 
 #[async_trait::async_trait]
 impl TokenStore for PostgresStore {
-    async fn insert(&self, record: TokenRecord) -> Result<(), StoreError> {
-        let row = TokenRow::from_record(&record);
+    async fn insert(&self, digest: &TokenDigest, claims: &TokenClaims) -> Result<(), StoreError> {
+        // The columns borrow from the claims: only the scope and audience are written out.
+        let row = NewTokenRow::new(digest, claims);
         // One statement, one round trip: the insert, and on its way the removal of a few
         // expired records, using the new record's issue time as the clock.
         sqlx::query(

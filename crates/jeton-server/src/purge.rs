@@ -53,16 +53,10 @@ mod tests {
         // Ten tokens expiring in an hour, one in three hours; the task's clock is two hours
         // ahead (the store drops expired records on insert too, so they are inserted live).
         let now = OffsetDateTime::now_utc();
-        for n in 0..10 {
-            tokens
-                .insert(record(n, now + Duration::hours(1)))
-                .await
-                .unwrap();
+        let live = (0..10).map(|n| record(n, now + Duration::hours(1)));
+        for r in live.chain([record(99, now + Duration::hours(3))]) {
+            tokens.insert(&r.digest, &r.claims).await.unwrap();
         }
-        tokens
-            .insert(record(99, now + Duration::hours(3)))
-            .await
-            .unwrap();
         assert_eq!(tokens.len(), 11);
         let later = || OffsetDateTime::now_utc() + Duration::hours(2);
         spawn_purge(tokens.clone(), std::time::Duration::from_millis(20), later);

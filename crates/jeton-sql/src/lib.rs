@@ -23,8 +23,8 @@ mod rows;
 mod schema;
 
 pub use rows::{
-    ClientJoinRow, SecretRow, TokenRow, TokenTuple, client_settings, clients_from_rows,
-    from_micros, micros, secret_row,
+    ClientJoinRow, NewTokenRow, SecretRow, TokenRow, TokenTuple, client_settings,
+    clients_from_rows, from_micros, micros, secret_row,
 };
 pub use schema::{Migration, MigrationReport, SchemaError, VERSION_TABLE, pending};
 

@@ -77,21 +77,70 @@ impl From<TokenTuple> for TokenRow {
     }
 }
 
-impl TokenRow {
-    /// The row for a record, its DPoP binding included.
-    pub fn from_record(r: &TokenRecord) -> Self {
-        let c = &r.claims;
+/// One opaque token as an insert binds it: the columns of its [`TokenRow`], borrowed from the
+/// digest and claims it is stored from, so that a store copies no string the claims already
+/// hold. Only the scope and the audience, stored in a form the claims do not have, are written
+/// out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewTokenRow<'a> {
+    /// SHA-256 of the token value (32 bytes); the primary key.
+    pub digest: &'a [u8],
+    /// The client it was issued to.
+    pub client_id: &'a str,
+    /// Its subject.
+    pub subject: &'a str,
+    /// Granted scope, wire form.
+    pub scope: String,
+    /// Audience URIs joined by spaces.
+    pub audience: String,
+    /// Issue instant, [`micros`].
+    pub issued_at_us: i64,
+    /// Expiry instant, [`micros`].
+    pub expires_at_us: i64,
+    /// The token's `jti` ([`TokenClaims::jti`]), for claims that carry one.
+    pub jti: Option<&'a str>,
+    /// The DPoP key thumbprint the token is bound to ([`TokenClaims::confirmation`]), `None`
+    /// for a Bearer token.
+    pub cnf_jkt: Option<&'a str>,
+}
+
+impl<'a> NewTokenRow<'a> {
+    /// The row for a token's claims, stored under `digest`, its DPoP binding included.
+    pub fn new(digest: &'a TokenDigest, c: &'a TokenClaims) -> Self {
         Self {
-            digest: r.digest.as_bytes().to_vec(),
-            client_id: c.client_id.as_str().to_owned(),
-            subject: c.subject.clone(),
+            digest: digest.as_bytes(),
+            client_id: c.client_id.as_str(),
+            subject: &c.subject,
             scope: c.scope.to_string(),
             audience: join(c.audience.iter().map(Resource::as_str)),
             issued_at_us: micros(c.issued_at),
             expires_at_us: micros(c.expires_at),
-            jti: c.jti.clone(),
-            cnf_jkt: c.confirmation.as_ref().map(|cnf| cnf.jkt.clone()),
+            jti: c.jti.as_deref(),
+            cnf_jkt: c.confirmation.as_ref().map(|cnf| cnf.jkt.as_str()),
         }
+    }
+}
+
+impl From<NewTokenRow<'_>> for TokenRow {
+    fn from(r: NewTokenRow<'_>) -> Self {
+        Self {
+            digest: r.digest.to_vec(),
+            client_id: r.client_id.to_owned(),
+            subject: r.subject.to_owned(),
+            scope: r.scope,
+            audience: r.audience,
+            issued_at_us: r.issued_at_us,
+            expires_at_us: r.expires_at_us,
+            jti: r.jti.map(str::to_owned),
+            cnf_jkt: r.cnf_jkt.map(str::to_owned),
+        }
+    }
+}
+
+impl TokenRow {
+    /// The row for a record, its DPoP binding included: [`NewTokenRow::new`], owned.
+    pub fn from_record(r: &TokenRecord) -> Self {
+        NewTokenRow::new(&r.digest, &r.claims).into()
     }
 
     /// The record for a row.
@@ -235,6 +284,9 @@ mod tests {
         );
         let r = TokenRecord::new(TokenDigest::of("t"), claims.clone());
         assert_eq!(TokenRow::from_record(&r).into_record().unwrap(), r);
+        let borrowed = NewTokenRow::new(&r.digest, &r.claims);
+        assert_eq!(borrowed.digest, r.digest.as_bytes());
+        assert_eq!(TokenRow::from(borrowed), TokenRow::from_record(&r));
         let with_jti = TokenRecord::new(TokenDigest::of("j"), claims.with_jti("id-1"));
         let row = TokenRow::from_record(&with_jti);
         assert_eq!(row.jti.as_deref(), Some("id-1"));

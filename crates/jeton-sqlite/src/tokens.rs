@@ -2,13 +2,14 @@
 
 use crate::SqliteStore;
 use jeton::time::OffsetDateTime;
-use jeton::{RevocationList, StoreError, TokenDigest, TokenRecord, TokenStore};
-use jeton_sql::{PURGE_ON_WRITE, TokenRow, TokenTuple, micros, store_error};
+use jeton::{RevocationList, StoreError, TokenClaims, TokenDigest, TokenRecord, TokenStore};
+use jeton_sql::{NewTokenRow, PURGE_ON_WRITE, TokenRow, TokenTuple, micros, store_error};
 
 #[async_trait::async_trait]
 impl TokenStore for SqliteStore {
-    async fn insert(&self, record: TokenRecord) -> Result<(), StoreError> {
-        let row = TokenRow::from_record(&record);
+    async fn insert(&self, digest: &TokenDigest, claims: &TokenClaims) -> Result<(), StoreError> {
+        // The columns borrow from the claims: only the scope and audience are written out.
+        let row = NewTokenRow::new(digest, claims);
         // One transaction (one fsync): a few expired records out, using the new record's
         // issue time as the clock, then the new one in.
         let mut tx = self.write().await?;

@@ -103,8 +103,9 @@ async fn a_locked_database_fails_cleanly_and_recovers() {
         .await
         .unwrap();
 
+    let blocked = token("blocked", id, now(), Duration::hours(1));
     let e = s
-        .insert(token("blocked", id, now(), Duration::hours(1)))
+        .insert(&blocked.digest, &blocked.claims)
         .await
         .expect_err("the write lock is held");
     assert_eq!(e.to_string(), "storage back end failed", "opaque");
@@ -133,9 +134,8 @@ async fn a_locked_database_fails_cleanly_and_recovers() {
         200,
         "recovered"
     );
-    s.insert(token("after", id, now(), Duration::hours(1)))
-        .await
-        .unwrap();
+    let after = token("after", id, now(), Duration::hours(1));
+    s.insert(&after.digest, &after.claims).await.unwrap();
     assert!(s.get(&TokenDigest::of("after")).await.unwrap().is_some());
 }
 
@@ -218,7 +218,7 @@ async fn a_version_1_database_migrates_to_2_keeping_its_tokens() {
         "v1 row, no binding"
     );
     let bound = table::token_dpop_bound("v2-token", "new-client", now());
-    s.insert(bound.clone()).await.unwrap();
+    s.insert(&bound.digest, &bound.claims).await.unwrap();
     assert_eq!(s.get(&bound.digest).await.unwrap(), Some(bound));
     let r = s.migrate().await.unwrap();
     assert_eq!((r.from, r.to), (2, 2), "idempotent");

@@ -87,13 +87,13 @@ pub async fn token_store(s: &dyn TokenStore) {
     let a = token("a", "client-a", t0, Duration::hours(1));
     let b = token("b", "client-b", t0, Duration::seconds(1));
     let c = token_with_jti("c", "client-c", t0);
-    s.insert(a.clone()).await.unwrap();
-    s.insert(b.clone()).await.unwrap();
-    s.insert(c.clone()).await.unwrap();
+    for r in [&a, &b, &c] {
+        s.insert(&r.digest, &r.claims).await.unwrap();
+    }
     assert_eq!(s.get(&a.digest).await.unwrap(), Some(a.clone()));
     assert_eq!(s.get(&c.digest).await.unwrap(), Some(c), "jti kept");
     let d = token_dpop_bound("d", "client-d", t0);
-    s.insert(d.clone()).await.unwrap();
+    s.insert(&d.digest, &d.claims).await.unwrap();
     let got_d = s.get(&d.digest).await.unwrap();
     assert_eq!(got_d, Some(d), "DPoP binding (cnf.jkt) kept");
     let got_b = s.get(&b.digest).await.unwrap().expect("b stored");
@@ -425,7 +425,9 @@ pub async fn concurrent_issuance(s: Arc<dyn TokenStore>, tasks: usize, per_task:
         set.spawn(async move {
             for i in 0..per_task {
                 let r = token(&format!("c-{task}-{i}"), "many", t0, Duration::hours(1));
-                s.insert(r).await.expect("concurrent insert");
+                s.insert(&r.digest, &r.claims)
+                    .await
+                    .expect("concurrent insert");
             }
         });
     }
@@ -458,14 +460,13 @@ pub async fn steady_load_stays_bounded<F, Fut>(
     let mut peak = (0, 0);
     for i in 0..rounds {
         let at = t0 + Duration::seconds(i64::from(i));
-        s.insert(token(
+        let t = token(
             &format!("steady-{i}"),
             "steady",
             at,
             Duration::seconds(LIFE),
-        ))
-        .await
-        .unwrap();
+        );
+        s.insert(&t.digest, &t.claims).await.unwrap();
         r.revoke_jti(&format!("steady-{i}"), at + Duration::seconds(LIFE), at)
             .await
             .unwrap();
@@ -503,9 +504,8 @@ pub async fn bounded_purge<P, PF, C, CF>(
     // issued at t0, so inserting them purges nothing.
     for i in 0..40 {
         let life = Duration::seconds(1 + i64::from(i));
-        s.insert(token(&format!("p-{i}"), "purge", t0, life))
-            .await
-            .unwrap();
+        let t = token(&format!("p-{i}"), "purge", t0, life);
+        s.insert(&t.digest, &t.claims).await.unwrap();
     }
     for i in 0..20 {
         r.revoke_jti(&format!("p-{i}"), t0 + Duration::seconds(1 + i), t0)
@@ -513,9 +513,8 @@ pub async fn bounded_purge<P, PF, C, CF>(
             .unwrap();
     }
     for i in 0..5 {
-        s.insert(token(&format!("live-{i}"), "purge", t0, Duration::hours(1)))
-            .await
-            .unwrap();
+        let t = token(&format!("live-{i}"), "purge", t0, Duration::hours(1));
+        s.insert(&t.digest, &t.claims).await.unwrap();
         r.revoke_jti(&format!("live-{i}"), t0 + Duration::hours(1), t0)
             .await
             .unwrap();
@@ -564,7 +563,7 @@ pub async fn write_before_restart(
         jti: "kept-jwt",
         client: full_client("kept-client", "kept-secret"),
     };
-    s.insert(p.token.clone()).await.unwrap();
+    s.insert(&p.token.digest, &p.token.claims).await.unwrap();
     r.revoke_jti(p.jti, now() + Duration::hours(1), now())
         .await
         .unwrap();

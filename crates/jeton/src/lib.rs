@@ -13,8 +13,8 @@
 //!
 //! ```
 //! use jeton::{ClientId, ClientRecord, Engine, OpaqueIssuer, RawRequest, Scope, SecretVerifier,
-//!             SystemRandom, ClientStore, TokenStore, TokenRecord, TokenDigest, StoreError,
-//!             encode_basic};
+//!             SystemRandom, ClientStore, TokenStore, TokenClaims, TokenRecord, TokenDigest,
+//!             StoreError, encode_basic};
 //! use std::sync::{Arc, Mutex};
 //!
 //! // A toy store; use jeton-memory in real code.
@@ -29,8 +29,8 @@
 //! struct Tokens(Mutex<Vec<TokenRecord>>);
 //! #[async_trait::async_trait]
 //! impl TokenStore for Tokens {
-//!     async fn insert(&self, r: TokenRecord) -> Result<(), StoreError> {
-//!         self.0.lock().unwrap().push(r);
+//!     async fn insert(&self, d: &TokenDigest, c: &TokenClaims) -> Result<(), StoreError> {
+//!         self.0.lock().unwrap().push(TokenRecord::new(*d, c.clone()));
 //!         Ok(())
 //!     }
 //!     async fn get(&self, d: &TokenDigest) -> Result<Option<TokenRecord>, StoreError> {

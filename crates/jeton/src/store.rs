@@ -4,7 +4,7 @@
 use crate::client::{ClientRecord, RegisteredSecret};
 use crate::error::StoreError;
 use crate::secret::SecretVerifier;
-use crate::tokens::claims::{TokenDigest, TokenRecord};
+use crate::tokens::claims::{TokenClaims, TokenDigest, TokenRecord};
 use crate::types::ClientId;
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -159,12 +159,16 @@ pub trait ClientRegistry: ClientStore {
 /// Where opaque tokens live, by digest.
 #[async_trait::async_trait]
 pub trait TokenStore: Send + Sync {
-    /// Stores a freshly issued token.
+    /// Stores a freshly issued token: its `claims`, found again by `digest`.
     ///
     /// Already validated by the engine: the digest is of a new 256-bit random value, so a
-    /// collision means a broken RNG. The record's `issued_at` is the current time, which a store
+    /// collision means a broken RNG. The claims' `issued_at` is the current time, which a store
     /// may use to purge expired records without reading a clock.
-    async fn insert(&self, record: TokenRecord) -> Result<(), StoreError>;
+    ///
+    /// Both are borrowed (from the engine's grant), so that a store copies only what it keeps:
+    /// a store that shares what many tokens have in common, as `jeton-memory` does, copies no
+    /// string at all for a token like one it already holds.
+    async fn insert(&self, digest: &TokenDigest, claims: &TokenClaims) -> Result<(), StoreError>;
 
     /// Looks a token up by digest. Returns the record even if expired; callers check
     /// [`TokenRecord::is_active`]. A revoked token is `Ok(None)`.

@@ -1,10 +1,12 @@
-//! A [`TokenRecord`] split into what is the token's own (digest, instants, DPoP key) and what it
+//! A token's claims split into what is the token's own (digest, instants, DPoP key) and what it
 //! shares with the other tokens of its client ([`Grant`]), and put back together on lookup.
 //!
 //! Thousands of live tokens of one client carry the same client id, subject, scope and
 //! audience: the store keeps one [`Grant`] for them all, behind an `Arc`, and per token only a
-//! fixed-size [`Entry`]. The round trip is exact: a record comes back equal to what was stored,
-//! to the nanosecond and with its UTC offsets.
+//! fixed-size [`Entry`]. The claims come in borrowed, and their shared part is looked up as a
+//! borrowed [`GrantKey`], so that a token like one already held costs no copy of its strings;
+//! they are copied only into a new grant. The round trip is exact: a record comes back equal
+//! to what was stored, to the nanosecond and with its UTC offsets.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -14,7 +16,7 @@ use std::hash::BuildHasher;
 use std::sync::Arc;
 
 /// What a token shares with every other token of the same client granted the same things.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub(super) struct Grant {
     /// The store's hash of every other field: the key of the grant table, kept so that a grant
     /// is found again for removal without hashing its strings a second time.
@@ -82,11 +84,76 @@ fn thumbprint_bytes(jkt: &str) -> Option<[u8; 32]> {
     canonical.then_some(bytes)
 }
 
-/// A record taken apart: its grant, not yet shared with others, and what becomes its
+/// A token's claims taken apart: its grant, borrowed and not yet shared, and what becomes its
 /// [`Entry`] once the grant is.
-pub(super) struct Split {
-    pub(super) grant: Grant,
+pub(super) struct Split<'a> {
+    pub(super) grant: GrantKey<'a>,
     pub(super) own: Own,
+}
+
+/// What a token shares with others ([`Grant`]), borrowed from its claims: hashed and compared
+/// against the shared grants as it is, and copied into a [`Grant`] only when it is the first of
+/// its kind.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct GrantKey<'a> {
+    /// The store's hash of every other field; the new grant's [`Grant::hash`].
+    pub(super) hash: u64,
+    pub(super) client_id: &'a ClientId,
+    subject: &'a str,
+    scope: &'a Scope,
+    audience: &'a [Resource],
+    jti: Option<&'a str>,
+    confirmation: Option<&'a Confirmation>,
+    offsets: [UtcOffset; 2],
+}
+
+impl GrantKey<'_> {
+    /// Whether `grant` is the one this key names: equal to what [`GrantKey::to_grant`] would
+    /// build, compared without building it.
+    pub(super) fn matches(&self, grant: &Grant) -> bool {
+        // Destructured, so that a field added to `Grant` cannot be left out of the comparison.
+        let Grant {
+            hash,
+            client_id,
+            subject,
+            scope,
+            audience,
+            jti,
+            confirmation,
+            offsets,
+        } = grant;
+        self.hash == *hash
+            && self.client_id == client_id
+            && self.subject == subject.as_str()
+            && self.scope == scope
+            && self.audience == audience.as_slice()
+            && self.jti == jti.as_deref()
+            && self.confirmation == confirmation.as_ref()
+            && self.offsets == *offsets
+    }
+
+    /// The grant this key names, owned: the one place the store copies a token's strings.
+    pub(super) fn to_grant(&self) -> Grant {
+        #[cfg(test)]
+        GRANTS_BUILT.with(|n| n.set(n.get() + 1));
+        Grant {
+            hash: self.hash,
+            client_id: self.client_id.clone(),
+            subject: self.subject.to_owned(),
+            scope: self.scope.clone(),
+            audience: self.audience.to_vec(),
+            jti: self.jti.map(str::to_owned),
+            confirmation: self.confirmation.cloned(),
+            offsets: self.offsets,
+        }
+    }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Grants built on this thread by [`GrantKey::to_grant`]: the tests count the copies an
+    /// insert makes (per thread, as tests run side by side).
+    pub(super) static GRANTS_BUILT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// What is a token's own: everything of its [`Entry`] but the grant.
@@ -99,10 +166,13 @@ pub(super) struct Own {
     jkt: Option<Box<[u8; 32]>>,
 }
 
-impl Split {
-    /// Takes `record` apart, moving its strings into the grant (no copy).
-    pub(super) fn new(record: TokenRecord, hasher: &impl BuildHasher) -> Self {
-        let TokenRecord { digest, claims, .. } = record;
+impl<'a> Split<'a> {
+    /// Takes `claims` apart, borrowing their strings (no copy): the grant is hashed as it is.
+    pub(super) fn new(
+        digest: &TokenDigest,
+        claims: &'a TokenClaims,
+        hasher: &impl BuildHasher,
+    ) -> Self {
         let TokenClaims {
             client_id,
             subject,
@@ -121,18 +191,21 @@ impl Split {
             },
             None => (None, None),
         };
+        let subject = subject.as_str();
+        let audience = audience.as_slice();
+        let jti = jti.as_deref();
         let offsets = [issued_at.offset(), expires_at.offset()];
         let hash = hasher.hash_one((
-            &client_id,
-            &subject,
-            &scope,
-            &audience,
-            &jti,
-            &confirmation,
+            client_id,
+            subject,
+            scope,
+            audience,
+            jti,
+            confirmation,
             offsets,
         ));
         Self {
-            grant: Grant {
+            grant: GrantKey {
                 hash,
                 client_id,
                 subject,
@@ -143,10 +216,10 @@ impl Split {
                 offsets,
             },
             own: Own {
-                digest,
-                issued_at,
-                iat: instant(issued_at),
-                exp: instant(expires_at),
+                digest: *digest,
+                issued_at: *issued_at,
+                iat: instant(*issued_at),
+                exp: instant(*expires_at),
                 jkt,
             },
         }
@@ -263,8 +336,12 @@ mod tests {
 
     /// Stores and reads back, checking what `PartialEq` on `OffsetDateTime` does not: offsets.
     fn round_trip(record: TokenRecord) -> TokenRecord {
-        let split = Split::new(record.clone(), &RandomState::new());
-        let grant = Arc::new(split.grant.clone_for_test());
+        let split = Split::new(&record.digest, &record.claims, &RandomState::new());
+        let grant = Arc::new(split.grant.to_grant());
+        assert!(
+            split.grant.matches(&grant),
+            "a new grant is found again by its key"
+        );
         let back = split.own.into_entry(grant).found().into_record();
         assert_eq!(back, record);
         assert_eq!(
@@ -276,21 +353,6 @@ mod tests {
             record.claims.expires_at.offset()
         );
         back
-    }
-
-    impl Grant {
-        fn clone_for_test(&self) -> Self {
-            Self {
-                hash: self.hash,
-                client_id: self.client_id.clone(),
-                subject: self.subject.clone(),
-                scope: self.scope.clone(),
-                audience: self.audience.clone(),
-                jti: self.jti.clone(),
-                confirmation: self.confirmation.clone(),
-                offsets: self.offsets,
-            }
-        }
     }
 
     #[test]
@@ -324,7 +386,7 @@ mod tests {
         let d = TokenDigest::of("t");
         let jkt = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
         let bound = TokenRecord::new(d, claims(t).with_confirmation(Confirmation::jkt(jkt)));
-        let split = Split::new(bound.clone(), &RandomState::new());
+        let split = Split::new(&bound.digest, &bound.claims, &RandomState::new());
         assert!(split.own.jkt.is_some() && split.grant.confirmation.is_none());
         round_trip(bound);
         // Not base64url of 32 bytes, non-canonical trailing bits, padding, too short: kept whole.
@@ -336,7 +398,7 @@ mod tests {
             "",
         ] {
             let r = TokenRecord::new(d, claims(t).with_confirmation(Confirmation::jkt(odd)));
-            let split = Split::new(r.clone(), &RandomState::new());
+            let split = Split::new(&r.digest, &r.claims, &RandomState::new());
             assert!(split.own.jkt.is_none(), "{odd}");
             round_trip(r);
         }
@@ -346,15 +408,60 @@ mod tests {
     fn equal_grants_hash_alike_and_instants_are_not_part_of_them() {
         let hasher = RandomState::new();
         let t = jeton_testkit::now();
-        let a = Split::new(TokenRecord::new(TokenDigest::of("a"), claims(t)), &hasher);
-        let later = t + Duration::seconds(7);
-        let b = Split::new(
-            TokenRecord::new(TokenDigest::of("b"), claims(later)),
-            &hasher,
-        );
+        let (now, later) = (claims(t), claims(t + Duration::seconds(7)));
+        let a = Split::new(&TokenDigest::of("a"), &now, &hasher);
+        let b = Split::new(&TokenDigest::of("b"), &later, &hasher);
         assert_eq!(a.grant, b.grant);
+        assert!(a.grant.matches(&b.grant.to_grant()));
         let other = claims(t).with_jti("j");
-        let c = Split::new(TokenRecord::new(TokenDigest::of("c"), other), &hasher);
+        let c = Split::new(&TokenDigest::of("c"), &other, &hasher);
         assert_ne!(a.grant, c.grant);
+        assert!(!a.grant.matches(&c.grant.to_grant()));
+        // Each field takes part: a grant differing in any one is another grant.
+        let jkt = "not a thumbprint";
+        let t0 = claims(t);
+        for (i, differs) in [
+            TokenClaims::new(
+                ClientId::new("other").unwrap(),
+                t0.subject.clone(),
+                t0.scope.clone(),
+                t0.audience.clone(),
+                t,
+                t0.expires_at,
+            ),
+            TokenClaims::new(
+                t0.client_id.clone(),
+                "svc:other".into(),
+                t0.scope.clone(),
+                t0.audience.clone(),
+                t,
+                t0.expires_at,
+            ),
+            TokenClaims::new(
+                t0.client_id.clone(),
+                t0.subject.clone(),
+                Scope::parse("read").unwrap(),
+                t0.audience.clone(),
+                t,
+                t0.expires_at,
+            ),
+            TokenClaims::new(
+                t0.client_id.clone(),
+                t0.subject.clone(),
+                t0.scope.clone(),
+                vec![],
+                t,
+                t0.expires_at,
+            ),
+            claims(t).with_confirmation(Confirmation::jkt(jkt)),
+            claims(t.to_offset(UtcOffset::from_hms(1, 0, 0).unwrap())),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let d = Split::new(&TokenDigest::of("d"), differs, &hasher);
+            assert!(!a.grant.matches(&d.grant.to_grant()), "field {i}");
+            assert!(!d.grant.matches(&a.grant.to_grant()), "field {i}");
+        }
     }
 }

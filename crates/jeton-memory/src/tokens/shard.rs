@@ -11,7 +11,7 @@
 
 use super::compact::{Entry, Instant};
 use super::expiry::{Due, Expiry};
-use hashbrown::HashTable;
+use hashbrown::{HashTable, hash_table};
 use jeton::TokenDigest;
 
 /// Stale expiry entries tolerated beyond one per live token before the index is rebuilt.
@@ -84,14 +84,31 @@ impl Shard {
     }
 
     /// Adds `entry`, or replaces the entry of the same digest and returns it.
+    ///
+    /// One probe of the index either way: it finds the digest's slot, or where a new one goes.
     pub(super) fn insert(&mut self, entry: Entry) -> Option<Entry> {
-        if let Some(s) = self.slot_of(&entry.digest) {
-            self.due.push(Due::of(&entry, s));
-            let old = self.slots[s as usize].replace(entry);
-            // The replaced entry's expiry entry is stale now.
-            self.trim();
-            return old;
-        }
+        let slots = &self.slots;
+        let found = self.index.entry(
+            hash(&entry.digest),
+            |&s| {
+                slots[s as usize]
+                    .as_ref()
+                    .is_some_and(|e| e.digest == entry.digest)
+            },
+            // Room is made before the new slot is filled: every indexed slot is live.
+            |&s| slot_hash(slots, s),
+        );
+        let vacant = match found {
+            hash_table::Entry::Occupied(o) => {
+                let s = *o.get();
+                self.due.push(Due::of(&entry, s));
+                let old = self.slots[s as usize].replace(entry);
+                // The replaced entry's expiry entry is stale now.
+                self.trim();
+                return old;
+            }
+            hash_table::Entry::Vacant(v) => v,
+        };
         let s = match self.free.pop() {
             Some(s) => s,
             None => {
@@ -103,11 +120,9 @@ impl Shard {
                 (self.slots.len() - 1) as u32
             }
         };
-        let h = hash(&entry.digest);
         self.due.push(Due::of(&entry, s));
         self.slots[s as usize] = Some(entry);
-        let slots = &self.slots;
-        self.index.insert_unique(h, s, |&s| slot_hash(slots, s));
+        vacant.insert(s);
         None
     }
 

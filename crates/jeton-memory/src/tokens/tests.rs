@@ -19,6 +19,11 @@ fn record(n: u64, client: &str, issued_at: OffsetDateTime, life: Duration) -> To
     )
 }
 
+/// Inserts `r` as the opaque issuer does: its digest and claims, borrowed.
+fn insert(s: &MemoryTokenStore, r: &TokenRecord) -> Result<(), StoreError> {
+    block_on(s.insert(&r.digest, &r.claims))
+}
+
 fn capped(max_tokens: usize, max_per_client: usize) -> MemoryTokenStore {
     MemoryTokenStore::with_limits(TokenLimits {
         max_tokens,
@@ -30,11 +35,11 @@ fn capped(max_tokens: usize, max_per_client: usize) -> MemoryTokenStore {
 fn the_per_client_cap_refuses_that_client_only() {
     let s = capped(100, 3);
     for n in 0..3 {
-        block_on(s.insert(record(n, "a", now(), Duration::minutes(5)))).unwrap();
+        insert(&s, &record(n, "a", now(), Duration::minutes(5))).unwrap();
     }
-    let e = block_on(s.insert(record(3, "a", now(), Duration::minutes(5)))).unwrap_err();
+    let e = insert(&s, &record(3, "a", now(), Duration::minutes(5))).unwrap_err();
     assert_eq!(e.capacity(), Some(CapacityExceeded::PerClient));
-    block_on(s.insert(record(4, "b", now(), Duration::minutes(5)))).unwrap();
+    insert(&s, &record(4, "b", now(), Duration::minutes(5))).unwrap();
     assert_eq!(s.client_len(&ClientId::new("a").unwrap()), 3);
     assert_eq!(s.len(), 4);
 }
@@ -44,9 +49,9 @@ fn the_global_cap_refuses_every_client() {
     let s = capped(4, 10);
     for n in 0..4 {
         let client = if n % 2 == 0 { "a" } else { "b" };
-        block_on(s.insert(record(n, client, now(), Duration::minutes(5)))).unwrap();
+        insert(&s, &record(n, client, now(), Duration::minutes(5))).unwrap();
     }
-    let e = block_on(s.insert(record(9, "c", now(), Duration::minutes(5)))).unwrap_err();
+    let e = insert(&s, &record(9, "c", now(), Duration::minutes(5))).unwrap_err();
     assert_eq!(e.capacity(), Some(CapacityExceeded::Global));
     assert_eq!(s.len(), 4);
     assert_eq!(s.client_len(&ClientId::new("c").unwrap()), 0);
@@ -56,12 +61,12 @@ fn the_global_cap_refuses_every_client() {
 fn a_full_store_takes_new_tokens_once_old_ones_expire() {
     let s = capped(4, 2);
     for n in 0..2 {
-        block_on(s.insert(record(n, "a", now(), Duration::seconds(10)))).unwrap();
+        insert(&s, &record(n, "a", now(), Duration::seconds(10))).unwrap();
     }
-    assert!(block_on(s.insert(record(2, "a", now(), Duration::seconds(10)))).is_err());
+    assert!(insert(&s, &record(2, "a", now(), Duration::seconds(10))).is_err());
     // Ten seconds on, both have expired: the refused insert's purge frees their slots.
     let later = now() + Duration::seconds(10);
-    block_on(s.insert(record(3, "a", later, Duration::seconds(10)))).unwrap();
+    insert(&s, &record(3, "a", later, Duration::seconds(10))).unwrap();
     assert_eq!(s.client_len(&ClientId::new("a").unwrap()), 1);
     assert_eq!(s.len(), 1);
 }
@@ -70,18 +75,18 @@ fn a_full_store_takes_new_tokens_once_old_ones_expire() {
 fn revoking_gives_the_slot_back() {
     let s = capped(10, 1);
     let r = record(1, "a", now(), Duration::minutes(5));
-    block_on(s.insert(r.clone())).unwrap();
-    assert!(block_on(s.insert(record(2, "a", now(), Duration::minutes(5)))).is_err());
+    insert(&s, &r).unwrap();
+    assert!(insert(&s, &record(2, "a", now(), Duration::minutes(5))).is_err());
     assert!(block_on(s.revoke(&r.digest)).unwrap());
-    block_on(s.insert(record(2, "a", now(), Duration::minutes(5)))).unwrap();
+    insert(&s, &record(2, "a", now(), Duration::minutes(5))).unwrap();
 }
 
 #[test]
 fn reinserting_a_digest_keeps_one_slot() {
     let s = capped(10, 10);
     let r = record(1, "a", now(), Duration::minutes(5));
-    block_on(s.insert(r.clone())).unwrap();
-    block_on(s.insert(r)).unwrap();
+    insert(&s, &r).unwrap();
+    insert(&s, &r).unwrap();
     assert_eq!(s.len(), 1);
     assert_eq!(s.client_len(&ClientId::new("a").unwrap()), 1);
 }
@@ -92,7 +97,7 @@ fn purge_works_in_chunks_and_visits_only_expired_records() {
     let n = (SHARDS * PURGE_CHUNK * 3) as u64;
     for i in 0..n {
         let life = if i % 2 == 0 { 10 } else { 3600 };
-        block_on(s.insert(record(i, "a", now(), Duration::seconds(life)))).unwrap();
+        insert(&s, &record(i, "a", now(), Duration::seconds(life))).unwrap();
     }
     // A chunk's worth of expired records per lock hold: more than one chunk per shard here.
     let dropped = s.purge_expired(now() + Duration::seconds(10));
@@ -110,7 +115,7 @@ fn the_counter_map_forgets_clients_without_tokens() {
     let s = MemoryTokenStore::new();
     for i in 0..100u64 {
         let r = record(i, &format!("c{i}"), now(), Duration::seconds(1));
-        block_on(s.insert(r)).unwrap();
+        insert(&s, &r).unwrap();
     }
     s.purge_expired(now() + Duration::seconds(1));
     assert_eq!(client_entries(&s), (0, 0));
@@ -133,13 +138,13 @@ fn check(s: &MemoryTokenStore) -> usize {
 fn tokens_of_one_grant_share_it_and_it_goes_with_their_last() {
     let s = MemoryTokenStore::new();
     for i in 0..1000 {
-        block_on(s.insert(record(i, "a", now(), Duration::minutes(5)))).unwrap();
+        insert(&s, &record(i, "a", now(), Duration::minutes(5))).unwrap();
     }
     assert_eq!(client_entries(&s), (1, 1));
     let mut other = record(1000, "a", now(), Duration::minutes(5));
     other.claims.scope = Scope::parse("write").unwrap();
-    block_on(s.insert(other.clone())).unwrap();
-    block_on(s.insert(record(1001, "b", now(), Duration::minutes(5)))).unwrap();
+    insert(&s, &other).unwrap();
+    insert(&s, &record(1001, "b", now(), Duration::minutes(5))).unwrap();
     assert_eq!(client_entries(&s), (2, 3));
     assert!(block_on(s.revoke(&other.digest)).unwrap());
     assert_eq!(client_entries(&s), (2, 2));
@@ -151,6 +156,35 @@ fn tokens_of_one_grant_share_it_and_it_goes_with_their_last() {
 }
 
 #[test]
+fn only_the_first_token_of_its_kind_copies_the_claims_strings() {
+    let s = MemoryTokenStore::new();
+    let built = || compact::GRANTS_BUILT.with(std::cell::Cell::get);
+    let start = built();
+    for i in 0..100 {
+        insert(&s, &record(i, "a", now(), Duration::minutes(5))).unwrap();
+    }
+    assert_eq!(
+        built() - start,
+        1,
+        "one copy for a hundred tokens of one kind"
+    );
+    let mut other = record(100, "a", now(), Duration::minutes(5));
+    other.claims.scope = Scope::parse("write").unwrap();
+    insert(&s, &other).unwrap();
+    other.digest = TokenDigest::of("token-101");
+    insert(&s, &other).unwrap();
+    assert_eq!(built() - start, 2, "one more for another kind, once");
+    // Refused inserts copy nothing; a kind whose last token went is copied again.
+    let full = capped(1, 1);
+    insert(&full, &record(0, "a", now(), Duration::minutes(5))).unwrap();
+    assert!(insert(&full, &other).is_err());
+    assert_eq!(built() - start, 3);
+    assert!(block_on(full.revoke(&TokenDigest::of("token-0"))).unwrap());
+    insert(&full, &record(1, "a", now(), Duration::minutes(5))).unwrap();
+    assert_eq!(built() - start, 4);
+}
+
+#[test]
 fn grants_are_freed_under_concurrent_inserts_and_revocations() {
     let s = std::sync::Arc::new(MemoryTokenStore::new());
     let threads: Vec<_> = (0..4u64)
@@ -159,7 +193,7 @@ fn grants_are_freed_under_concurrent_inserts_and_revocations() {
             std::thread::spawn(move || {
                 for i in 0..2_000 {
                     let r = record(t * 1_000_000 + i, "a", now(), Duration::minutes(5));
-                    block_on(s.insert(r.clone())).unwrap();
+                    insert(&s, &r).unwrap();
                     assert_eq!(block_on(s.get(&r.digest)).unwrap(), Some(r.clone()));
                     assert!(block_on(s.revoke(&r.digest)).unwrap());
                 }
@@ -179,11 +213,11 @@ fn revoked_tokens_leave_a_bounded_number_of_stale_index_entries() {
     // A thousand live tokens, and fifty thousand issued and revoked beside them: without
     // the rebuild, fifty thousand stale expiry entries.
     for i in 0..1000 {
-        block_on(s.insert(record(i, "a", now(), Duration::hours(1)))).unwrap();
+        insert(&s, &record(i, "a", now(), Duration::hours(1))).unwrap();
     }
     for i in 1000..51_000 {
         let r = record(i, "a", now(), Duration::hours(1));
-        block_on(s.insert(r.clone())).unwrap();
+        insert(&s, &r).unwrap();
         assert!(block_on(s.revoke(&r.digest)).unwrap());
     }
     // `check` asserts at most one stale entry per live token plus the slack, per shard.
@@ -197,7 +231,7 @@ fn purge_counts_stale_entries_against_its_chunk_and_still_finishes() {
     let s = MemoryTokenStore::new();
     let n = (SHARDS * PURGE_CHUNK * 3) as u64;
     for i in 0..n {
-        block_on(s.insert(record(i, "a", now(), Duration::seconds(10)))).unwrap();
+        insert(&s, &record(i, "a", now(), Duration::seconds(10))).unwrap();
     }
     // Revoke a third: their expiry entries stay (fewer than the live ones) and come due.
     for i in (0..n).step_by(3) {
@@ -215,7 +249,7 @@ fn memory_goes_back_as_tokens_go() {
     let empty = s.approx_bytes();
     for i in 0..20_000 {
         let life = if i % 10 == 0 { 3600 } else { 10 };
-        block_on(s.insert(record(i, "a", now(), Duration::seconds(life)))).unwrap();
+        insert(&s, &record(i, "a", now(), Duration::seconds(life))).unwrap();
     }
     let full = s.approx_bytes();
     assert_eq!(s.purge_expired(now() + Duration::seconds(10)), 18_000);

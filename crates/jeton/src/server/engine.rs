@@ -13,7 +13,7 @@ use crate::server::intake::{parse_post_form, parse_resources};
 use crate::server::rejection::Rejection;
 use crate::server::routes::RouteKind;
 use crate::store::ClientStore;
-use crate::tokens::{Grant, LocalValidation, TokenIssuer};
+use crate::tokens::{LocalValidation, TokenClaims, TokenIssuer};
 use crate::transport::Transport;
 use crate::types::{Resource, Scope};
 use std::fmt;
@@ -168,7 +168,7 @@ impl Engine {
         let confirmation = self.dpop_binding(req, &client.record).await?;
 
         let mut grant = self.authorize(client, requested_scope, resources, req.now)?;
-        grant.confirmation = confirmation;
+        grant.claims.confirmation = confirmation;
         let mut token = self
             .issuer
             .issue(&grant)
@@ -189,21 +189,22 @@ impl Engine {
             access_token: token.expose(),
             token_type: token.token_type().as_str(),
             expires_in: token.expires_in().whole_seconds(),
-            scope: (!grant.scope.is_empty()).then_some(&grant.scope),
+            scope: (!grant.scope().is_empty()).then_some(grant.scope()),
         };
         // Sized once: the token plus the other members fit without the buffer regrowing.
-        let mut out = Vec::with_capacity(token.expose().len() + 96 + grant.scope.len() * 16);
+        let mut out = Vec::with_capacity(token.expose().len() + 96 + grant.scope().len() * 16);
         serde_json::to_writer(&mut out, &body)
             .map_err(|e| Rejection::infra(Some(grant.client_id().clone()), "render", e))?;
         let body = out;
         let jti = token.take_jti();
-        let Grant {
-            client,
+        // The audit event takes the grant's claims: moved, not copied.
+        let TokenClaims {
+            client_id,
             scope,
             audience,
             expires_at,
             ..
-        } = grant;
+        } = grant.claims;
         let mut response = Response::json(200, body);
         if let Some(nonce) = self.dpop_nonce(req.now) {
             response = response.with_header("dpop-nonce", nonce);
@@ -211,7 +212,7 @@ impl Engine {
         Ok(Outcome {
             response,
             event: AuditEvent::TokenIssued {
-                client_id: client.id.clone(),
+                client_id,
                 scope,
                 audience,
                 expires_at,

@@ -6,7 +6,7 @@ use crate::response::desc;
 use crate::server::authn::AuthenticatedClient;
 use crate::server::engine::Engine;
 use crate::server::rejection::Rejection;
-use crate::tokens::Grant;
+use crate::tokens::{Grant, TokenClaims};
 use crate::types::{Resource, Scope};
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
@@ -90,15 +90,13 @@ impl Engine {
         let mut subject = String::with_capacity(prefix.len() + id.as_str().len());
         subject.push_str(prefix);
         subject.push_str(id.as_str());
+        // The token's claims, built once: issuers borrow them, and only a store that keeps
+        // them copies what it keeps.
+        let claims = TokenClaims::new(id.clone(), subject, scope, audience, now, now + lifetime);
         Ok(Grant {
             client: record,
-            subject,
-            scope,
+            claims,
             requested_scope,
-            audience,
-            issued_at: now,
-            expires_at: now + lifetime,
-            confirmation: None,
         })
     }
 }

@@ -14,28 +14,27 @@ use zeroize::Zeroize;
 
 /// What the engine decided to grant. Only the engine builds one, after authenticating the client
 /// and applying its policy; an issuer can trust every field.
+///
+/// It holds the claims of the token it becomes, built once by the engine: an issuer borrows
+/// them ([`Grant::claims`]) instead of copying the grant's strings per token.
 #[derive(Clone, Debug)]
 pub struct Grant {
     pub(crate) client: Arc<ClientRecord>,
-    pub(crate) subject: String,
-    pub(crate) scope: Scope,
+    /// `client_id` is `client.id`, and `jti` is `None`.
+    pub(crate) claims: TokenClaims,
     pub(crate) requested_scope: Option<Scope>,
-    pub(crate) audience: Vec<Resource>,
-    pub(crate) issued_at: OffsetDateTime,
-    pub(crate) expires_at: OffsetDateTime,
-    pub(crate) confirmation: Option<Confirmation>,
 }
 
 impl Grant {
     /// The key the token is bound to (`cnf.jkt`, RFC 9449 §6), when the request carried a
     /// valid DPoP proof; `None` for a bearer token.
     pub fn confirmation(&self) -> Option<&Confirmation> {
-        self.confirmation.as_ref()
+        self.claims.confirmation.as_ref()
     }
 
     /// `DPoP` when the token is bound to a key, else `Bearer` (RFC 9449 §5).
     pub fn token_type(&self) -> TokenType {
-        if self.confirmation.is_some() {
+        if self.claims.confirmation.is_some() {
             TokenType::Dpop
         } else {
             TokenType::Bearer
@@ -49,18 +48,18 @@ impl Grant {
 
     /// The authenticated client's id.
     pub fn client_id(&self) -> &ClientId {
-        &self.client.id
+        &self.claims.client_id
     }
 
     /// The token subject: the client id, behind the engine's configured subject prefix if any
     /// (RFC 9068 §2.2, RFC 9700 §4.15).
     pub fn subject(&self) -> &str {
-        &self.subject
+        &self.claims.subject
     }
 
     /// The granted scope, within the client's allowed scopes.
     pub fn scope(&self) -> &Scope {
-        &self.scope
+        &self.claims.scope
     }
 
     /// The scope the client asked for, if it sent one.
@@ -71,38 +70,30 @@ impl Grant {
     /// The audience: the requested resources, or the client's (or engine's) default audience.
     /// Never the client id.
     pub fn audience(&self) -> &[Resource] {
-        &self.audience
+        &self.claims.audience
     }
 
     /// The instant of issue (the request's `now`).
     pub fn issued_at(&self) -> OffsetDateTime {
-        self.issued_at
+        self.claims.issued_at
     }
 
     /// When the token must stop working.
     pub fn expires_at(&self) -> OffsetDateTime {
-        self.expires_at
+        self.claims.expires_at
     }
 
     /// The claims of the token this grant becomes (no `jti`; a JWT issuer adds its own).
-    pub fn claims(&self) -> TokenClaims {
-        let claims = TokenClaims::new(
-            self.client.id.clone(),
-            self.subject.clone(),
-            self.scope.clone(),
-            self.audience.clone(),
-            self.issued_at,
-            self.expires_at,
-        );
-        match &self.confirmation {
-            Some(c) => claims.with_confirmation(c.clone()),
-            None => claims,
-        }
+    ///
+    /// Borrowed: an issuer that keeps them, as [`crate::OpaqueIssuer`] hands them to its
+    /// [`TokenStore`], copies only what it keeps.
+    pub fn claims(&self) -> &TokenClaims {
+        &self.claims
     }
 
     /// `expires_at - issued_at`.
     pub fn lifetime(&self) -> Duration {
-        self.expires_at - self.issued_at
+        self.claims.expires_at - self.claims.issued_at
     }
 }
 

@@ -3,7 +3,7 @@
 use super::*;
 use crate::random::SystemRandom;
 use crate::tokens::algorithm::Algorithm;
-use crate::tokens::claims::Confirmation;
+use crate::tokens::claims::{Confirmation, TokenClaims};
 use crate::tokens::keys::SigningKey;
 use crate::types::{ClientId, Resource, Scope};
 use time::{Duration, OffsetDateTime};
@@ -11,22 +11,25 @@ use time::{Duration, OffsetDateTime};
 fn grant(audience: &[&str], scope: &str) -> Grant {
     let client = ClientRecord::builder(ClientId::new("svc").unwrap()).build();
     let now = OffsetDateTime::from_unix_timestamp(1_767_225_600).unwrap();
-    Grant {
-        subject: "client:svc".into(),
-        client: Arc::new(client),
-        scope: if scope.is_empty() {
+    let claims = TokenClaims::new(
+        client.id.clone(),
+        "client:svc".into(),
+        if scope.is_empty() {
             Scope::default()
         } else {
             Scope::parse(scope).unwrap()
         },
-        requested_scope: None,
-        audience: audience
+        audience
             .iter()
             .map(|a| Resource::new(*a).unwrap())
             .collect(),
-        issued_at: now,
-        expires_at: now + Duration::minutes(5),
-        confirmation: None,
+        now,
+        now + Duration::minutes(5),
+    );
+    Grant {
+        client: Arc::new(client),
+        claims,
+        requested_scope: None,
     }
 }
 
@@ -139,7 +142,7 @@ fn minted_header_and_claims_are_the_serde_json_bytes() {
         })
     };
     let mut dpop = grant(&["https://api.example.com/"], "read");
-    dpop.confirmation = Some(Confirmation::jkt(
+    dpop.claims.confirmation = Some(Confirmation::jkt(
         "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I",
     ));
     let grants = [

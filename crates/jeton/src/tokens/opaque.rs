@@ -9,7 +9,7 @@ use crate::error::IssueError;
 use crate::random::RandomSource;
 use crate::secret::{TOKEN_PREFIX, is_well_formed, prefixed_random};
 use crate::store::TokenStore;
-use crate::tokens::claims::{TokenDigest, TokenRecord};
+use crate::tokens::claims::TokenDigest;
 use crate::tokens::issuer::{
     AccessToken, Grant, LocalValidation, TokenHandle, TokenInfo, TokenIssuer,
 };
@@ -46,8 +46,11 @@ impl OpaqueIssuer {
 impl TokenIssuer for OpaqueIssuer {
     async fn issue(&self, grant: &Grant) -> Result<AccessToken, IssueError> {
         let value = prefixed_random(TOKEN_PREFIX, &*self.rng).map_err(IssueError::new)?;
-        let record = TokenRecord::new(TokenDigest::of(&value), grant.claims());
-        self.store.insert(record).await.map_err(IssueError::new)?;
+        // The grant's claims, borrowed: the store copies what it keeps.
+        self.store
+            .insert(&TokenDigest::of(&value), grant.claims())
+            .await
+            .map_err(IssueError::new)?;
         Ok(AccessToken::new(
             value,
             grant.token_type(),
