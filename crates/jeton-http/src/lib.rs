@@ -324,7 +324,7 @@ pub fn to_http<B: From<Vec<u8>>>(resp: &jeton::Response) -> http::Response<B> {
                 }
                 Cow::Owned(made) => HeaderValue::try_from(made.as_str())?,
             };
-            headers.append(HeaderName::from_bytes(name.as_bytes())?, value);
+            headers.append(header_name(name)?, value);
         }
         Ok(out)
     }
@@ -332,6 +332,24 @@ pub fn to_http<B: From<Vec<u8>>>(resp: &jeton::Response) -> http::Response<B> {
         tracing::error!(target: "jeton::diagnostic", error = %e, "invalid core response");
         let fallback = jeton::Response::server_error();
         copy(&fallback).unwrap_or_else(|_| http::Response::new(B::from(Vec::new())))
+    })
+}
+
+/// The `http` name of a core response header. The core's names are fixed lower-case strings:
+/// those it sends are matched to ready names instead of parsed on every response (parsing
+/// one costs more than the rest of the copy); any other is parsed.
+fn header_name(name: &'static str) -> Result<HeaderName, http::Error> {
+    use http::header::{ALLOW, CACHE_CONTROL, PRAGMA, RETRY_AFTER, WWW_AUTHENTICATE};
+    Ok(match name {
+        "content-type" => CONTENT_TYPE,
+        "cache-control" => CACHE_CONTROL,
+        "pragma" => PRAGMA,
+        "content-length" => CONTENT_LENGTH,
+        "www-authenticate" => WWW_AUTHENTICATE,
+        "allow" => ALLOW,
+        "retry-after" => RETRY_AFTER,
+        "dpop-nonce" => HeaderName::from_static("dpop-nonce"),
+        other => HeaderName::from_bytes(other.as_bytes())?,
     })
 }
 
@@ -499,6 +517,25 @@ mod tests {
         for header in &ENGINE_HEADERS {
             assert_eq!(header.http.as_str(), header.name);
         }
+    }
+
+    #[test]
+    fn ready_response_header_names_are_the_parsed_ones() {
+        for name in [
+            "content-type",
+            "cache-control",
+            "pragma",
+            "content-length",
+            "www-authenticate",
+            "allow",
+            "retry-after",
+            "dpop-nonce",
+            "x-other",
+        ] {
+            let parsed = HeaderName::from_bytes(name.as_bytes()).unwrap();
+            assert_eq!(header_name(name).unwrap(), parsed, "{name}");
+        }
+        assert!(header_name("bad name").is_err());
     }
 
     #[test]

@@ -176,17 +176,47 @@ pub fn encode_basic(client_id: &str, secret: &str) -> String {
 
 /// RFC 9110 §5.6.2 `tchar`.
 fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+    TCHAR[usize::from(b)]
 }
 
 /// RFC 9110 §11.2 `token68 = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
 fn is_token68_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"-._~+/=".contains(&b)
+    TOKEN68[usize::from(b)]
+}
+
+/// The byte classes as tables: every byte of every `Authorization` value is checked, and a
+/// lookup is one load where the list search was a loop per byte.
+static TCHAR: [bool; 256] = class(b"!#$%&'*+-.^_`|~");
+static TOKEN68: [bool; 256] = class(b"-._~+/=");
+
+/// ALPHA, DIGIT and `extra`.
+const fn class(extra: &[u8]) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    let mut i = 0;
+    while i < extra.len() {
+        table[extra[i] as usize] = true;
+        i += 1;
+    }
+    table
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn byte_class_tables_match_the_grammar() {
+        for b in 0..=255u8 {
+            let alnum = b.is_ascii_alphanumeric();
+            assert_eq!(is_tchar(b), alnum || b"!#$%&'*+-.^_`|~".contains(&b), "{b}");
+            assert_eq!(is_token68_char(b), alnum || b"-._~+/=".contains(&b), "{b}");
+        }
+    }
 
     fn basic(v: &str) -> Result<BasicCredentials, BasicError> {
         match parse_authorization(v.as_bytes())? {

@@ -154,38 +154,45 @@ pub fn parse(body: &[u8], limits: FormLimits) -> Result<Form, FormError> {
 /// where it landed. On an error `out` may hold part of it: the caller wipes `out`.
 fn decode_into(input: &[u8], out: &mut Vec<u8>) -> Result<Span, FormError> {
     let start = out.len();
-    if !input.iter().any(|&b| b == b'+' || b == b'%') {
-        // Nothing to decode, the common case: one copy.
-        out.extend_from_slice(input);
-    } else {
-        let mut i = 0;
-        while let Some(&b) = input.get(i) {
-            match b {
-                b'+' => out.push(b' '),
-                b'%' => {
-                    let hi = input.get(i + 1).and_then(|&c| hex(c));
-                    let lo = input.get(i + 2).and_then(|&c| hex(c));
-                    match (hi, lo) {
-                        (Some(h), Some(l)) => out.push(h << 4 | l),
-                        _ => return Err(FormError::BadEscape),
-                    }
-                    i += 2;
-                }
-                _ => out.push(b),
-            }
-            i += 1;
-        }
-    }
+    unescape(input, out)?;
     let end = out.len();
     std::str::from_utf8(&out[start..end]).map_err(|_| FormError::NotUtf8)?;
     Ok(Span { start, end })
+}
+
+/// Appends `input` to `out` with `+` and `%XX` undone; the bytes are not checked as UTF-8 here
+/// (each caller checks once).
+fn unescape(input: &[u8], out: &mut Vec<u8>) -> Result<(), FormError> {
+    if !input.iter().any(|&b| b == b'+' || b == b'%') {
+        // Nothing to decode, the common case: one copy.
+        out.extend_from_slice(input);
+        return Ok(());
+    }
+    let mut i = 0;
+    while let Some(&b) = input.get(i) {
+        match b {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hi = input.get(i + 1).and_then(|&c| hex(c));
+                let lo = input.get(i + 2).and_then(|&c| hex(c));
+                match (hi, lo) {
+                    (Some(h), Some(l)) => out.push(h << 4 | l),
+                    _ => return Err(FormError::BadEscape),
+                }
+                i += 2;
+            }
+            _ => out.push(b),
+        }
+        i += 1;
+    }
+    Ok(())
 }
 
 /// Decodes one form component per RFC 6749 Appendix B: `+` becomes a space, `%XX` becomes the
 /// byte `XX`, then the bytes are read as UTF-8. A stray `%` is an error.
 pub fn decode_component(input: &[u8]) -> Result<String, FormError> {
     let mut out = Vec::with_capacity(input.len());
-    if let Err(e) = decode_into(input, &mut out) {
+    if let Err(e) = unescape(input, &mut out) {
         out.zeroize();
         return Err(e);
     }
