@@ -40,7 +40,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
@@ -310,10 +310,13 @@ async fn serve_until_signal(
         // The connection's time limits: one timer for the connection, none per request.
         let clock = Arc::new(ConnClock::default());
         let requests_clock = clock.clone();
+        let requests_peer = Arc::new(Peer::new(peer));
         // The request's future is hyper's service future itself, with no wrapper around it:
         // hyper moves it by value, so every layer's state would be copied with it.
         let service = service_fn(move |req: Request<Incoming>| {
-            handler.clone().handle(req, peer, requests_clock.clone())
+            handler
+                .clone()
+                .handle(req, requests_peer.clone(), requests_clock.clone())
         });
         let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
         let conn = graceful.watch(conn);
@@ -396,6 +399,28 @@ struct Handler {
     min_rate: MinRate,
 }
 
+/// A connection's peer, with its address as logged: formatted at the connection's first log
+/// line and kept, since formatting a socket address costs as much as the rest of the line's
+/// fields.
+#[derive(Debug)]
+struct Peer {
+    addr: SocketAddr,
+    text: OnceLock<Box<str>>,
+}
+
+impl Peer {
+    fn new(addr: SocketAddr) -> Self {
+        Self {
+            addr,
+            text: OnceLock::new(),
+        }
+    }
+
+    fn text(&self) -> &str {
+        self.text.get_or_init(|| self.addr.to_string().into())
+    }
+}
+
 /// The longest path logged, in characters.
 const MAX_LOGGED_PATH: usize = 200;
 
@@ -403,7 +428,7 @@ impl Handler {
     async fn handle(
         self: Arc<Self>,
         req: Request<Incoming>,
-        peer: SocketAddr,
+        peer: Arc<Peer>,
         clock: Arc<ConnClock>,
     ) -> Result<Response<Full<Bytes>>, Infallible> {
         let started = Instant::now();
@@ -414,7 +439,7 @@ impl Handler {
         // `request_timeout`: the connection's watchdog expires the request (watchdog.rs).
         let handled = clock
             .begin()
-            .run(self.router.handle_with_outcome(req, Some(peer)))
+            .run(self.router.handle_with_outcome(req, Some(peer.addr)))
             .await;
         let (response, outcome) = match handled {
             Some(h) => (h.response, h.outcome),
@@ -432,13 +457,13 @@ impl Handler {
             None => Level::INFO,
         };
         if tracing::level_enabled!(level) {
-            Self::log_line(level, &method, path, status, event, started, peer);
+            Self::log_line(level, &method, path, status, event, started, peer.text());
         }
         if let Some(diagnostic) = outcome.as_ref().and_then(|(_, o)| o.diagnostic.as_ref()) {
             let client_id = event
                 .and_then(|e| e.client_id())
                 .map(jeton::ClientId::as_str);
-            let peer = Some(tracing::field::display(peer));
+            let peer = Some(tracing::field::display(peer.addr));
             jeton_http::log_diagnostic(client_id, diagnostic, peer);
         }
         Ok(response)
@@ -454,7 +479,7 @@ impl Handler {
         status: u16,
         event: Option<&jeton::AuditEvent>,
         started: Instant,
-        peer: SocketAddr,
+        peer: &str,
     ) {
         let fields = event.map(jeton::AuditEvent::fields);
         let word = fields.as_ref().map_or_else(
