@@ -1,8 +1,8 @@
 //! Registered clients and their policy.
 
-use crate::secret::SecretVerifier;
+use crate::secret::{PreparedKey, SecretVerifier};
 use crate::tokens::ClientKeys;
-use crate::types::{ClientId, Resource, Scope};
+use crate::types::{ClientId, ClientSecret, Resource, Scope};
 use std::fmt;
 use time::{Duration, OffsetDateTime};
 
@@ -77,7 +77,15 @@ pub enum DefaultScope {
 
 /// One registered secret: its verifier and an optional expiry, so that secrets can rotate with
 /// overlap (register the new one, move clients over, let the old one expire).
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+///
+/// It also keeps the HMAC key of an HMAC-SHA256 verifier, prepared when the secret is built
+/// ([`new`](Self::new), [`expiring`](Self::expiring), deserialization), so that
+/// [`verify`](Self::verify) makes two SHA-256 compressions where [`SecretVerifier::verify`]
+/// makes four. The key is derived from the verifier alone: it takes no part in equality,
+/// `Debug` or serialization. Replacing `verifier` in place keeps answers right (a key made for
+/// another salt is never used) but loses the saving; build a new `RegisteredSecret` instead.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+#[serde(from = "StoredSecret")]
 #[non_exhaustive]
 pub struct RegisteredSecret {
     /// The verifier.
@@ -85,28 +93,99 @@ pub struct RegisteredSecret {
     /// After this instant the secret fails exactly like a wrong one.
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub expires_at: Option<OffsetDateTime>,
+    /// `verifier.prepare()`, made once here rather than on every request: records of memory
+    /// stores live for the process, and the engine's decoys are `RegisteredSecret`s too, so
+    /// real secrets and decoys do the same work per verification (RFC 6749 §10.10).
+    #[serde(skip_serializing)]
+    prepared: Option<PreparedKey>,
+}
+
+/// The serialized form of a [`RegisteredSecret`]: what deserialization reads before preparing
+/// the key (the key is never stored).
+#[derive(serde::Deserialize)]
+struct StoredSecret {
+    verifier: SecretVerifier,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    expires_at: Option<OffsetDateTime>,
+}
+
+impl From<StoredSecret> for RegisteredSecret {
+    fn from(s: StoredSecret) -> Self {
+        Self::with_expiry(s.verifier, s.expires_at)
+    }
 }
 
 impl RegisteredSecret {
     /// A secret with no expiry.
     pub fn new(verifier: SecretVerifier) -> Self {
-        Self {
-            verifier,
-            expires_at: None,
-        }
+        Self::with_expiry(verifier, None)
     }
 
     /// A secret that stops working at `expires_at`.
     pub fn expiring(verifier: SecretVerifier, expires_at: OffsetDateTime) -> Self {
+        Self::with_expiry(verifier, Some(expires_at))
+    }
+
+    /// The one constructor, so that every `RegisteredSecret` has its key prepared.
+    fn with_expiry(verifier: SecretVerifier, expires_at: Option<OffsetDateTime>) -> Self {
         Self {
+            prepared: verifier.prepare(),
             verifier,
-            expires_at: Some(expires_at),
+            expires_at,
         }
     }
 
     /// Whether the secret may be used at `now`.
     pub fn is_active(&self, now: OffsetDateTime) -> bool {
         self.expires_at.is_none_or(|e| now < e)
+    }
+
+    /// Checks a presented secret against [`verifier`](Self::verifier), in constant time with
+    /// respect to the secret's content: the answer of [`SecretVerifier::verify`], with the HMAC
+    /// key prepared when this secret was built. The expiry is not looked at (see
+    /// [`is_active`](Self::is_active)).
+    pub fn verify(&self, secret: &ClientSecret) -> bool {
+        self.verifier
+            .verify_prepared(self.prepared.as_ref(), secret)
+    }
+
+    /// Whether [`verify`](Self::verify) uses a key prepared for the current verifier (an
+    /// HMAC-SHA256 one). For the equal-cost tests: decoys must be prepared like real secrets.
+    #[cfg(test)]
+    pub(crate) fn is_prepared(&self) -> bool {
+        self.prepared
+            .as_ref()
+            .is_some_and(|p| p.is_for(&self.verifier))
+    }
+}
+
+// By hand, not derived: the prepared key is a cache of `verifier`, so two secrets with the same
+// verifier and expiry are equal whether or not either key is prepared, and `Debug` shows what
+// it showed before the key existed. Destructuring makes a new field a compile error here.
+impl PartialEq for RegisteredSecret {
+    fn eq(&self, other: &Self) -> bool {
+        let Self {
+            verifier,
+            expires_at,
+            prepared: _,
+        } = self;
+        *verifier == other.verifier && *expires_at == other.expires_at
+    }
+}
+
+impl Eq for RegisteredSecret {}
+
+impl fmt::Debug for RegisteredSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Self {
+            verifier,
+            expires_at,
+            prepared: _,
+        } = self;
+        f.debug_struct("RegisteredSecret")
+            .field("verifier", verifier)
+            .field("expires_at", expires_at)
+            .finish()
     }
 }
 
@@ -331,5 +410,79 @@ impl ClientRecordBuilder {
     /// Finishes the record.
     pub fn build(self) -> ClientRecord {
         self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::random::SystemRandom;
+
+    fn secret(s: &str) -> ClientSecret {
+        ClientSecret::new(s).unwrap()
+    }
+
+    fn hmac(s: &str) -> SecretVerifier {
+        SecretVerifier::hmac_sha256(s, &SystemRandom::new()).unwrap()
+    }
+
+    #[test]
+    fn rfc6819_5_1_4_1_3_every_constructor_prepares_the_key() {
+        let v: SecretVerifier = hmac("x-secret-0123").to_string().parse().unwrap();
+        let at = OffsetDateTime::UNIX_EPOCH;
+        let json = serde_json::to_string(&RegisteredSecret::expiring(v.clone(), at)).unwrap();
+        let read: RegisteredSecret = serde_json::from_str(&json).unwrap();
+        for s in [
+            RegisteredSecret::new(v.clone()),
+            RegisteredSecret::expiring(v.clone(), at),
+            read,
+        ] {
+            assert!(s.is_prepared(), "{s:?}");
+            assert!(s.verify(&secret("x-secret-0123")));
+            assert!(!s.verify(&secret("x-secret-0124")));
+            // The same answers as the unprepared verifier.
+            assert!(s.verifier.verify(&secret("x-secret-0123")));
+            assert!(!s.verifier.verify(&secret("x-secret-0124")));
+        }
+        // PBKDF2 has nothing to prepare and verifies as before.
+        let it = std::num::NonZeroU32::new(1000).unwrap();
+        let p = RegisteredSecret::new(
+            SecretVerifier::pbkdf2_sha256("pw", it, &SystemRandom::new()).unwrap(),
+        );
+        assert!(!p.is_prepared());
+        assert!(p.verify(&secret("pw")) && !p.verify(&secret("pW")));
+    }
+
+    #[test]
+    fn the_prepared_key_is_not_part_of_equality_debug_or_serde() {
+        let v = hmac("x-secret-0123");
+        let mut a = RegisteredSecret::new(v.clone());
+        let b = RegisteredSecret::new(v.clone());
+        assert_eq!(a, b);
+        assert_eq!(
+            format!("{a:?}"),
+            "RegisteredSecret { verifier: SecretVerifier(hmac-sha256), expires_at: None }"
+        );
+        let json = serde_json::to_value(&a).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({ "verifier": v.to_string(), "expires_at": null })
+        );
+        assert_eq!(serde_json::from_value::<RegisteredSecret>(json).unwrap(), a);
+        // Without the key (replaced in place below, then restored) it is still equal.
+        a.verifier = hmac("other-secret-0123");
+        assert_ne!(a, b);
+        a.verifier = v;
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn a_verifier_replaced_in_place_is_verified_by_its_own_salt() {
+        // The field is public: a key prepared for the old salt must not decide for the new one.
+        let mut s = RegisteredSecret::new(hmac("old-secret-0123"));
+        s.verifier = hmac("new-secret-0123");
+        assert!(!s.is_prepared());
+        assert!(s.verify(&secret("new-secret-0123")));
+        assert!(!s.verify(&secret("old-secret-0123")));
     }
 }

@@ -106,11 +106,48 @@ impl SecretVerifier {
     }
 
     /// Checks a presented secret, in constant time with respect to the secret's content.
+    ///
+    /// An HMAC-SHA256 verifier derives its HMAC key from the salt on every call here (two of
+    /// the four SHA-256 compressions); [`RegisteredSecret::verify`](crate::RegisteredSecret::verify)
+    /// keeps the key prepared once and is what the engine uses.
     pub fn verify(&self, secret: &ClientSecret) -> bool {
+        self.verify_prepared(None, secret)
+    }
+
+    /// The HMAC key of an HMAC-SHA256 verifier, for [`verify_prepared`](Self::verify_prepared);
+    /// `None` for PBKDF2, whose salt and secret enter the derivation together, so there is
+    /// nothing to compute ahead.
+    pub(crate) fn prepare(&self) -> Option<PreparedKey> {
+        match self {
+            Self::HmacSha256 { salt, .. } => Some(PreparedKey {
+                salt: *salt,
+                key: hmac::Key::new(hmac::HMAC_SHA256, salt),
+            }),
+            Self::Pbkdf2Sha256 { .. } => None,
+        }
+    }
+
+    /// [`verify`](Self::verify) with the HMAC key `prepared` ahead by [`prepare`](Self::prepare):
+    /// two SHA-256 compressions instead of four. The same answer whatever `prepared` is: a key
+    /// made for another salt (the verifier was replaced in place after preparing) is not used,
+    /// and the key is derived afresh as `verify` does.
+    pub(crate) fn verify_prepared(
+        &self,
+        prepared: Option<&PreparedKey>,
+        secret: &ClientSecret,
+    ) -> bool {
         match self {
             Self::HmacSha256 { salt, tag } => {
-                let key = hmac::Key::new(hmac::HMAC_SHA256, salt);
-                hmac::verify(&key, secret.expose().as_bytes(), tag).is_ok()
+                let message = secret.expose().as_bytes();
+                match prepared {
+                    // The salt is not secret (it is in the stored string): comparing it leaks
+                    // nothing, and the tag comparison stays `ring`'s constant-time one.
+                    Some(p) if p.salt == *salt => hmac::verify(&p.key, message, tag).is_ok(),
+                    _ => {
+                        let key = hmac::Key::new(hmac::HMAC_SHA256, salt);
+                        hmac::verify(&key, message, tag).is_ok()
+                    }
+                }
             }
             Self::Pbkdf2Sha256 {
                 iterations,
@@ -157,6 +194,35 @@ impl SecretVerifier {
                 }
             }
         }
+    }
+}
+
+/// The HMAC-SHA256 key of one [`SecretVerifier::HmacSha256`] salt, computed once.
+///
+/// `hmac::Key::new` hashes the key into the inner and outer pad blocks: two SHA-256
+/// compressions that depend only on the salt, as many as the MAC of a secret itself. Keeping
+/// the key halves the work of every verification. The salt it was made for is kept with it so
+/// that a key is never used for a verifier it was not made from.
+///
+/// Its `Debug` shows neither the salt nor the key (`ring` prints only the algorithm, and this
+/// prints nothing more).
+#[derive(Clone)]
+pub(crate) struct PreparedKey {
+    salt: [u8; SALT_LEN],
+    key: hmac::Key,
+}
+
+impl PreparedKey {
+    /// Whether this key was made for `verifier`'s salt, so that verifying with it saves work.
+    #[cfg(test)]
+    pub(crate) fn is_for(&self, verifier: &SecretVerifier) -> bool {
+        matches!(verifier, SecretVerifier::HmacSha256 { salt, .. } if *salt == self.salt)
+    }
+}
+
+impl fmt::Debug for PreparedKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PreparedKey(hmac-sha256)")
     }
 }
 
@@ -438,6 +504,55 @@ mod tests {
         let (a, _) = generate_secret(&rng).unwrap();
         let (b, _) = generate_secret(&rng).unwrap();
         assert_ne!(a.expose(), b.expose());
+    }
+
+    #[test]
+    fn rfc6819_5_1_4_1_3_prepared_key_gives_the_tag_of_a_fresh_key() {
+        // A verifier read back from its stored string, as every store does.
+        let stored = SecretVerifier::hmac_sha256("x-secret-0123", &SystemRandom::new())
+            .unwrap()
+            .to_string();
+        let v: SecretVerifier = stored.parse().unwrap();
+        let SecretVerifier::HmacSha256 { salt, tag } = &v else {
+            panic!("an hmac-sha256 verifier string")
+        };
+        let p = v.prepare().expect("an HMAC verifier has a key to prepare");
+        assert!(p.is_for(&v));
+        for message in [&b"x-secret-0123"[..], b"another message", b""] {
+            let fresh = hmac::Key::new(hmac::HMAC_SHA256, salt);
+            assert_eq!(
+                hmac::sign(&p.key, message).as_ref(),
+                hmac::sign(&fresh, message).as_ref()
+            );
+        }
+        assert_eq!(hmac::sign(&p.key, b"x-secret-0123").as_ref(), tag);
+        assert!(v.verify_prepared(Some(&p), &secret("x-secret-0123")));
+        assert!(!v.verify_prepared(Some(&p), &secret("x-secret-0124")));
+        assert_eq!(format!("{p:?}"), "PreparedKey(hmac-sha256)");
+    }
+
+    #[test]
+    fn rfc6819_5_1_4_1_3_a_key_prepared_for_another_salt_is_not_used() {
+        // Same secret, two salts: the key of one must not decide for the other.
+        let rng = SystemRandom::new();
+        let a = SecretVerifier::hmac_sha256("x-secret-0123", &rng).unwrap();
+        let b = SecretVerifier::hmac_sha256("x-secret-0123", &rng).unwrap();
+        let pb = b.prepare().unwrap();
+        assert!(!pb.is_for(&a));
+        assert!(a.verify_prepared(Some(&pb), &secret("x-secret-0123")));
+        assert!(!a.verify_prepared(Some(&pb), &secret("x-secret-0124")));
+        assert!(a.verify_prepared(None, &secret("x-secret-0123")));
+    }
+
+    #[test]
+    fn pbkdf2_has_nothing_to_prepare() {
+        let it = NonZeroU32::new(1000).unwrap();
+        let v = SecretVerifier::pbkdf2_sha256("pw", it, &SystemRandom::new()).unwrap();
+        assert!(v.prepare().is_none());
+        let hmac_key = SecretVerifier::decoy(DecoyKind::HmacSha256).prepare();
+        // Even a stray HMAC key leaves a PBKDF2 verifier's answer alone.
+        assert!(v.verify_prepared(hmac_key.as_ref(), &secret("pw")));
+        assert!(!v.verify_prepared(hmac_key.as_ref(), &secret("pW")));
     }
 
     #[test]

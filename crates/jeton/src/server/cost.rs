@@ -23,7 +23,7 @@
 //! A client with more secrets than `verifications_per_request` costs more (each secret is
 //! verified): the server raises the setting to its largest client; an embedder should too.
 
-use crate::client::ClientRecord;
+use crate::client::{ClientRecord, RegisteredSecret};
 use crate::secret::{DecoyKind, SecretVerifier};
 use crate::types::{ClientId, ClientSecret};
 use ring::hmac;
@@ -94,13 +94,24 @@ impl From<DecoyKind> for CostProfile {
     }
 }
 
+/// A decoy as the engine holds it: a [`RegisteredSecret`], so that it is verified by the same
+/// code, with its key prepared the same way, as a client's own secrets.
+fn decoy(kind: DecoyKind) -> RegisteredSecret {
+    RegisteredSecret::new(SecretVerifier::decoy(kind))
+}
+
 /// The engine's cost model: the profiles in use with their decoys, the padding count and the
 /// key that places unknown ids. Built once; decoys are derived at build (PBKDF2 is slow).
+///
+/// The decoys are [`RegisteredSecret`]s, like a client's secrets, and are checked with the same
+/// [`RegisteredSecret::verify`]: an HMAC decoy has its key prepared at build exactly as a real
+/// HMAC secret has at registration, so a decoy verification does the work of a real one (two
+/// SHA-256 compressions), never the four of an unprepared key.
 pub(crate) struct CostModel {
     slots: usize,
     /// Profiles in use, sorted, deduplicated, each with one PBKDF2 decoy per entry.
-    profiles: Vec<(CostProfile, Vec<SecretVerifier>)>,
-    hmac_decoy: SecretVerifier,
+    profiles: Vec<(CostProfile, Vec<RegisteredSecret>)>,
+    hmac_decoy: RegisteredSecret,
     /// Present when there are at least two profiles to choose between.
     key: Option<hmac::Key>,
 }
@@ -150,7 +161,7 @@ impl CostModel {
                 let decoys = p
                     .pbkdf2
                     .iter()
-                    .map(|&i| SecretVerifier::decoy(DecoyKind::Pbkdf2Sha256(i)))
+                    .map(|&i| decoy(DecoyKind::Pbkdf2Sha256(i)))
                     .collect();
                 (p, decoys)
             })
@@ -158,7 +169,7 @@ impl CostModel {
         Some(Self {
             slots,
             profiles,
-            hmac_decoy: SecretVerifier::decoy(DecoyKind::HmacSha256),
+            hmac_decoy: decoy(DecoyKind::HmacSha256),
             key,
         })
     }
@@ -168,13 +179,13 @@ impl CostModel {
         Self {
             slots,
             profiles: vec![(CostProfile::hmac(), Vec::new())],
-            hmac_decoy: SecretVerifier::decoy(DecoyKind::HmacSha256),
+            hmac_decoy: decoy(DecoyKind::HmacSha256),
             key: None,
         }
     }
 
     /// The profile an unknown id imitates: fixed per id, unpredictable without the key.
-    fn profile_for_unknown(&self, id: &ClientId) -> &(CostProfile, Vec<SecretVerifier>) {
+    fn profile_for_unknown(&self, id: &ClientId) -> &(CostProfile, Vec<RegisteredSecret>) {
         let i = match &self.key {
             None => 0,
             Some(key) => {
@@ -217,7 +228,7 @@ impl CostModel {
             Some(r) => {
                 for s in &r.secrets {
                     out.made += 1;
-                    if s.verifier.verify(secret) {
+                    if s.verify(secret) {
                         if s.is_active(now) {
                             out.active.get_or_insert(&s.verifier);
                         } else {
@@ -322,5 +333,54 @@ mod tests {
         let ok = m.verify(&r.id, Some(&r), &secret, at);
         assert!(ok.active.is_some());
         assert_eq!(ok.made, 1);
+    }
+
+    #[test]
+    fn rfc6749_10_10_decoys_are_prepared_like_real_secrets() {
+        let m = CostModel::new(
+            vec![CostProfile::hmac(), CostProfile::pbkdf2(nz(1000))],
+            3,
+            Some([7; 32]),
+        )
+        .unwrap();
+        // The padding decoy does the work of a registered HMAC secret: its key is prepared.
+        assert!(m.hmac_decoy.is_prepared());
+        assert!(CostModel::hmac_only(2).hmac_decoy.is_prepared());
+        let real = RegisteredSecret::new(
+            SecretVerifier::hmac_sha256("x-secret-0123", &SystemRandom::new()).unwrap(),
+        );
+        assert_eq!(real.is_prepared(), m.hmac_decoy.is_prepared());
+        // Profile decoys are PBKDF2 (nothing to prepare), one per entry, as before.
+        for (p, decoys) in &m.profiles {
+            assert_eq!(decoys.len(), p.len());
+            for d in decoys {
+                assert!(matches!(d.verifier, SecretVerifier::Pbkdf2Sha256 { .. }));
+                assert!(!d.is_prepared());
+            }
+        }
+    }
+
+    #[test]
+    fn rfc6749_10_10_wrong_unknown_and_expired_make_the_same_verifications() {
+        let rng = SystemRandom::new();
+        let secret = ClientSecret::new("x-secret-0123").unwrap();
+        let at = OffsetDateTime::UNIX_EPOCH + time::Duration::days(1);
+        let expired = ClientRecord::builder(ClientId::new("old").unwrap())
+            .secret_expiring(
+                SecretVerifier::hmac_sha256(secret.expose(), &rng).unwrap(),
+                OffsetDateTime::UNIX_EPOCH,
+            )
+            .build();
+        let current = ClientRecord::builder(ClientId::new("c").unwrap())
+            .secret(SecretVerifier::hmac_sha256("y-secret-0123", &rng).unwrap())
+            .secret(SecretVerifier::hmac_sha256("z-secret-0123", &rng).unwrap())
+            .build();
+        let m = CostModel::new(vec![CostProfile::hmac()], 3, None).unwrap();
+        let unknown = ClientId::new("nobody").unwrap();
+        let e = m.verify(&expired.id, Some(&expired), &secret, at);
+        assert!(e.expired && e.active.is_none());
+        assert_eq!(e.made, 3);
+        assert_eq!(m.verify(&current.id, Some(&current), &secret, at).made, 3);
+        assert_eq!(m.verify(&unknown, None, &secret, at).made, 3);
     }
 }
