@@ -1,7 +1,7 @@
 //! One shard of the token store: entries in a slab, a hash index of slot numbers, and an
 //! expiry index with lazy deletion.
 //!
-//! Per live token this costs one 72-byte slot, one 4-byte index slot (plus hashbrown's control
+//! Per live token this costs one 72-byte slot, one 8-byte index slot (plus hashbrown's control
 //! byte) and one 16-byte expiry entry, instead of a hash-map slot holding a whole record keyed
 //! by its digest and a B-tree entry repeating the digest. The expiry index is not told about
 //! removals: a revoked token's entry stays until it comes due or the index is rebuilt (when
@@ -27,10 +27,10 @@ impl Due {
     }
 }
 
-/// The index's hash of a digest. Digests are SHA-256 of random values, so any bits would do;
-/// folding all four words keeps structured digests (tests, `TokenDigest::from_bytes`) spread,
-/// and the first byte, which picked the shard, is not left to decide the bucket alone.
-fn hash(digest: &TokenDigest) -> u64 {
+/// The index's 32-bit hash of a digest. Digests are SHA-256 of random values, so any bits would
+/// do; folding all four words keeps structured digests (tests, `TokenDigest::from_bytes`)
+/// spread, and the first byte, which picked the shard, is not left to decide the bucket alone.
+fn hash32(digest: &TokenDigest) -> u32 {
     let b = digest.as_bytes();
     let word = |i: usize| {
         let mut w = [0u8; 8];
@@ -39,7 +39,27 @@ fn hash(digest: &TokenDigest) -> u64 {
     };
     let h = (word(0) ^ word(1).rotate_left(16) ^ word(2).rotate_left(32) ^ word(3).rotate_left(48))
         .wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    h ^ (h >> 29)
+    (h >> 32) as u32
+}
+
+/// One index slot: a live slot number with its digest's [`hash32`].
+///
+/// The hash is kept beside the slot number so that neither a resize of the index nor a
+/// candidate whose hash differs reads the slot itself. The slots of a large store are far
+/// apart in memory: reading one per index entry at every resize cost more than the rest of an
+/// insert (issue 13), for 4 bytes more per token here.
+#[derive(Clone, Copy, Debug)]
+struct Indexed {
+    slot: u32,
+    hash: u32,
+}
+
+impl Indexed {
+    /// The full hash hashbrown wants, from the 32 bits kept: spread by a multiply, so that both
+    /// the low bits (the bucket) and the top 7 (hashbrown's tag) depend on all of them.
+    fn full(hash: u32) -> u64 {
+        u64::from(hash).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ u64::from(hash)
+    }
 }
 
 /// How much room to add to a full table of `len` elements: doubling while small, then a
@@ -55,7 +75,7 @@ pub(super) struct Shard {
     slots: Vec<Option<Entry>>,
     free: Vec<u32>,
     /// Live slots, by the hash of their entry's digest.
-    index: HashTable<u32>,
+    index: HashTable<Indexed>,
     /// Every live slot with its expiry, and stale entries for removed tokens.
     due: Expiry,
 }
@@ -68,13 +88,15 @@ impl Shard {
 
     fn slot_of(&self, digest: &TokenDigest) -> Option<u32> {
         let slots = &self.slots;
+        let h = hash32(digest);
         self.index
-            .find(hash(digest), |&s| {
-                slots[s as usize]
-                    .as_ref()
-                    .is_some_and(|e| &e.digest == digest)
+            .find(Indexed::full(h), |x| {
+                x.hash == h
+                    && slots[x.slot as usize]
+                        .as_ref()
+                        .is_some_and(|e| &e.digest == digest)
             })
-            .copied()
+            .map(|x| x.slot)
     }
 
     /// The entry of `digest`, if held.
@@ -88,19 +110,20 @@ impl Shard {
     /// One probe of the index either way: it finds the digest's slot, or where a new one goes.
     pub(super) fn insert(&mut self, entry: Entry) -> Option<Entry> {
         let slots = &self.slots;
+        let h = hash32(&entry.digest);
         let found = self.index.entry(
-            hash(&entry.digest),
-            |&s| {
-                slots[s as usize]
-                    .as_ref()
-                    .is_some_and(|e| e.digest == entry.digest)
+            Indexed::full(h),
+            |x| {
+                x.hash == h
+                    && slots[x.slot as usize]
+                        .as_ref()
+                        .is_some_and(|e| e.digest == entry.digest)
             },
-            // Room is made before the new slot is filled: every indexed slot is live.
-            |&s| slot_hash(slots, s),
+            |x| Indexed::full(x.hash),
         );
         let vacant = match found {
             hash_table::Entry::Occupied(o) => {
-                let s = *o.get();
+                let s = o.get().slot;
                 self.due.push(Due::of(&entry, s));
                 let old = self.slots[s as usize].replace(entry);
                 // The replaced entry's expiry entry is stale now.
@@ -122,7 +145,7 @@ impl Shard {
         };
         self.due.push(Due::of(&entry, s));
         self.slots[s as usize] = Some(entry);
-        vacant.insert(s);
+        vacant.insert(Indexed { slot: s, hash: h });
         None
     }
 
@@ -137,7 +160,8 @@ impl Shard {
     /// Empties slot `s` (known to be live) and drops it from the index; leaves its expiry entry.
     fn take(&mut self, s: u32) -> Option<Entry> {
         let entry = self.slots[s as usize].take()?;
-        if let Ok(found) = self.index.find_entry(hash(&entry.digest), |&x| x == s) {
+        let h = hash32(&entry.digest);
+        if let Ok(found) = self.index.find_entry(Indexed::full(h), |x| x.slot == s) {
             found.remove();
         }
         self.free.push(s);
@@ -192,7 +216,12 @@ impl Shard {
         let slots = &self.slots;
         for (s, e) in slots.iter().enumerate() {
             if let Some(e) = e {
-                index.insert_unique(hash(&e.digest), s as u32, |&x| slot_hash(slots, x));
+                let hash = hash32(&e.digest);
+                let x = Indexed {
+                    slot: s as u32,
+                    hash,
+                };
+                index.insert_unique(Indexed::full(hash), x, |x| Indexed::full(x.hash));
             }
         }
         self.index = index;
@@ -215,7 +244,7 @@ impl Shard {
         let buckets = (self.index.capacity() * 8).div_ceil(7).next_power_of_two();
         self.slots.capacity() * size_of::<Option<Entry>>()
             + self.free.capacity() * size_of::<u32>()
-            + buckets * (size_of::<u32>() + 1)
+            + buckets * (size_of::<Indexed>() + 1)
             + self.due.approx_bytes()
             + self
                 .slots
@@ -224,10 +253,6 @@ impl Shard {
                 .map(Entry::heap_bytes)
                 .sum::<usize>()
     }
-}
-
-fn slot_hash(slots: &[Option<Entry>], s: u32) -> u64 {
-    slots[s as usize].as_ref().map_or(0, |e| hash(&e.digest))
 }
 
 #[cfg(test)]
