@@ -38,6 +38,10 @@ pub(super) struct Expiry {
     /// Each in non-decreasing order, never empty.
     lanes: Vec<VecDeque<Due>>,
     heap: BinaryHeap<Reverse<Due>>,
+    /// No entry expires before this (`None`: no entry at all). Every insert asks whether
+    /// anything is due; this answers "no" without reading the lanes' fronts, which in a large
+    /// store are cold: a cache miss per insert.
+    soonest: Option<(i64, u32)>,
 }
 
 impl Expiry {
@@ -48,6 +52,10 @@ impl Expiry {
 
     /// Adds an entry.
     pub(super) fn push(&mut self, due: Due) {
+        let at = (due.secs, due.nanos);
+        if self.soonest.is_none_or(|s| at < s) {
+            self.soonest = Some(at);
+        }
         let mut best: Option<(usize, Due)> = None;
         for (i, lane) in self.lanes.iter().enumerate() {
             if let Some(&last) = lane.back()
@@ -89,8 +97,15 @@ impl Expiry {
 
     /// The earliest entry, if it is due at `now` (expires at or before it); taken out.
     pub(super) fn pop_due(&mut self, now: (i64, u32)) -> Option<Due> {
-        let (due, source) = self.earliest()?;
+        if self.soonest.is_none_or(|s| s > now) {
+            return None;
+        }
+        let Some((due, source)) = self.earliest() else {
+            self.soonest = None;
+            return None;
+        };
         if (due.secs, due.nanos) > now {
+            self.soonest = Some((due.secs, due.nanos));
             return None;
         }
         match source {
@@ -105,15 +120,19 @@ impl Expiry {
                 }
             }
         }
+        // The next one is no earlier than the one taken.
+        self.soonest = Some((due.secs, due.nanos));
         Some(due)
     }
 
     /// An index of exactly these entries, in no particular order. Linear: they go to the heap,
     /// and the lanes form again from the next entries added.
     pub(super) fn rebuild(entries: Vec<Due>) -> Self {
+        let soonest = entries.iter().map(|d| (d.secs, d.nanos)).min();
         Self {
             lanes: Vec::new(),
             heap: entries.into_iter().map(Reverse).collect(),
+            soonest,
         }
     }
 
@@ -179,6 +198,30 @@ mod tests {
         assert_eq!(e.heap.len(), 100 - LANES);
         assert_eq!(e.len(), 100);
         assert_eq!(drain(&mut e), (0..100).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn the_soonest_bound_never_hides_a_due_entry() {
+        // Entries in a scrambled order, popped at rising instants interleaved with pushes:
+        // whatever is due comes out, whatever is not stays.
+        let mut e = Expiry::default();
+        let mut held: Vec<i64> = Vec::new();
+        let mut x: i64 = 7;
+        for now in 0..400 {
+            x = (x * 1_103_515_245 + 12_345) % 1_000;
+            let secs = now + x % 50;
+            e.push(due(secs, 0));
+            held.push(secs);
+            let mut out = Vec::new();
+            while let Some(d) = e.pop_due((now, 0)) {
+                out.push(d.secs);
+            }
+            let mut expected: Vec<i64> = held.iter().copied().filter(|&s| s <= now).collect();
+            expected.sort();
+            held.retain(|&s| s > now);
+            assert_eq!(out, expected, "at {now}");
+        }
+        assert_eq!(e.len(), held.len());
     }
 
     #[test]
