@@ -153,16 +153,17 @@ impl Adapter {
     /// Every method goes to the engine, which answers `405` itself.
     fn route(self: &Arc<Self>, kind: RouteKind) -> Route {
         let this = self.clone();
+        // The handler's future is `answer`'s own, with no `async` block around it: actix moves
+        // it into a box whole, and a wrapper would hold a second copy of its state.
         web::route().to(move |req: HttpRequest, payload: web::Payload| {
-            let this = this.clone();
-            async move { this.answer(kind, req, payload).await }
+            this.clone().answer(kind, req, payload)
         })
     }
 
     /// One request: a form endpoint through the engine (the only code path for all three), or
     /// a document the engine renders for the method.
     async fn answer(
-        &self,
+        self: Arc<Self>,
         kind: RouteKind,
         req: HttpRequest,
         payload: web::Payload,

@@ -155,12 +155,14 @@ impl Adapter {
         S: Clone + Send + Sync + 'static,
     {
         let this = self.clone();
-        any(move |req: Request| async move { this.answer(kind, req).await })
+        // The handler's future is `answer`'s own, with no `async` block around it: axum moves
+        // it into a box whole, and a wrapper would hold a second copy of its state.
+        any(move |req: Request| this.answer(kind, req))
     }
 
     /// One request: a form endpoint through the engine (the only code path for all three), or
     /// a document the engine renders for the method.
-    async fn answer(&self, kind: RouteKind, req: Request) -> Response {
+    async fn answer(self, kind: RouteKind, req: Request) -> Response {
         let engine = self.0.engine();
         if !kind.is_form() {
             let method = req.method().as_str();

@@ -120,6 +120,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 
 /// What a path is served by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -217,20 +218,20 @@ impl Router {
     /// [`RawRequest::body_unreadable`](jeton::RawRequest::body_unreadable)(jeton::RawRequest::body_unreadable)) and answers it in
     /// its own order: a `GET` with an oversize body is still `405`. Other routes never read the
     /// body. Never answers `500` except for the core's `server_error`.
-    pub async fn handle<B>(
+    pub fn handle<B>(
         &self,
         req: Request<B>,
         peer: Option<SocketAddr>,
-    ) -> Response<Full<Bytes>>
+    ) -> impl Future<Output = Response<Full<Bytes>>>
     where
         B: Body,
         B::Error: Into<BoxError>,
     {
-        let handled = self.handle_with_outcome(req, peer).await;
-        if let Some((kind, outcome)) = &handled.outcome {
-            self.jeton.report(*kind, outcome, peer);
+        Reported {
+            handled: self.handle_with_outcome(req, peer),
+            router: self,
+            peer,
         }
-        handled.response
     }
 
     /// Answers one request like [`Router::handle`], but returns the outcome instead of handing
@@ -275,6 +276,32 @@ impl Router {
             Some(Route::Health) => plain(&health(req.method())),
             None => plain(&jeton::Response::not_found()),
         }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// [`Router::handle`]'s future: the request's, then the hook. A struct rather than an
+    /// `async fn`: an `async fn` awaiting [`Router::handle_with_outcome`] keeps that future's
+    /// state beside copies of its own arguments, and every service future is moved (into a
+    /// box, by hyper) whole.
+    struct Reported<'r, F> {
+        #[pin]
+        handled: F,
+        router: &'r Router,
+        peer: Option<SocketAddr>,
+    }
+}
+
+impl<F: Future<Output = Handled>> Future for Reported<'_, F> {
+    type Output = Response<Full<Bytes>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let handled = std::task::ready!(this.handled.poll(cx));
+        if let Some((kind, outcome)) = &handled.outcome {
+            this.router.jeton.report(*kind, outcome, *this.peer);
+        }
+        Poll::Ready(handled.response)
     }
 }
 
