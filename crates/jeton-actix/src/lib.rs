@@ -46,7 +46,7 @@
 //!                          SystemRandom};
 //! use jeton_actix::Transport;
 //! use jeton_memory::{MemoryClientStore, MemoryTokenStore};
-//! use std::sync::Arc;
+//! use std::sync::{Arc, LazyLock};
 //!
 //! # fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let rng = Arc::new(SystemRandom::new());
@@ -127,7 +127,7 @@ use actix_web::{HttpRequest, HttpResponse, Route, guard};
 use jeton::Engine;
 use jeton::{RawRequest, RouteKind};
 use std::error::Error as StdError;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 /// What [`configure`] and [`token_endpoint`] are built from.
 #[derive(Clone, Debug)]
@@ -225,8 +225,38 @@ pub fn token_endpoint(jeton: impl Into<Jeton>) -> Route {
 
 /// Every value of the headers the engine reads, from actix's own header map.
 fn with_headers<'a>(raw: RawRequest<'a>, headers: &'a HeaderMap) -> RawRequest<'a> {
+    let names = &*ENGINE_HEADER_NAMES;
     jeton_http::add_headers(raw, |header| {
-        headers.get_all(header.name).map(HeaderValue::as_bytes)
+        let name = names.iter().find(|(n, _)| *n == header.name);
+        name.into_iter()
+            .flat_map(|(_, name)| headers.get_all(name))
+            .map(HeaderValue::as_bytes)
+    })
+}
+
+/// The engine's request headers as actix's (`http` 0.2) names, made once: a lookup by a `&str`
+/// parses the name again on every request.
+static ENGINE_HEADER_NAMES: LazyLock<[(&str, HeaderName); 5]> = LazyLock::new(|| {
+    jeton_http::ENGINE_HEADERS
+        .each_ref()
+        .map(|h| (h.name, HeaderName::from_static(h.name)))
+});
+
+/// The actix name of a core response header: the names the core sends are matched to ready
+/// ones instead of parsed on every response; any other is parsed.
+fn response_header_name(name: &'static str) -> Result<HeaderName, Box<dyn StdError>> {
+    use actix_web::http::header::{
+        ALLOW, CACHE_CONTROL, CONTENT_TYPE, PRAGMA, RETRY_AFTER, WWW_AUTHENTICATE,
+    };
+    Ok(match name {
+        "content-type" => CONTENT_TYPE,
+        "cache-control" => CACHE_CONTROL,
+        "pragma" => PRAGMA,
+        "content-length" => CONTENT_LENGTH,
+        "www-authenticate" => WWW_AUTHENTICATE,
+        "allow" => ALLOW,
+        "retry-after" => RETRY_AFTER,
+        other => HeaderName::from_bytes(other.as_bytes())?,
     })
 }
 
@@ -261,7 +291,7 @@ pub(crate) fn to_actix(resp: &jeton::Response) -> HttpResponse {
     fn copy(resp: &jeton::Response) -> Result<HttpResponse, Box<dyn StdError>> {
         let mut out = HttpResponse::build(StatusCode::from_u16(resp.status())?);
         for (name, value) in resp.headers() {
-            let name = HeaderName::from_bytes(name.as_bytes())?;
+            let name = response_header_name(name)?;
             out.append_header((name, HeaderValue::try_from(value.as_ref())?));
         }
         Ok(out.body(resp.body().to_vec()))
@@ -277,6 +307,26 @@ pub(crate) fn to_actix(resp: &jeton::Response) -> HttpResponse {
 mod tests {
     use super::*;
     use actix_web::http::header::{CACHE_CONTROL, PRAGMA};
+
+    #[test]
+    fn ready_header_names_are_the_parsed_ones() {
+        for (name, ready) in ENGINE_HEADER_NAMES.iter() {
+            assert_eq!(ready, &HeaderName::from_bytes(name.as_bytes()).unwrap());
+        }
+        for name in [
+            "content-type",
+            "cache-control",
+            "pragma",
+            "content-length",
+            "www-authenticate",
+            "allow",
+            "retry-after",
+            "dpop-nonce",
+        ] {
+            let parsed = HeaderName::from_bytes(name.as_bytes()).unwrap();
+            assert_eq!(response_header_name(name).unwrap(), parsed, "{name}");
+        }
+    }
 
     #[test]
     fn rfc9700_4_13_forwarded_proto_trusted_only_from_listed_proxies() {

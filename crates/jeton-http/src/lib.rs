@@ -220,6 +220,9 @@ where
 /// The core's request from `http` parts, the body as read, the peer and the time: every value
 /// of `Content-Type`, `Authorization`, `X-Forwarded-Proto`, `X-Forwarded-For` and `DPoP` (the engine decides what a
 /// repeated header means), the raw query, and a body that did not fit flagged as such.
+// Inlined into the adapter, so that the request's builder calls, each taking and returning the
+// 224-byte `RawRequest`, can be built in place instead of copied call by call.
+#[inline]
 pub fn raw_request<'a>(
     parts: &'a http::request::Parts,
     body: &'a ReadBody,
@@ -281,6 +284,7 @@ pub static ENGINE_HEADERS: [EngineHeader; 5] = [
 /// `Content-Type`, `Authorization`, `X-Forwarded-Proto`, `X-Forwarded-For`, `DPoP`), as
 /// `values(header)` lists them in order: the engine decides what a repeated header means.
 /// Adapters on other `http` versions look the values up by [`EngineHeader::name`].
+#[inline]
 pub fn add_headers<'a, I>(
     mut raw: RawRequest<'a>,
     values: impl Fn(&'static EngineHeader) -> I,
