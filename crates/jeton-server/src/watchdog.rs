@@ -65,11 +65,11 @@ struct Seen {
 
 impl ConnClock {
     /// Marks a request as begun; the returned guard marks it done when dropped.
-    pub(crate) fn begin(self: &Arc<Self>) -> InFlight {
+    pub(crate) fn begin(self: Arc<Self>) -> InFlight {
         self.expired.store(false, Ordering::Relaxed);
         self.begun.fetch_add(1, Ordering::Relaxed);
         self.busy.store(true, Ordering::Release);
-        InFlight(self.clone())
+        InFlight(self)
     }
 
     fn seen(&self) -> Seen {
@@ -191,7 +191,7 @@ mod tests {
         let clock = Arc::new(ConnClock::default());
         let start = Instant::now();
         let conn = async {
-            let request = clock.begin();
+            let request = clock.clone().begin();
             request.run(std::future::pending::<()>()).await
         };
         let out = watch(conn, &clock, LIMITS).await;
@@ -209,7 +209,7 @@ mod tests {
         let conn = async {
             for _ in 0..20 {
                 tokio::time::sleep(Duration::from_secs(1)).await;
-                let request = clock.begin();
+                let request = clock.clone().begin();
                 let done = request
                     .run(tokio::time::sleep(Duration::from_secs(1)))
                     .await;
@@ -224,12 +224,12 @@ mod tests {
     async fn a_finished_request_is_not_expired_by_a_late_tick() {
         let clock = Arc::new(ConnClock::default());
         {
-            let request = clock.begin();
+            let request = clock.clone().begin();
             assert_eq!(request.run(async { 7 }).await, Some(7));
         }
         clock.expired.store(true, Ordering::Release);
         // The next request starts fresh.
-        let request = clock.begin();
+        let request = clock.clone().begin();
         assert_eq!(request.run(async { 8 }).await, Some(8));
     }
 }
