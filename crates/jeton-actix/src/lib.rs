@@ -225,39 +225,47 @@ pub fn token_endpoint(jeton: impl Into<Jeton>) -> Route {
 
 /// Every value of the headers the engine reads, from actix's own header map.
 fn with_headers<'a>(raw: RawRequest<'a>, headers: &'a HeaderMap) -> RawRequest<'a> {
-    let names = &*ENGINE_HEADER_NAMES;
     jeton_http::add_headers(raw, |header| {
-        let name = names.iter().find(|(n, _)| *n == header.name);
-        name.into_iter()
-            .flat_map(|(_, name)| headers.get_all(name))
+        ENGINE_HEADER_NAMES
+            .get(header.name)
+            .into_iter()
+            .flat_map(|name| headers.get_all(name))
             .map(HeaderValue::as_bytes)
     })
 }
 
-/// The engine's request headers as actix's (`http` 0.2) names, made once: a lookup by a `&str`
-/// parses the name again on every request.
-static ENGINE_HEADER_NAMES: LazyLock<[(&str, HeaderName); 5]> = LazyLock::new(|| {
-    jeton_http::ENGINE_HEADERS
-        .each_ref()
-        .map(|h| (h.name, HeaderName::from_static(h.name)))
-});
+/// The engine's request headers ([`jeton_http::ENGINE_HEADERS`]) as actix names.
+static ENGINE_HEADER_NAMES: LazyLock<ReadyNames> =
+    LazyLock::new(|| ReadyNames::of(jeton_http::ENGINE_HEADERS.iter().map(|h| h.name)));
 
-/// The actix name of a core response header: the names the core sends are matched to ready
-/// ones instead of parsed on every response; any other is parsed.
+/// The core's response headers ([`jeton::Response::HEADER_NAMES`]) as actix names.
+static RESPONSE_HEADER_NAMES: LazyLock<ReadyNames> =
+    LazyLock::new(|| ReadyNames::of(jeton::Response::HEADER_NAMES.iter().copied()));
+
+/// Header names as actix's (`http` 0.2) names, made once: a lookup by a `&str`, or an append by
+/// a name parsed from one, parses the name again on every request.
+struct ReadyNames(Vec<(&'static str, HeaderName)>);
+
+impl ReadyNames {
+    fn of(names: impl Iterator<Item = &'static str>) -> Self {
+        Self(names.map(|n| (n, HeaderName::from_static(n))).collect())
+    }
+
+    fn get(&self, name: &str) -> Option<&HeaderName> {
+        self.0
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, ready)| ready)
+    }
+}
+
+/// The actix name of a core response header: one of [`jeton::Response::HEADER_NAMES`] is
+/// taken from a table made once; any other is parsed.
 fn response_header_name(name: &'static str) -> Result<HeaderName, Box<dyn StdError>> {
-    use actix_web::http::header::{
-        ALLOW, CACHE_CONTROL, CONTENT_TYPE, PRAGMA, RETRY_AFTER, WWW_AUTHENTICATE,
-    };
-    Ok(match name {
-        "content-type" => CONTENT_TYPE,
-        "cache-control" => CACHE_CONTROL,
-        "pragma" => PRAGMA,
-        "content-length" => CONTENT_LENGTH,
-        "www-authenticate" => WWW_AUTHENTICATE,
-        "allow" => ALLOW,
-        "retry-after" => RETRY_AFTER,
-        other => HeaderName::from_bytes(other.as_bytes())?,
-    })
+    match RESPONSE_HEADER_NAMES.get(name) {
+        Some(ready) => Ok(ready.clone()),
+        None => Ok(HeaderName::from_bytes(name.as_bytes())?),
+    }
 }
 
 /// Why a body did not reach the engine.
@@ -310,19 +318,11 @@ mod tests {
 
     #[test]
     fn ready_header_names_are_the_parsed_ones() {
-        for (name, ready) in ENGINE_HEADER_NAMES.iter() {
-            assert_eq!(ready, &HeaderName::from_bytes(name.as_bytes()).unwrap());
+        for header in &jeton_http::ENGINE_HEADERS {
+            let parsed = HeaderName::from_bytes(header.name.as_bytes()).unwrap();
+            assert_eq!(ENGINE_HEADER_NAMES.get(header.name), Some(&parsed));
         }
-        for name in [
-            "content-type",
-            "cache-control",
-            "pragma",
-            "content-length",
-            "www-authenticate",
-            "allow",
-            "retry-after",
-            "dpop-nonce",
-        ] {
+        for &name in jeton::Response::HEADER_NAMES.iter().chain(&["x-other"]) {
             let parsed = HeaderName::from_bytes(name.as_bytes()).unwrap();
             assert_eq!(response_header_name(name).unwrap(), parsed, "{name}");
         }

@@ -41,7 +41,7 @@ use std::borrow::Cow;
 use std::error::Error as StdError;
 use std::fmt;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 /// The error type of the bodies adapters accept.
 pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
@@ -339,22 +339,20 @@ pub fn to_http<B: From<Vec<u8>>>(resp: &jeton::Response) -> http::Response<B> {
     })
 }
 
-/// The `http` name of a core response header. The core's names are fixed lower-case strings:
-/// those it sends are matched to ready names instead of parsed on every response (parsing
-/// one costs more than the rest of the copy); any other is parsed.
+/// The `http` name of a core response header: one of [`jeton::Response::HEADER_NAMES`] is
+/// taken from a table made once instead of parsed on every response (parsing a name costs more
+/// than the rest of the copy); any other is parsed.
 fn header_name(name: &'static str) -> Result<HeaderName, http::Error> {
-    use http::header::{ALLOW, CACHE_CONTROL, PRAGMA, RETRY_AFTER, WWW_AUTHENTICATE};
-    Ok(match name {
-        "content-type" => CONTENT_TYPE,
-        "cache-control" => CACHE_CONTROL,
-        "pragma" => PRAGMA,
-        "content-length" => CONTENT_LENGTH,
-        "www-authenticate" => WWW_AUTHENTICATE,
-        "allow" => ALLOW,
-        "retry-after" => RETRY_AFTER,
-        "dpop-nonce" => HeaderName::from_static("dpop-nonce"),
-        other => HeaderName::from_bytes(other.as_bytes())?,
-    })
+    static READY: LazyLock<Vec<(&str, HeaderName)>> = LazyLock::new(|| {
+        jeton::Response::HEADER_NAMES
+            .iter()
+            .map(|&n| (n, HeaderName::from_static(n)))
+            .collect()
+    });
+    match READY.iter().find(|(n, _)| *n == name) {
+        Some((_, ready)) => Ok(ready.clone()),
+        None => Ok(HeaderName::from_bytes(name.as_bytes())?),
+    }
 }
 
 /// Emits the core's audit event on target `jeton::audit` at its
@@ -525,17 +523,7 @@ mod tests {
 
     #[test]
     fn ready_response_header_names_are_the_parsed_ones() {
-        for name in [
-            "content-type",
-            "cache-control",
-            "pragma",
-            "content-length",
-            "www-authenticate",
-            "allow",
-            "retry-after",
-            "dpop-nonce",
-            "x-other",
-        ] {
+        for &name in jeton::Response::HEADER_NAMES.iter().chain(&["x-other"]) {
             let parsed = HeaderName::from_bytes(name.as_bytes()).unwrap();
             assert_eq!(header_name(name).unwrap(), parsed, "{name}");
         }

@@ -34,6 +34,20 @@ impl fmt::Debug for Response {
 }
 
 impl Response {
+    /// Every header name the core's responses carry, lower-case: an adapter can map them to its
+    /// own header names once instead of parsing a name per response (a name it does not know
+    /// still works, parsed).
+    pub const HEADER_NAMES: &'static [&'static str] = &[
+        "content-type",
+        "cache-control",
+        "pragma",
+        "content-length",
+        "www-authenticate",
+        "allow",
+        "retry-after",
+        "dpop-nonce",
+    ];
+
     /// A JSON response with the no-store headers.
     pub(crate) fn json(status: u16, body: Vec<u8>) -> Self {
         // Room for one more (`dpop-nonce`, `www-authenticate`, `retry-after`) without growing.
@@ -121,11 +135,19 @@ impl Response {
         name: &'static str,
         value: impl Into<Cow<'static, str>>,
     ) -> Self {
+        debug_assert!(
+            Self::HEADER_NAMES.contains(&name),
+            "{name} not in HEADER_NAMES"
+        );
         self.headers.push((name, value.into()));
         self
     }
 
     pub(crate) fn set_header(&mut self, name: &'static str, value: impl Into<Cow<'static, str>>) {
+        debug_assert!(
+            Self::HEADER_NAMES.contains(&name),
+            "{name} not in HEADER_NAMES"
+        );
         self.remove_header(name);
         self.headers.push((name, value.into()));
     }
@@ -270,6 +292,25 @@ mod tests {
                     || (0x5d..=0x7e).contains(&b)),
                 "{d}"
             );
+        }
+    }
+
+    #[test]
+    fn header_names_list_what_the_responses_carry() {
+        let responses = [
+            Response::json(200, b"{}".to_vec()),
+            Response::empty(200),
+            Response::error(ErrorCode::InvalidRequest, desc::REPEATED),
+            Response::healthy().for_read_only("HEAD"),
+            Response::healthy().for_read_only("POST"),
+        ];
+        for r in &responses {
+            for (name, _) in r.headers() {
+                assert!(Response::HEADER_NAMES.contains(name), "{name}");
+            }
+        }
+        for name in Response::HEADER_NAMES {
+            assert_eq!(name.to_ascii_lowercase(), *name);
         }
     }
 

@@ -55,6 +55,15 @@ struct Indexed {
 }
 
 impl Indexed {
+    /// Whether this is the slot of `digest`, whose [`hash32`] is `hash`: the kept hash is
+    /// compared first, so a mere tag match in the index never reads the slot.
+    fn names(&self, hash: u32, digest: &TokenDigest, slots: &[Option<Entry>]) -> bool {
+        self.hash == hash
+            && slots[self.slot as usize]
+                .as_ref()
+                .is_some_and(|e| &e.digest == digest)
+    }
+
     /// The full hash hashbrown wants, from the 32 bits kept: spread by a multiply, so that both
     /// the low bits (the bucket) and the top 7 (hashbrown's tag) depend on all of them.
     fn full(hash: u32) -> u64 {
@@ -90,12 +99,7 @@ impl Shard {
         let slots = &self.slots;
         let h = hash32(digest);
         self.index
-            .find(Indexed::full(h), |x| {
-                x.hash == h
-                    && slots[x.slot as usize]
-                        .as_ref()
-                        .is_some_and(|e| &e.digest == digest)
-            })
+            .find(Indexed::full(h), |x| x.names(h, digest, slots))
             .map(|x| x.slot)
     }
 
@@ -113,12 +117,7 @@ impl Shard {
         let h = hash32(&entry.digest);
         let found = self.index.entry(
             Indexed::full(h),
-            |x| {
-                x.hash == h
-                    && slots[x.slot as usize]
-                        .as_ref()
-                        .is_some_and(|e| e.digest == entry.digest)
-            },
+            |x| x.names(h, &entry.digest, slots),
             |x| Indexed::full(x.hash),
         );
         let vacant = match found {
