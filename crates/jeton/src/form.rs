@@ -156,8 +156,18 @@ fn decode_into(input: &[u8], out: &mut Vec<u8>) -> Result<Span, FormError> {
     let start = out.len();
     unescape(input, out)?;
     let end = out.len();
-    std::str::from_utf8(&out[start..end]).map_err(|_| FormError::NotUtf8)?;
+    // ASCII, nearly every component, is UTF-8 on its own: no validation call.
+    if !is_ascii(&out[start..end]) {
+        std::str::from_utf8(&out[start..end]).map_err(|_| FormError::NotUtf8)?;
+    }
     Ok(Span { start, end })
+}
+
+/// Whether every byte is ASCII. A fold with no early exit, which the compiler turns into a
+/// check of many bytes at a time: on these short strings it costs less than `<[u8]>::is_ascii`
+/// (callgrind: 300 instructions fewer per token request) and far less than `from_utf8`.
+fn is_ascii(bytes: &[u8]) -> bool {
+    bytes.iter().fold(0u8, |high, &b| high | b) < 0x80
 }
 
 /// Appends `input` to `out` with `+` and `%XX` undone; the bytes are not checked as UTF-8 here

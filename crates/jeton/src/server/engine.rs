@@ -12,6 +12,7 @@ use crate::server::builder::Config;
 use crate::server::intake::{parse_post_form, parse_resources};
 use crate::server::rejection::Rejection;
 use crate::server::routes::RouteKind;
+use crate::server::token_body::TokenBody;
 use crate::store::ClientStore;
 use crate::tokens::{LocalValidation, TokenClaims, TokenIssuer};
 use crate::transport::Transport;
@@ -175,27 +176,16 @@ impl Engine {
             .await
             .map_err(|e| Rejection::infra(Some(grant.client_id().clone()), "issue_token", e))?;
 
-        #[derive(serde::Serialize)]
-        struct Body<'a> {
-            access_token: &'a str,
-            token_type: &'static str,
-            expires_in: i64,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            scope: Option<&'a Scope>,
-        }
         // RFC 6749 §3.3, §5.1: the granted scope is always returned when not empty, which covers
         // "MUST include if it differs from the requested one".
-        let body = Body {
+        let body = TokenBody {
             access_token: token.expose(),
             token_type: token.token_type().as_str(),
             expires_in: token.expires_in().whole_seconds(),
             scope: (!grant.scope().is_empty()).then_some(grant.scope()),
-        };
-        // Sized once: the token plus the other members fit without the buffer regrowing.
-        let mut out = Vec::with_capacity(token.expose().len() + 96 + grant.scope().len() * 16);
-        serde_json::to_writer(&mut out, &body)
-            .map_err(|e| Rejection::infra(Some(grant.client_id().clone()), "render", e))?;
-        let body = out;
+        }
+        .render()
+        .map_err(|e| Rejection::infra(Some(grant.client_id().clone()), "render", e))?;
         let jti = token.take_jti();
         // The audit event takes the grant's claims: moved, not copied.
         let TokenClaims {

@@ -17,6 +17,7 @@ mod raw_basic;
 mod rejection;
 mod revocation;
 mod routes;
+mod token_body;
 pub(crate) mod verify;
 
 pub use builder::EngineBuilder;
