@@ -734,3 +734,35 @@ fn rfc8414_engine_serves_the_jwt_issuer_jwks() {
     assert!(body["keys"][0].get("d").is_none());
     assert_eq!(Jwks::from_json(doc.body()).unwrap(), issuer.jwk_set());
 }
+
+/// `Grant::requested_scope` is the scope the client sent (granted exactly, or the request is
+/// refused), and `None` when it sent none and got its default: what a custom-claims hook sees.
+#[test]
+fn rfc6749_3_3_hook_sees_the_requested_scope_only_when_one_was_sent() {
+    let hooked = Arc::new(
+        jeton::JwtIssuer::builder(issuer_id(), KeySet::new(key(Algorithm::Es256)), {
+            Arc::new(jeton_testkit::SeqRandom::new(7))
+        })
+        .custom_claims(|_: &jeton::ClientRecord, g: &jeton::Grant| {
+            let mut m = serde_json::Map::new();
+            let asked = g.requested_scope().map(|s| s.to_string());
+            m.insert("asked".into(), json!(asked));
+            m.insert("granted".into(), json!(g.scope().to_string()));
+            m
+        })
+        .build()
+        .unwrap(),
+    );
+    let engine = engine(hooked);
+    let claims = |body: &str| -> Value {
+        let token = issue_at(&engine, jeton_testkit::POST, body, wall_clock());
+        let payload = token.split('.').nth(1).unwrap();
+        serde_json::from_slice(&B64URL.decode(payload).unwrap()).unwrap()
+    };
+    let asked = claims("grant_type=client_credentials&scope=write+read");
+    assert_eq!(asked["asked"], "write read");
+    assert_eq!(asked["granted"], "write read");
+    let defaulted = claims("grant_type=client_credentials");
+    assert_eq!(defaulted["asked"], Value::Null);
+    assert_eq!(defaulted["granted"], "read");
+}

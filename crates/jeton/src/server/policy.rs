@@ -33,8 +33,10 @@ impl Engine {
         }
         // RFC 6749 §3.3: requested scope within the allow-list; when omitted, "MUST either
         // process the request using a pre-defined default value or fail the request".
-        let scope = match &requested_scope {
-            Some(s) if s.is_subset_of(&record.allowed_scopes) => s.clone(),
+        let scope_requested = requested_scope.is_some();
+        let scope = match requested_scope {
+            // Granted as asked: the grant keeps it once, as the token's scope.
+            Some(s) if s.is_subset_of(&record.allowed_scopes) => s,
             Some(_) => {
                 return Err(Rejection::policy(
                     id,
@@ -96,7 +98,7 @@ impl Engine {
         Ok(Grant {
             client: record,
             claims,
-            requested_scope,
+            scope_requested,
         })
     }
 }

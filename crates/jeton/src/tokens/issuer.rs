@@ -22,7 +22,9 @@ pub struct Grant {
     pub(crate) client: Arc<ClientRecord>,
     /// `client_id` is `client.id`, and `jti` is `None`.
     pub(crate) claims: TokenClaims,
-    pub(crate) requested_scope: Option<Scope>,
+    /// Whether the client sent a scope. The engine grants a requested scope exactly or refuses
+    /// the request, so the requested scope is `claims.scope` and is not kept twice.
+    pub(crate) scope_requested: bool,
 }
 
 impl Grant {
@@ -64,7 +66,7 @@ impl Grant {
 
     /// The scope the client asked for, if it sent one.
     pub fn requested_scope(&self) -> Option<&Scope> {
-        self.requested_scope.as_ref()
+        self.scope_requested.then_some(&self.claims.scope)
     }
 
     /// The audience: the requested resources, or the client's (or engine's) default audience.

@@ -29,7 +29,7 @@ fn grant(audience: &[&str], scope: &str) -> Grant {
     Grant {
         client: Arc::new(client),
         claims,
-        requested_scope: None,
+        scope_requested: false,
     }
 }
 
