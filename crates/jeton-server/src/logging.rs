@@ -5,7 +5,9 @@
 //! but are written by [`JsonLines`], straight into the line buffer: tracing-subscriber's own
 //! JSON formatter collects every field into a map of `serde_json::Value`s first, which made a
 //! JSON request line cost about five times a text one (issue 13: a token request with JSON logs
-//! cost 2.5× the bare HTTP stack against 2.0× with text logs).
+//! cost 2.5× the bare HTTP stack against 2.0× with text logs). Text lines without colours are
+//! tracing-subscriber's own bytes written by [`text::TextLines`] (its colour type painted every
+//! field name even with colours off); a terminal gets tracing-subscriber's coloured lines.
 //!
 //! Lines are gathered in a buffer of [`FLUSH_BYTES`] and written to stderr together, whole
 //! lines only, when it fills, at least every [`FLUSH_EVERY`] (the serve loop's flusher), at
@@ -29,6 +31,9 @@ use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
+mod text;
+use text::TextLines;
+
 /// Logs to stderr, text or JSON, level from `RUST_LOG` (default `info`).
 pub(crate) fn init(format: LogFormat) {
     use tracing_subscriber::filter::EnvFilter;
@@ -41,9 +46,16 @@ pub(crate) fn init(format: LogFormat) {
             .with_writer(&STDERR)
             .with_filter(filter)
             .boxed(),
-        LogFormat::Text => fmt::layer()
-            .with_ansi(ansi)
+        // Colours for a terminal come from tracing-subscriber; plain lines from `TextLines`.
+        LogFormat::Text if ansi => fmt::layer()
+            .with_ansi(true)
             .with_timer(Timestamp)
+            .with_writer(&STDERR)
+            .with_filter(filter)
+            .boxed(),
+        LogFormat::Text => fmt::layer()
+            .with_ansi(false)
+            .event_format(TextLines::new())
             .with_writer(&STDERR)
             .with_filter(filter)
             .boxed(),
@@ -326,33 +338,36 @@ fn json_str(w: &mut dyn fmt::Write, s: &str) -> fmt::Result {
     w.write_char('"')
 }
 
+/// Collects what a subscriber writes: the tests of both formats compare lines with it.
+#[cfg(test)]
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<Mutex<Vec<u8>>>);
+
+#[cfg(test)]
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+impl<'a> MakeWriter<'a> for Captured {
+    type Writer = Self;
+    fn make_writer(&'a self) -> Self {
+        self.clone()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::io::Write as _;
-    use std::sync::{Arc, Mutex};
+    use std::sync::Mutex;
     use tracing_subscriber::fmt::MakeWriter;
-
-    /// Collects what a subscriber writes.
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Captured {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl<'a> MakeWriter<'a> for Captured {
-        type Writer = Self;
-        fn make_writer(&'a self) -> Self {
-            self.clone()
-        }
-    }
 
     fn emit() {
         let path = "/to\"ken\\\n\u{1}é";
