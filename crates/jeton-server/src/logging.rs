@@ -18,20 +18,20 @@
 //! `access_log … buffer= flush=`, Envoy's periodic flush).
 
 use crate::config::LogFormat;
+use std::cell::RefCell;
 use std::fmt::{self, Write as _};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
-use tracing::field::{Field, Visit};
-use tracing::{Event, Subscriber};
 use tracing_subscriber::Layer;
+use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::time::FormatTime;
-use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, MakeWriter};
 use tracing_subscriber::layer::SubscriberExt as _;
-use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
+mod json;
 mod text;
+use json::JsonLines;
 use text::TextLines;
 
 /// Logs to stderr, text or JSON, level from `RUST_LOG` (default `info`).
@@ -164,7 +164,6 @@ impl<'a, W: std::io::Write + 'static> MakeWriter<'a> for &'static LineBuffer<W> 
     }
 }
 
-/// One JSON object per event, on one line:
 /// The time of a line, as `tracing_subscriber`'s `SystemTime` writes it (RFC 3339, UTC,
 /// microseconds: `2026-11-28T16:27:23.660603Z`), but with the date and time of day formatted
 /// once per second per thread instead of on every line: with a line per request, formatting
@@ -211,131 +210,30 @@ fn write_timestamp(w: &mut dyn fmt::Write, secs: u64, micros: u32) -> fmt::Resul
     })
 }
 
-/// `{"timestamp":"…","level":"INFO","fields":{"message":"…",…},"target":"…"}`.
-/// The server logs outside spans, so span fields are not written.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct JsonLines;
-
-impl<S, N> FormatEvent<S, N> for JsonLines
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-    N: for<'a> FormatFields<'a> + 'static,
-{
-    fn format_event(
-        &self,
-        _ctx: &FmtContext<'_, S, N>,
-        mut w: Writer<'_>,
-        event: &Event<'_>,
-    ) -> fmt::Result {
-        write_event(&mut w, event)
-    }
+thread_local! {
+    /// A line being formatted, and room for one value's `Debug` text: kept from line to line.
+    static BUFFERS: RefCell<(String, String)> = const { RefCell::new((String::new(), String::new())) };
 }
 
-fn write_event(w: &mut Writer<'_>, event: &Event<'_>) -> fmt::Result {
-    let meta = event.metadata();
-    w.write_str("{\"timestamp\":\"")?;
-    Timestamp.format_time(w)?;
-    write!(w, "\",\"level\":\"{}\",\"fields\":{{", meta.level())?;
-    let mut fields = JsonFields {
-        w: &mut *w,
-        first: true,
-        result: Ok(()),
-        scratch: String::new(),
-    };
-    event.record(&mut fields);
-    fields.result?;
-    w.write_str("},\"target\":")?;
-    json_str(w, meta.target())?;
-    w.write_str("}\n")
-}
-
-/// Writes each field as `"name":value`, comma-separated.
-struct JsonFields<'w> {
-    w: &'w mut dyn fmt::Write,
-    first: bool,
-    result: fmt::Result,
-    /// `Debug`/`Display` values are formatted here, then escaped.
-    scratch: String,
-}
-
-impl JsonFields<'_> {
-    fn field(&mut self, field: &Field, value: impl FnOnce(&mut dyn fmt::Write) -> fmt::Result) {
-        if self.result.is_err() {
-            return;
-        }
-        let sep = if self.first { "" } else { "," };
-        self.first = false;
-        self.result = self
-            .w
-            .write_str(sep)
-            .and_then(|()| json_str(self.w, field.name()))
-            .and_then(|()| self.w.write_char(':'))
-            .and_then(|()| value(self.w));
-    }
-}
-
-impl Visit for JsonFields<'_> {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.field(field, |w| json_str(w, value));
-    }
-
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.field(field, |w| write!(w, "{value}"));
-    }
-
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.field(field, |w| write!(w, "{value}"));
-    }
-
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.field(field, |w| write!(w, "{value}"));
-    }
-
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        // JSON has no NaN or infinity: those become strings, as serde_json's Value would not
-        // represent them at all.
-        if value.is_finite() {
-            self.field(field, |w| write!(w, "{value}"));
-        } else {
-            self.field(field, |w| write!(w, "\"{value}\""));
-        }
-    }
-
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        let mut scratch = std::mem::take(&mut self.scratch);
-        scratch.clear();
-        if write!(scratch, "{value:?}").is_err() {
-            self.result = Err(fmt::Error);
-        }
-        self.field(field, |w| json_str(w, &scratch));
-        self.scratch = scratch;
-    }
-}
-
-/// `s` as a JSON string (RFC 8259 §7): quotes, backslashes and control characters escaped.
-fn json_str(w: &mut dyn fmt::Write, s: &str) -> fmt::Result {
-    w.write_char('"')?;
-    let mut plain = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let escape = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0..=0x1f | 0x7f => "",
-            _ => continue,
+/// Formats one line with `format` into this thread's reused buffers and writes it to `w` in
+/// one piece, for [`JsonLines`] and [`TextLines`]. `None` from `format` writes nothing (the
+/// caller has another writer for that event). A `Debug` impl that logs finds the buffers
+/// taken and gets fresh ones.
+fn write_line(
+    w: &mut Writer<'_>,
+    format: impl FnOnce(&mut String, &mut String) -> Option<()>,
+) -> Option<fmt::Result> {
+    BUFFERS.with(|buffers| {
+        let mut fresh = (String::new(), String::new());
+        let mut held = buffers.try_borrow_mut();
+        let (line, scratch) = match held.as_deref_mut() {
+            Ok(held) => (&mut held.0, &mut held.1),
+            Err(_) => (&mut fresh.0, &mut fresh.1),
         };
-        w.write_str(&s[plain..i])?;
-        if escape.is_empty() {
-            write!(w, "\\u{b:04x}")?;
-        } else {
-            w.write_str(escape)?;
-        }
-        plain = i + 1;
-    }
-    w.write_str(&s[plain..])?;
-    w.write_char('"')
+        line.clear();
+        format(line, scratch)?;
+        Some(w.write_str(line))
+    })
 }
 
 /// Collects what a subscriber writes: the tests of both formats compare lines with it.
@@ -368,69 +266,6 @@ mod tests {
     use std::io::Write as _;
     use std::sync::Mutex;
     use tracing_subscriber::fmt::MakeWriter;
-
-    fn emit() {
-        let path = "/to\"ken\\\n\u{1}é";
-        tracing::warn!(
-            target: "jeton::request",
-            method = %"POST",
-            path = %path,
-            status = 401_u16,
-            outcome = "refused",
-            client_id = Some("svc"),
-            reason = None::<&str>,
-            latency_ms = 0.125_f64,
-            negative = -3_i64,
-            ok = false,
-            nan = f64::NAN,
-            "request"
-        );
-    }
-
-    fn lines_of(json: bool) -> serde_json::Value {
-        let out = Captured::default();
-        let layer = tracing_subscriber::fmt::layer().with_writer(out.clone());
-        let subscriber = tracing_subscriber::registry();
-        if json {
-            let layer = layer.event_format(JsonLines);
-            tracing::subscriber::with_default(subscriber.with(layer), emit);
-        } else {
-            let layer = layer.json();
-            tracing::subscriber::with_default(subscriber.with(layer), emit);
-        }
-        let bytes = out.0.lock().unwrap().clone();
-        let text = String::from_utf8(bytes).unwrap();
-        assert_eq!(text.lines().count(), 1, "one line per event: {text}");
-        assert!(text.ends_with('\n'));
-        serde_json::from_str(text.trim_end()).unwrap_or_else(|e| panic!("{e}: {text}"))
-    }
-
-    #[test]
-    fn json_lines_have_tracing_subscribers_shape_and_values() {
-        let ours = lines_of(true);
-        let theirs = lines_of(false);
-        // Same keys and values but the instant of writing.
-        let strip = |mut v: serde_json::Value| {
-            let ts = v["timestamp"].take();
-            assert!(
-                ts.as_str()
-                    .is_some_and(|t| t.ends_with('Z') && t.len() >= 20),
-                "{ts}"
-            );
-            v
-        };
-        let (mut ours, mut theirs) = (strip(ours), strip(theirs));
-        // serde_json's Value writes NaN as null; JSON has no NaN, we keep it readable.
-        assert_eq!(ours["fields"]["nan"], "NaN");
-        assert_eq!(theirs["fields"]["nan"], serde_json::Value::Null);
-        ours["fields"]["nan"].take();
-        theirs["fields"]["nan"].take();
-        assert_eq!(ours, theirs);
-        assert_eq!(ours["fields"]["path"], "/to\"ken\\\n\u{1}é");
-        assert_eq!(ours["fields"]["status"], 401);
-        assert_eq!(ours["level"], "WARN");
-        assert_eq!(ours["target"], "jeton::request");
-    }
 
     /// What a [`LineBuffer`] wrote, write by write.
     static WRITES: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
@@ -549,14 +384,5 @@ mod tests {
             .unwrap()
         };
         assert!((whole(&theirs) - whole(&ours)).whole_seconds().abs() <= 1);
-    }
-
-    #[test]
-    fn json_strings_escape_what_rfc_8259_requires() {
-        let mut s = String::new();
-        json_str(&mut s, "a\"b\\c\u{0}\u{1f}\u{7f}\t\r\nü").unwrap();
-        assert_eq!(s, r#""a\"b\\c\u0000\u001f\u007f\t\r\nü""#);
-        let back: String = serde_json::from_str(&s).unwrap();
-        assert_eq!(back, "a\"b\\c\u{0}\u{1f}\u{7f}\t\r\nü");
     }
 }

@@ -14,8 +14,7 @@
 //! message that tracing-subscriber would escape (terminal control characters). The tests hold
 //! the two writers to the same bytes.
 
-use super::Timestamp;
-use std::cell::RefCell;
+use super::{Timestamp, write_line};
 use std::fmt::{self, Write as _};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
@@ -42,11 +41,6 @@ impl TextLines {
     }
 }
 
-thread_local! {
-    /// The line being written; its room is kept from line to line.
-    static LINE: RefCell<String> = const { RefCell::new(String::new()) };
-}
-
 impl<S, N> FormatEvent<S, N> for TextLines
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
@@ -58,24 +52,17 @@ where
         mut w: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
-        if ctx.event_scope().is_none() {
-            let written = LINE.with(|line| {
-                // A `Debug` impl that logs would find the buffer taken: its own formatter then.
-                let mut line = line.try_borrow_mut().ok()?;
-                line.clear();
-                write_line(&mut line, event)?;
-                Some(w.write_str(&line))
-            });
-            if let Some(result) = written {
-                return result;
-            }
+        if ctx.event_scope().is_none()
+            && let Some(result) = write_line(&mut w, |line, _| text_line(line, event))
+        {
+            return result;
         }
         self.full.format_event(ctx, w, event)
     }
 }
 
 /// The line of `event`, or `None` if tracing-subscriber must write it.
-fn write_line(line: &mut String, event: &Event<'_>) -> Option<()> {
+fn text_line(line: &mut String, event: &Event<'_>) -> Option<()> {
     let meta = event.metadata();
     Timestamp.format_time(&mut Writer::new(line)).ok()?;
     line.push(' ');
@@ -313,7 +300,7 @@ mod tests {
         );
     }
 
-    /// Records, per event, whether [`write_line`] writes it (`false`: left to tracing-subscriber).
+    /// Records, per event, whether [`text_line`] writes it (`false`: left to tracing-subscriber).
     struct Probe(Arc<Mutex<Vec<bool>>>);
 
     impl<S, N> FormatEvent<S, N> for Probe
@@ -327,7 +314,7 @@ mod tests {
             _: Writer<'_>,
             event: &Event<'_>,
         ) -> fmt::Result {
-            let written = write_line(&mut String::new(), event).is_some();
+            let written = text_line(&mut String::new(), event).is_some();
             self.0.lock().unwrap().push(written);
             Ok(())
         }
