@@ -198,8 +198,10 @@ for line in open(sys.argv[1]):
         sign[int(f[1])] = float(f[2]); continue
     t, r = f[0], int(f[1])
     runs.setdefault(t, {})[r] = dict(rps=float(f[2]), p50=int(f[3]), p99=int(f[4]), cpu=float(f[5]))
+def ratios(t, base, key, add=lambda r: 0.0):
+    return [runs[t][r][key] / (runs[base][r][key] + add(r)) for r in sorted(runs[t]) if base in runs and r in runs[base]]
 def ratio(t, base, key, add=lambda r: 0.0):
-    rs = [runs[t][r][key] / (runs[base][r][key] + add(r)) for r in runs[t] if base in runs and r in runs[base]]
+    rs = ratios(t, base, key, add)
     return st.median(rs) if rs else None
 goals = {
     "opaque": ("cpu", "ceiling", 1.25), "opaque-log": ("cpu", "ceiling", 1.5),
@@ -233,4 +235,18 @@ for t in runs:
     print(f"| {t} | {mean('rps'):,.0f} | {ms(mean('p50'))} | {ms(mean('p99'))} | {mean('cpu'):.1f} | {fmt(cpu_x)} | {fmt(p99_x)} | {goal} |")
 if sign:
     print(f"\none ES256 signature (ring, http-ceiling sign-cost): {st.median(sign.values()):.1f} µs CPU (median of rounds)")
+# The spread behind each median: on a shared machine one round can differ from the next by more
+# than a change being measured.
+print("\nper-round CPU ratios (the goal's base), round by round:")
+for t in runs:
+    if t.startswith("ceiling"):
+        continue
+    if t in ("jwt", "introspect-jwt") and sign:
+        rs = ratios(t, "ceiling", "cpu", add=lambda r: 1.25 * sign.get(r, 0.0))
+    elif t in ("hyper", "axum", "actix") and "opaque" in runs:
+        rs = ratios(t, "opaque", "cpu")
+    else:
+        rs = ratios(t, "ceiling-c1" if t.endswith("-c1") else "ceiling", "cpu")
+    if rs:
+        print(f"  {t}: " + " ".join(f"{x:.2f}" for x in rs))
 PY
