@@ -10,6 +10,7 @@
 //! string that does need escaping (a custom `TokenIssuer` may return anything) goes through
 //! serde_json.
 
+use crate::tokens::json::{is_plain, is_plain_scope, push_plain, push_plain_scope};
 use crate::types::Scope;
 
 /// The members of a token response body.
@@ -34,41 +35,24 @@ impl TokenBody<'_> {
             Vec::with_capacity(self.access_token.len() + self.token_type.len() + scope_len + 96);
         let plain = is_plain(self.access_token)
             && is_plain(self.token_type)
-            && self
-                .scope
-                .is_none_or(|s| s.iter().all(|t| is_plain(t.as_str())));
+            && self.scope.is_none_or(is_plain_scope);
         if !plain {
             serde_json::to_writer(&mut out, self)?;
             return Ok(out);
         }
-        out.extend_from_slice(b"{\"access_token\":\"");
-        out.extend_from_slice(self.access_token.as_bytes());
-        out.extend_from_slice(b"\",\"token_type\":\"");
-        out.extend_from_slice(self.token_type.as_bytes());
-        out.extend_from_slice(b"\",\"expires_in\":");
+        out.extend_from_slice(b"{\"access_token\":");
+        push_plain(&mut out, self.access_token);
+        out.extend_from_slice(b",\"token_type\":");
+        push_plain(&mut out, self.token_type);
+        out.extend_from_slice(b",\"expires_in\":");
         out.extend_from_slice(itoa::Buffer::new().format(self.expires_in).as_bytes());
         if let Some(scope) = self.scope {
-            out.extend_from_slice(b",\"scope\":\"");
-            for (i, token) in scope.iter().enumerate() {
-                if i > 0 {
-                    out.push(b' ');
-                }
-                out.extend_from_slice(token.as_str().as_bytes());
-            }
-            out.push(b'"');
+            out.extend_from_slice(b",\"scope\":");
+            push_plain_scope(&mut out, scope);
         }
         out.push(b'}');
         Ok(out)
     }
-}
-
-/// Whether serde_json writes `s` inside quotes unchanged: it escapes only control characters,
-/// `"` and `\` (and passes DEL and non-ASCII UTF-8 through). A fold rather than a search, so the
-/// compiler checks many bytes at a time.
-fn is_plain(s: &str) -> bool {
-    s.bytes().fold(true, |plain, b| {
-        plain & (b >= 0x20 && b != b'"' && b != b'\\')
-    })
 }
 
 #[cfg(test)]

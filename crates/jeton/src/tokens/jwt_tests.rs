@@ -322,3 +322,41 @@ fn token_format_is_chosen_by_name() {
     assert_eq!(TokenFormat::default(), TokenFormat::Opaque);
     assert_eq!(serde_json::to_string(&TokenFormat::Jwt).unwrap(), "\"jwt\"");
 }
+
+proptest::proptest! {
+    /// The claims written directly are serde_json's bytes, for any strings (those that need
+    /// escaping, and custom claims, take serde_json itself).
+    #[test]
+    fn claims_json_is_serde_jsons_for_any_strings(
+        iss in proptest::prelude::any::<String>(),
+        sub in "[ -~]{0,12}|\\PC{0,6}",
+        jti in "[A-Za-z0-9_-]{27}|[\"\\\\\u{0}-\u{1f}a]{1,4}",
+        client_id in "[!-~]{1,12}",
+        exp in proptest::prelude::any::<i64>(),
+        aud in proptest::collection::vec("https://a\\.example/[ -~]{0,8}", 0..3),
+        scope in proptest::option::of("[!#-\\[\\]-~]{1,8}( [!#-\\[\\]-~]{1,8}){0,2}"),
+        jkt in proptest::option::of("[A-Za-z0-9_\"-]{1,43}"),
+        extra in proptest::option::of("[a-z]{1,6}"),
+    ) {
+        let aud: Vec<Resource> = aud.iter().filter_map(|a| Resource::new(a).ok()).collect();
+        let scope = scope.map(|s| Scope::parse(&s).unwrap());
+        let extra = extra.map(|k| {
+            let mut m = Map::new();
+            m.insert(k, Value::String("x\"y".into()));
+            m
+        });
+        let claims = Claims {
+            iss: &iss,
+            sub: &sub,
+            aud: Audience(&aud),
+            exp,
+            iat: exp.wrapping_sub(300),
+            jti: &jti,
+            client_id: &client_id,
+            scope: scope.as_ref(),
+            cnf: jkt.as_deref().map(|jkt| Cnf { jkt }),
+            extra: extra.as_ref(),
+        };
+        proptest::prop_assert_eq!(claims.to_json().unwrap(), serde_json::to_vec(&claims).unwrap());
+    }
+}
