@@ -6,7 +6,7 @@
 //!   of client management that the SQL stores match (`jeton_testkit::store_conformance`).
 //! - [`MemoryReplayStore`]: single-use `jti`s (client assertions, DPoP proofs), with a fixed
 //!   capacity; full of live entries, it refuses rather than evicts.
-//! - [`MemoryTokenStore`]: token records in 128 shards chosen by digest, capped globally and per
+//! - [`MemoryTokenStore`]: token records in 32 shards chosen by digest, capped globally and per
 //!   client ([`TokenLimits`]), purged in bounded steps; see [`tokens`] for the design and the
 //!   memory per token.
 //!

@@ -1,6 +1,6 @@
 //! Opaque-token records in memory: compact, sharded, capped, purged in bounded steps.
 //!
-//! Records live in 128 shards chosen by digest, each behind its own `Mutex`, so concurrent
+//! Records live in 32 shards chosen by digest, each behind its own `Mutex`, so concurrent
 //! issuers rarely meet on one lock. Each shard also keeps its records ordered by expiry (in a
 //! FIFO lane per token lifetime, as tokens of one lifetime expire in the order they were
 //! issued, and a heap for the rest), so finding the expired ones never scans the live ones:
@@ -59,11 +59,11 @@ use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-/// Shards of the token records, chosen by the digest's first byte. Each grows on its own, under
-/// its own lock: more shards make each growth step (an index resize, a slot table reallocation)
-/// smaller. With 32, a store of 3 million tokens stalled an insert for 1.2-1.4 ms at such a step;
-/// with 128, under 0.7 ms (`examples/insert_stalls.rs`), for 21 KB of fixed shards.
-const SHARDS: usize = 128;
+/// Shards of the token records, chosen by the digest's first byte, each growing on its own
+/// under its own lock. More shards make each growth step smaller but more frequent: 128 halved
+/// the slowest insert of a 3-million-token store and not that of a 10-million one, where twice
+/// as many inserts waited 0.5 ms or more (`examples/insert_stalls.rs`, `BENCHMARKS.md`).
+const SHARDS: usize = 32;
 /// Shards of the per-client counters and grants: their lock is taken once per insert.
 const COUNTER_SHARDS: usize = 16;
 /// Expired records an insert drops from its shard before adding its own. More than one, so

@@ -23,8 +23,8 @@ const TOKENS: u64 = 100_000;
 /// The figure the store must hold a live opaque token in (issue 13).
 const MAX_BYTES_PER_TOKEN: i64 = 200;
 /// What may stay allocated once every token is gone: the empty shards' and counters' fixed
-/// parts (about 21 KB for 128 shards), never anything that grows with the tokens once held.
-const MAX_BYTES_WHEN_EMPTY: i64 = 32 * 1024;
+/// parts, never anything that grows with the tokens once held.
+const MAX_BYTES_WHEN_EMPTY: i64 = 16 * 1024;
 
 /// A few clients, each with the scope, audience and lifetime it always gets, as the engine
 /// grants them (the subject is the client id).

@@ -93,9 +93,8 @@ fn reinserting_a_digest_keeps_one_slot() {
 
 #[test]
 fn purge_works_in_chunks_and_visits_only_expired_records() {
+    let s = MemoryTokenStore::new();
     let n = (SHARDS * PURGE_CHUNK * 3) as u64;
-    // More than the default cap holds: three chunks per shard.
-    let s = capped(n as usize, n as usize);
     for i in 0..n {
         let life = if i % 2 == 0 { 10 } else { 3600 };
         insert(&s, &record(i, "a", now(), Duration::seconds(life))).unwrap();
@@ -229,9 +228,8 @@ fn revoked_tokens_leave_a_bounded_number_of_stale_index_entries() {
 
 #[test]
 fn purge_counts_stale_entries_against_its_chunk_and_still_finishes() {
+    let s = MemoryTokenStore::new();
     let n = (SHARDS * PURGE_CHUNK * 3) as u64;
-    // More than the default cap holds: three chunks per shard.
-    let s = capped(n as usize, n as usize);
     for i in 0..n {
         insert(&s, &record(i, "a", now(), Duration::seconds(10))).unwrap();
     }
