@@ -15,6 +15,7 @@
 #   jeton_free_port          prints a free TCP port on 127.0.0.1
 #   jeton_cpu_ticks PID      prints the process's CPU time so far (utime+stime from
 #                            /proc/PID/stat, in clock ticks: `getconf CLK_TCK` a second)
+#   jeton_cpu_split PID      the same as two numbers: user ticks, then kernel ticks
 
 jeton_need_wrk() {
   if ! command -v wrk >/dev/null 2>&1; then
@@ -27,6 +28,7 @@ jeton_free_port() {
 }
 
 jeton_cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+jeton_cpu_split() { awk '{print $14, $15}' "/proc/$1/stat"; }
 
 jeton_prepare() {
   jeton_need_wrk
