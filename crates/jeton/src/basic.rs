@@ -131,13 +131,37 @@ fn split_raw(raw: &[u8]) -> Result<BasicCredentials, BasicError> {
     })
 }
 
+/// Credentials up to this many decoded bytes are decoded on the stack (a client id and secret
+/// of usual length: no allocation per request); longer ones into a `Vec`.
+const STACK_DECODED: usize = 256;
+
 fn parse_basic_token68(token: &[u8]) -> Result<BasicCredentials, BasicError> {
-    if token.is_empty() || !token.iter().all(|&b| is_token68_char(b)) {
+    if token.is_empty() {
         return Err(BasicError::Malformed);
     }
-    let mut raw = B64.decode(token).map_err(|_| BasicError::BadBase64)?;
-    let result = split_and_decode(&raw);
-    raw.zeroize();
+    // Whatever the base64 decoder accepts is token68 (its alphabet, `=` only at the end), so
+    // the token68 check is made only to name a failure: not a scan of every request's token.
+    let refused = || {
+        if token.iter().all(|&b| is_token68_char(b)) {
+            BasicError::BadBase64
+        } else {
+            BasicError::Malformed
+        }
+    };
+    let estimate = base64::decoded_len_estimate(token.len());
+    if estimate > STACK_DECODED {
+        let mut raw = B64.decode(token).map_err(|_| refused())?;
+        let result = split_and_decode(&raw);
+        raw.zeroize();
+        return result;
+    }
+    let mut small = [0u8; STACK_DECODED];
+    let result = match B64.decode_slice(token, &mut small) {
+        Ok(n) => split_and_decode(&small[..n]),
+        Err(_) => Err(refused()),
+    };
+    // A failed decode may have written part of the credentials too.
+    small[..estimate].zeroize();
     result
 }
 
@@ -307,6 +331,48 @@ mod tests {
             basic(&format!("Basic {}", B64.encode("a:%0A"))).unwrap_err(),
             BasicError::BadChar
         );
+    }
+
+    #[test]
+    fn credentials_decode_alike_on_either_side_of_the_stack_buffer() {
+        // Secrets whose decoded credentials are just under, at and over `STACK_DECODED` bytes
+        // (the id and `:` take 7), and far over it; 1024 is a secret's longest.
+        for len in [1, 200, 248, 249, 250, 251, 300, 1024] {
+            let secret = "s".repeat(len);
+            let c = basic(&encode_basic("client", &secret)).unwrap();
+            assert_eq!(c.client_id, "client");
+            assert_eq!(c.secret.expose(), secret, "{len}");
+        }
+        let long = format!("Basic {}", B64.encode(format!("client{}", "x".repeat(400))));
+        assert_eq!(basic(&long).unwrap_err(), BasicError::NoColon);
+        assert_eq!(
+            basic(&format!("{long}$")).unwrap_err(),
+            BasicError::Malformed
+        );
+    }
+
+    proptest::proptest! {
+        /// The token68 syntax is checked only once base64 has refused a token: the errors are
+        /// those of checking it first, for any token, short or long.
+        #[test]
+        fn a_refused_token_is_malformed_exactly_when_it_is_not_token68(
+            token in proptest::collection::vec(
+                proptest::sample::select(b"AZaz09+/=-._~ $!%:".to_vec()), 1..400),
+        ) {
+            let as_checked_first = if !token.iter().all(|&b| is_token68_char(b)) {
+                Err(BasicError::Malformed)
+            } else {
+                match B64.decode(&token) {
+                    Err(_) => Err(BasicError::BadBase64),
+                    Ok(raw) => split_and_decode(&raw),
+                }
+            };
+            let got = parse_basic_token68(&token);
+            proptest::prop_assert_eq!(
+                got.as_ref().map(|c| (&c.client_id, c.secret.expose())).map_err(|e| *e),
+                as_checked_first.as_ref().map(|c| (&c.client_id, c.secret.expose())).map_err(|e| *e)
+            );
+        }
     }
 
     #[test]

@@ -173,7 +173,9 @@ fn is_ascii(bytes: &[u8]) -> bool {
 /// Appends `input` to `out` with `+` and `%XX` undone; the bytes are not checked as UTF-8 here
 /// (each caller checks once).
 fn unescape(input: &[u8], out: &mut Vec<u8>) -> Result<(), FormError> {
-    if !input.iter().any(|&b| b == b'+' || b == b'%') {
+    // memchr's vector search: a byte-wise `any` was the form's largest cost here (issue 13;
+    // a 53-byte client secret goes through this too, in Basic credentials).
+    if memchr::memchr2(b'+', b'%', input).is_none() {
         // Nothing to decode, the common case: one copy.
         out.extend_from_slice(input);
         return Ok(());
