@@ -237,13 +237,16 @@ pub fn raw_request<'a>(
         ReadBody::TooLarge => raw.body_too_large(),
         ReadBody::Unreadable => raw.body_unreadable(),
     };
-    let headers = &parts.headers;
-    add_headers(raw, |header| {
-        headers
-            .get_all(&header.http)
-            .iter()
-            .map(HeaderValue::as_bytes)
-    })
+    // One pass over the request's headers rather than a map lookup per engine header: a
+    // lookup hashes the name and probes, five times a request; comparing a ready
+    // `HeaderName` is a tag compare for the standard ones (issue 13). `iter` yields every
+    // value of a name in order, which is all the engine's reading of a repeat depends on.
+    for (name, value) in &parts.headers {
+        if let Some(which) = ENGINE_HEADERS.iter().position(|h| h.http == name) {
+            raw = add_value(raw, which, value.as_bytes());
+        }
+    }
+    raw
 }
 
 /// One request header the engine reads: its lower-case name, and the same as an `http` 1.x
@@ -292,23 +295,24 @@ pub fn add_headers<'a, I>(
 where
     I: Iterator<Item = &'a [u8]>,
 {
-    let [content_type, authorization, proto, forwarded_for, dpop] = &ENGINE_HEADERS;
-    for value in values(content_type) {
-        raw = raw.content_type(value);
-    }
-    for value in values(authorization) {
-        raw = raw.authorization(value);
-    }
-    for value in values(proto) {
-        raw = raw.forwarded_proto(value);
-    }
-    for value in values(forwarded_for) {
-        raw = raw.forwarded_for(value);
-    }
-    for value in values(dpop) {
-        raw = raw.dpop(value);
+    for (which, header) in ENGINE_HEADERS.iter().enumerate() {
+        for value in values(header) {
+            raw = add_value(raw, which, value);
+        }
     }
     raw
+}
+
+/// Adds one value of the engine header at `which` in [`ENGINE_HEADERS`].
+#[inline]
+fn add_value<'a>(raw: RawRequest<'a>, which: usize, value: &'a [u8]) -> RawRequest<'a> {
+    match which {
+        0 => raw.content_type(value),
+        1 => raw.authorization(value),
+        2 => raw.forwarded_proto(value),
+        3 => raw.forwarded_for(value),
+        _ => raw.dpop(value),
+    }
 }
 
 /// Copies a core response verbatim into an `http` response with body type `B`. The core's
@@ -466,6 +470,52 @@ mod tests {
     fn diagnostic_chain_lists_sources() {
         let e = jeton::StoreError::new(std::io::Error::other("db down"));
         assert_eq!(Chain(&e).to_string(), "storage back end failed: db down");
+    }
+
+    #[test]
+    fn each_engine_header_reaches_its_own_field_with_every_value() {
+        // A different count of each, interleaved with headers the engine does not read, so
+        // that a value handed to the wrong field shows in the request's counts.
+        let mut req = http::Request::builder().method("POST").uri("/token?a=b");
+        let sent: [(&str, &[&str]); 5] = [
+            ("content-type", &["application/x-www-form-urlencoded"]),
+            ("authorization", &["Basic YTpi", "Basic YzpK"]),
+            ("x-forwarded-proto", &["https", "http", "https"]),
+            (
+                "x-forwarded-for",
+                &["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"],
+            ),
+            ("dpop", &["a", "b", "c", "d", "e"]),
+        ];
+        for (name, values) in sent.iter().rev() {
+            for value in *values {
+                req = req.header("accept", "*/*").header(*name, *value);
+            }
+        }
+        let (parts, ()) = req.body(()).unwrap().into_parts();
+        let body = ReadBody::Complete(Bytes::from_static(b"x=1"));
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let peer = Some(SocketAddr::from(([127, 0, 0, 1], 9)));
+        let got = raw_request(&parts, &body, peer, now);
+        let mut expected = RawRequest::new("POST", b"x=1", now)
+            .query(Some("a=b"))
+            .peer(Some([127, 0, 0, 1].into()));
+        for (name, values) in sent {
+            for value in values {
+                let value = value.as_bytes();
+                expected = match name {
+                    "content-type" => expected.content_type(value),
+                    "authorization" => expected.authorization(value),
+                    "x-forwarded-proto" => expected.forwarded_proto(value),
+                    "x-forwarded-for" => expected.forwarded_for(value),
+                    _ => expected.dpop(value),
+                };
+            }
+        }
+        assert_eq!(format!("{got:?}"), format!("{expected:?}"));
+        // In the order sent: the first value is the first sent.
+        let dpop: jeton::HeaderValues = [&b"a"[..], b"b", b"c", b"d", b"e"].into_iter().collect();
+        assert!(*got.dpop_values() == dpop);
     }
 
     #[test]
