@@ -14,10 +14,9 @@
 # a shared machine than requests/s), split into user and kernel time (utime and stime: jeton's
 # own work is user time; the kernel's TCP path is the ceiling's too, so a target whose excess is
 # kernel time pays for wake-ups and interrupts, not code). The summary gives the mean of each
-# over the rounds and the
-# median of the per-round ratios to the ceiling (or, for the JWT goal, to ceiling + 1.25 × one
-# ES256 signature, measured by `http-ceiling sign-cost` in the same round), with the goals of
-# issue 13. Every run must answer 2xx only, or the script fails.
+# over the rounds and the median of the per-round ratios to the ceiling (or, for the JWT goal,
+# to ceiling + 1.25 × one ES256 signature, measured by `http-ceiling sign-cost` in the same
+# round), with the goals of issue 13. Every run must answer 2xx only, or the script fails.
 #
 # Targets (default: all):
 #   ceiling          http-ceiling, POST /token
@@ -162,7 +161,7 @@ done
 
 # One measured run: appends "target round rps p50_us p99_us user_us kernel_us" (CPU per request).
 measure() { # TARGET ROUND
-  local t=$1 c=$conns lua="$dir/$1.lua" before after out
+  local t=$1 c=$conns lua="$dir/$1.lua" user0 sys0 user1 sys1 out
   case "$t" in *-c1) c=1 ;; esac
   cat > "$lua" <<LUA
 wrk.method = "POST"
