@@ -29,6 +29,7 @@ use tracing_subscriber::fmt::time::FormatTime;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
+mod decimal;
 mod json;
 mod text;
 use json::JsonLines;

@@ -101,6 +101,9 @@ impl Visit for JsonFields<'_> {
         self.name(field);
         // JSON has no NaN or infinity: those become strings, as serde_json's Value would not
         // represent them at all.
+        if super::decimal::push_millis(self.line, value, false).is_some() {
+            return;
+        }
         let written = if value.is_finite() {
             write!(self.line, "{value}")
         } else {

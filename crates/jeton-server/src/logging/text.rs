@@ -173,6 +173,17 @@ impl Visit for Fields<'_> {
         }
     }
 
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        if !self.start(field) {
+            return;
+        }
+        // `{:?}`, tracing's own rendering of a float, for `latency_ms` without the float
+        // formatter (see `decimal`).
+        if super::decimal::push_millis(self.line, value, true).is_none() {
+            self.write(format_args!("{value:?}"));
+        }
+    }
+
     fn record_error(&mut self, _: &Field, _: &(dyn std::error::Error + 'static)) {
         // tracing-subscriber writes the error's sources too.
         self.exact = false;
