@@ -19,14 +19,14 @@
 //! claims to a handler, with any router state. Both take a [`RequireScope`](jeton::RequireScope):
 //! a validator ([`Engine::validator`] for the engine in this process) and a scope.
 //!
-//! For the three form endpoints the handler reads the clock, the method, the raw query, every
-//! `Content-Type` and `Authorization` value and the body (size-limited *while reading*; the
-//! handler takes the raw [`Request`], so axum's `DefaultBodyLimit` plays no part), the peer
-//! address and every `X-Forwarded-Proto` value (the engine decides TLS by its [`Transport`]),
-//! hands it all to the engine, copies the core's status and headers verbatim and hands the
-//! core's [`Outcome`](jeton::Outcome) to the [`OnOutcome`] hook ([`Jeton::on_outcome`]; by
-//! default [`log_outcome`], structured fields through [`tracing`]). The shared pieces are
-//! [`jeton_http`]'s; this crate is axum glue only.
+//! For the three form endpoints the route (a tower service, not a handler) reads the clock,
+//! the method, the raw query, every `Content-Type` and `Authorization` value and the body
+//! (size-limited *while reading*; it takes the raw [`Request`], so axum's `DefaultBodyLimit`
+//! plays no part), the peer address and every `X-Forwarded-Proto` value (the engine decides
+//! TLS by its [`Transport`]), hands it all to the engine, copies the core's status and headers
+//! verbatim and hands the core's [`Outcome`](jeton::Outcome) to the [`OnOutcome`] hook
+//! ([`Jeton::on_outcome`]; by default [`log_outcome`], structured fields through [`tracing`]).
+//! The shared pieces are [`jeton_http`]'s; this crate is axum glue only.
 //! Every OAuth decision is the core's: a body that is too large or cannot be read reaches it as
 //! [`RawRequest::body_too_large`](jeton::RawRequest::body_too_large) / [`RawRequest::body_unreadable`](jeton::RawRequest::body_unreadable), so a `GET` with an
 //! oversize body is still `405`. The metadata and JWKS documents answer `GET` and `HEAD` only
