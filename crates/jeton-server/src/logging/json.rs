@@ -99,11 +99,11 @@ impl Visit for JsonFields<'_> {
 
     fn record_f64(&mut self, field: &Field, value: f64) {
         self.name(field);
-        // JSON has no NaN or infinity: those become strings, as serde_json's Value would not
-        // represent them at all.
         if super::decimal::push_millis(self.line, value, false).is_some() {
             return;
         }
+        // JSON has no NaN or infinity: those become strings, as serde_json's Value would not
+        // represent them at all.
         let written = if value.is_finite() {
             write!(self.line, "{value}")
         } else {
