@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the scripts that drive a release `jeton serve` on loopback (attack.sh, soak.sh):
 # source it, then call the functions below. Everything stays on 127.0.0.1.
 #
