@@ -31,9 +31,6 @@ source scripts/server-lib.sh
 if ! command -v callgrind_control >/dev/null 2>&1; then
   (apt-get update -qq && apt-get install -y -qq valgrind) >/dev/null
 fi
-cargo build --release -q -p jeton-server -p http-ceiling -p example-hyper-server \
-  -p example-axum-app -p example-actix-app
-rel="${CARGO_TARGET_DIR:-target}/release"
 # Dumps go to $cgdir/cg.PID.N, one file per `callgrind_control -d`.
 cgdir=$(mktemp -d)
 launch=(valgrind --tool=callgrind "--callgrind-out-file=$cgdir/cg.%p")

@@ -1,19 +1,22 @@
 # shellcheck shell=bash disable=SC2154,SC2034
-# SC2154: the sourcing script sets rel, targets and launch, and `start` sets pid_NAME by
+# SC2154: the sourcing script sets targets and launch, and `start` sets pid_NAME by
 # printf -v. SC2034: url, auth, body and pidof are for the sourcing script.
-# The targets of scripts/load.sh and scripts/instructions.sh, started on 127.0.0.1: source it
-# after setting
+# The targets of scripts/load.sh and scripts/instructions.sh, built (release) and started on
+# 127.0.0.1: source it after setting
 #
-#   rel        the release directory holding the binaries
 #   targets    the target names wanted (see load.sh's list)
 #   launch     an array put before each server's command (empty: run it as is; instructions.sh
 #              runs the servers under callgrind)
 #   start_tries  tenths of a second to wait for a server to say it is listening (default 100)
 #
-# It sets $dir (a temporary directory, removed on exit with every server stopped), $secret,
-# and for each target url[T], auth[T] (Basic credentials, base64), body[T] and pidof[T] (the
-# server process), then checks that each target answers one request with a 2xx.
+# It sets $rel (the release directory), $dir (a temporary directory, removed on exit with every
+# server stopped), $secret, and for each target url[T], auth[T] (Basic credentials, base64),
+# body[T] and pidof[T] (the server process), then checks that each target answers one request
+# with a 2xx.
 
+cargo build --release -q -p jeton-server -p http-ceiling -p example-hyper-server \
+  -p example-axum-app -p example-actix-app
+rel="${CARGO_TARGET_DIR:-target}/release"
 dir=$(mktemp -d)
 pids=()
 cleanup() {

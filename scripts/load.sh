@@ -43,9 +43,6 @@ conns="${LOAD_CONNECTIONS:-32}"
 # shellcheck source=server-lib.sh
 source scripts/server-lib.sh
 jeton_need_wrk
-cargo build --release -q -p jeton-server -p http-ceiling -p example-hyper-server \
-  -p example-axum-app -p example-actix-app
-rel="${CARGO_TARGET_DIR:-target}/release"
 clk=$(getconf CLK_TCK)
 
 launch=()
