@@ -11,8 +11,8 @@
 # by REQUESTS. Every answer must be a 2xx, or the script fails.
 #
 # Why: load.sh's CPU time per request is what the goals are stated in, but on a shared 2-core
-# machine a round's ratio moves by 10-15% with the neighbours. Instruction counts do not move
-# (two runs agree within about 0.5%), so a change of 1% in jeton's own code shows here when it
+# machine a round's ratio moves by 10-30% with the neighbours. Instruction counts do not move
+# (two runs agree within about 0.3%), so a change of 1% in jeton's own code shows here when it
 # cannot show there. They count user space only: the kernel's TCP path, most of a token
 # request's CPU time, is the same for every target and is not in them. Nor are they time: the
 # SHA-256 and P-256 code is valgrind's (no SHA or ADX extensions), so crypto counts higher here
@@ -31,13 +31,15 @@ source scripts/server-lib.sh
 if ! command -v callgrind_control >/dev/null 2>&1; then
   (apt-get update -qq && apt-get install -y -qq valgrind) >/dev/null
 fi
-# Dumps go to $cgdir/cg.PID.N, one file per `callgrind_control -d`.
-cgdir=$(mktemp -d)
+# Dumps go to $cgdir/cg.PID.N, one file per `callgrind_control -d`, inside the directory
+# load-targets.sh removes on exit.
+dir=$(mktemp -d)
+cgdir="$dir/callgrind"
+mkdir "$cgdir"
 launch=(valgrind --tool=callgrind "--callgrind-out-file=$cgdir/cg.%p")
 start_tries=600
 # shellcheck source=load-targets.sh
 source scripts/load-targets.sh
-trap 'cleanup; rm -rf "$cgdir"' EXIT
 
 # send TARGET N: N requests on one keep-alive connection; fails on anything but a 2xx.
 send() {

@@ -8,16 +8,16 @@
 #   launch     an array put before each server's command (empty: run it as is; instructions.sh
 #              runs the servers under callgrind)
 #   start_tries  tenths of a second to wait for a server to say it is listening (default 100)
+#   dir        optionally, the temporary directory to use (default: a new one)
 #
-# It sets $rel (the release directory), $dir (a temporary directory, removed on exit with every
-# server stopped), $secret, and for each target url[T], auth[T] (Basic credentials, base64),
-# body[T] and pidof[T] (the server process), then checks that each target answers one request
-# with a 2xx.
+# It sets $rel (the release directory), $dir (removed on exit, with every server stopped),
+# $secret, and for each target url[T], auth[T] (Basic credentials, base64), body[T] and pidof[T]
+# (the server process), then checks that each target answers one request with a 2xx.
 
 cargo build --release -q -p jeton-server -p http-ceiling -p example-hyper-server \
   -p example-axum-app -p example-actix-app
 rel="${CARGO_TARGET_DIR:-target}/release"
-dir=$(mktemp -d)
+dir="${dir:-$(mktemp -d)}"
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
