@@ -26,8 +26,6 @@ shift $(($# < 1 ? $# : 1))
 all=(ceiling opaque opaque-log opaque-json jwt introspect introspect-jwt hyper axum actix)
 targets=("${@:-${all[@]}}")
 
-# shellcheck source=server-lib.sh
-source scripts/server-lib.sh
 if ! command -v callgrind_control >/dev/null 2>&1; then
   (apt-get update -qq && apt-get install -y -qq valgrind) >/dev/null
 fi

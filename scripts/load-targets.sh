@@ -13,7 +13,10 @@
 # It sets $rel (the release directory), $dir (removed on exit, with every server stopped),
 # $secret, and for each target url[T], auth[T] (Basic credentials, base64), body[T] and pidof[T]
 # (the server process), then checks that each target answers one request with a 2xx.
+# It sources scripts/server-lib.sh (jeton_free_port).
 
+# shellcheck source=server-lib.sh
+source scripts/server-lib.sh
 cargo build --release -q -p jeton-server -p http-ceiling -p example-hyper-server \
   -p example-axum-app -p example-actix-app
 rel="${CARGO_TARGET_DIR:-target}/release"
