@@ -11,19 +11,19 @@
 # by REQUESTS. Every answer must be a 2xx, or the script fails.
 #
 # Why: load.sh's CPU time per request is what the goals are stated in, but on a shared 2-core
-# machine a round's ratio moves by 10-30% with the neighbours. Instruction counts do not move
-# (two runs agree within about 0.3%), so a change of 1% in jeton's own code shows here when it
-# cannot show there. They count user space only: the kernel's TCP path, most of a token
-# request's CPU time, is the same for every target and is not in them. Nor are they time: the
-# SHA-256 and P-256 code is valgrind's (no SHA or ADX extensions), so crypto counts higher here
-# than it costs on the CPU.
+# machine a round's ratio moves by 10-30% with the neighbours. Instruction counts barely move
+# (two runs agree within about 0.3% for jeton's servers, 2% for the far smaller ceiling), so a
+# change of 1% in jeton's own code shows here when it cannot show there. They count user space
+# only: the kernel's TCP path, most of a token request's CPU time, is the same for every target
+# and is not in them. Nor are they time: the SHA-256 and P-256 code is valgrind's (no SHA or
+# ADX extensions), so crypto counts higher here than it costs on the CPU.
 #
 # Installs valgrind from Debian's packages if it is missing. Takes a minute or two.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 requests="${1:-2000}"
 shift $(($# < 1 ? $# : 1))
-all=(ceiling opaque opaque-log opaque-json jwt introspect introspect-jwt hyper axum actix)
+all=(ceiling minimal opaque opaque-log opaque-json jwt introspect introspect-jwt hyper axum actix)
 targets=("${@:-${all[@]}}")
 
 if ! command -v callgrind_control >/dev/null 2>&1; then

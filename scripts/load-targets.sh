@@ -87,6 +87,12 @@ if wants_any ceiling ceiling-c1; then
     body[$t]="grant_type=client_credentials&scope=read"; pidof[$t]=$pid_ceiling
   done
 fi
+if wants minimal; then
+  port=$(jeton_free_port)
+  CEILING_CLIENT_SECRET="$secret" start minimal warn "$rel/http-ceiling" minimal "127.0.0.1:$port" load
+  url[minimal]="http://127.0.0.1:$port/token"; auth[minimal]=$(basic load "$secret")
+  body[minimal]="grant_type=client_credentials&scope=read"; pidof[minimal]=$pid_minimal
+fi
 if wants_any opaque introspect opaque-c1; then
   serve_target opaque opaque warn
   for t in opaque introspect opaque-c1; do pidof[$t]=$pid_opaque; done

@@ -20,6 +20,9 @@
 #
 # Targets (default: all):
 #   ceiling          http-ceiling, POST /token
+#   minimal          http-ceiling minimal: the cheapest token endpoint one would write by hand
+#                    (Basic, an HMAC secret check, the form, 256 random bits, a map insert), no
+#                    goal of its own: the floor under any correct endpoint, beside the ceiling
 #   opaque           jeton serve, opaque tokens, request log off (RUST_LOG=warn)
 #   opaque-log       the same with the default one-line-per-request log (info, text, to a file)
 #   opaque-json      the same with JSON log lines
@@ -36,7 +39,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-5}"
 rounds="${2:-3}"
 shift $(($# < 2 ? $# : 2))
-all=(ceiling opaque opaque-log opaque-json jwt introspect introspect-jwt hyper axum actix ceiling-c1 opaque-c1)
+all=(ceiling minimal opaque opaque-log opaque-json jwt introspect introspect-jwt hyper axum actix ceiling-c1 opaque-c1)
 targets=("${@:-${all[@]}}")
 conns="${LOAD_CONNECTIONS:-32}"
 
@@ -129,6 +132,9 @@ for t in runs:
     fmt = lambda x: "" if x is None else f"{x:.2f}"
     split = f"{mean('user'):.1f} + {mean('kernel'):.1f}"
     print(f"| {t} | {mean('rps'):,.0f} | {ms(mean('p50'))} | {ms(mean('p99'))} | {mean('cpu'):.1f} | {split} | {fmt(cpu_x)} | {fmt(p99_x)} | {goal} |")
+if "minimal" in runs and "opaque" in runs:
+    x = ratio("opaque", "minimal", "cpu"); y = ratio("opaque", "minimal", "p99")
+    print(f"\njeton serve (opaque) against the minimal hand-written endpoint: {x:.2f}× its CPU per request, {y:.2f}× its p99 (medians of rounds)")
 if sign:
     print(f"\none ES256 signature (ring, http-ceiling sign-cost): {st.median(sign.values()):.1f} µs CPU (median of rounds)")
 # How much the machine moved during the run: the ceiling does the same work every round, so
