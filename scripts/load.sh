@@ -22,7 +22,7 @@
 #   ceiling          http-ceiling, POST /token
 #   minimal          http-ceiling minimal: the cheapest token endpoint one would write by hand
 #                    (Basic, an HMAC secret check, the form, 256 random bits, a map insert), no
-#                    goal of its own: the floor under any correct endpoint, beside the ceiling
+#                    goal of its own: the work no token endpoint can skip, beside the ceiling
 #   opaque           jeton serve, opaque tokens, request log off (RUST_LOG=warn)
 #   opaque-log       the same with the default one-line-per-request log (info, text, to a file)
 #   opaque-json      the same with JSON log lines

@@ -110,7 +110,8 @@ async fn minimal(
                 .unwrap_or_default();
             let authorization = parts.headers.get(AUTHORIZATION).map(|v| v.as_bytes());
             let answer = endpoint.answer(authorization, &body);
-            let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
+            let status =
+                StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let mut resp = Response::new(Full::new(Bytes::from(answer.body)));
             *resp.status_mut() = status;
             let headers = resp.headers_mut();
