@@ -39,7 +39,11 @@ cd "$(dirname "$0")/.."
 seconds="${1:-5}"
 rounds="${2:-3}"
 shift $(($# < 2 ? $# : 2))
-all=(ceiling minimal opaque opaque-log opaque-json jwt introspect introspect-jwt hyper axum actix ceiling-c1 opaque-c1)
+# The default order puts each comparison's two sides next to each other in time: jeton's
+# opaque server right after the ceiling, the examples right after that server (their goal is a
+# ratio to it), the one-connection target right after its ceiling. A round takes about a
+# minute, and a shared machine's load drifts within it.
+all=(ceiling opaque hyper axum actix minimal opaque-log opaque-json jwt introspect introspect-jwt ceiling-c1 opaque-c1)
 targets=("${@:-${all[@]}}")
 conns="${LOAD_CONNECTIONS:-32}"
 
