@@ -341,6 +341,20 @@ impl Fixture {
         self.call(Endpoint::Token, body, authorization)
     }
 
+    /// Two client credentials token requests, as adapters' response-conversion tests want
+    /// them: one the engine issues (`200`, with the RFC 6749 §5.1 body) and one it refuses for
+    /// want of credentials (`401`, with a `WWW-Authenticate` value it builds). Checks both
+    /// statuses, so a test using them starts from the two shapes it means to cover.
+    pub fn issued_and_refused(&self) -> [Outcome; 2] {
+        let issued = self.token("grant_type=client_credentials", Some(VECTOR_HEADER));
+        let refused = self.token("grant_type=client_credentials", None);
+        assert_eq!(issued.response.status(), 200, "issued");
+        assert_eq!(refused.response.status(), 401, "refused");
+        assert!(issued.response.header("www-authenticate").is_none());
+        assert!(refused.response.header("www-authenticate").is_some());
+        [issued, refused]
+    }
+
     /// Sends a form POST to `endpoint` with an optional `Authorization` value, at [`now`].
     pub fn call(&self, endpoint: Endpoint, body: &str, authorization: Option<&str>) -> Outcome {
         let mut req = RawRequest::new("POST", body.as_bytes(), now())
